@@ -1,0 +1,104 @@
+"""Events published by the credits service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from frontdesk.contracts.base import Event
+
+
+class PackagePurchased(Event):
+    """A credit package was bought or granted; billing invoices priced ones."""
+
+    TYPE = "credits.package.purchased"
+
+    package_id: uuid.UUID
+    customer_id: uuid.UUID
+    product_id: uuid.UUID | None = None
+    name: str
+    credits: int
+    price_minor: int = 0
+    currency: str = "EUR"
+    expires_at: datetime | None = None
+    purchased_by: str
+
+
+class BalanceChanged(Event):
+    """The customer's credit account after a change (aggregate: the customer)."""
+
+    TYPE = "credits.balance.changed"
+
+    customer_id: uuid.UUID
+    available: int
+    paused: int
+    purchased_total: int
+    reason: str
+
+
+class PackageDebit(BaseModel):
+    package_id: uuid.UUID
+    credits: int
+
+
+class DebitSucceeded(Event):
+    TYPE = "credits.debit.succeeded"
+
+    booking_id: uuid.UUID
+    customer_id: uuid.UUID
+    credits: int
+    debits: list[PackageDebit] = Field(default_factory=list)
+
+
+class DebitRejected(Event):
+    TYPE = "credits.debit.rejected"
+
+    booking_id: uuid.UUID
+    customer_id: uuid.UUID | None = None
+    credits: int
+    reason: Literal["insufficient_credits", "no_customer", "customer_unknown"] | str
+
+
+class CreditsRefunded(Event):
+    TYPE = "credits.debit.refunded"
+
+    booking_id: uuid.UUID
+    customer_id: uuid.UUID
+    credits: int
+
+
+class MembershipSnapshot(Event):
+    """Common fields of membership events (not published on its own)."""
+
+    TYPE = "credits.membership.snapshot"
+
+    membership_id: uuid.UUID
+    customer_id: uuid.UUID
+    plan_id: uuid.UUID
+    plan_name: str
+    discount_percent: int = Field(ge=0, le=100)
+    included_services: list[str] = Field(default_factory=list)
+    priority_label: str | None = None
+    starts_at: datetime
+    expires_at: datetime
+    status: Literal["active", "frozen", "cancelled", "expired"] = "active"
+
+
+class MembershipAssigned(MembershipSnapshot):
+    TYPE = "credits.membership.assigned"
+
+    assigned_by: str
+
+
+class MembershipChanged(MembershipSnapshot):
+    TYPE = "credits.membership.changed"
+
+    change: Literal["renewed", "upgraded", "downgraded", "frozen", "unfrozen", "cancelled"]
+    changed_by: str
+
+
+class MembershipExpired(MembershipSnapshot):
+    TYPE = "credits.membership.expired"

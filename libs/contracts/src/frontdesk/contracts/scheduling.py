@@ -1,0 +1,100 @@
+"""Events published by the scheduling service (the booking saga's driver)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from frontdesk.contracts.base import Contact, Event
+
+PaymentMethod = Literal["credits", "pay_per_session", "free"]
+
+
+class BookingPayment(BaseModel):
+    method: PaymentMethod
+    credits: int = 0
+    price_minor: int = 0
+    currency: str = "EUR"
+
+
+class BookingFacts(Event):
+    """Fields every booking event carries (not published on its own)."""
+
+    TYPE = "scheduling.booking.facts"
+
+    booking_id: uuid.UUID
+    customer_id: uuid.UUID | None = None
+    session_id: uuid.UUID
+    session_kind: Literal["class", "appointment"]
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    location_id: uuid.UUID | None = None
+    timezone: str = "UTC"
+    seats: int = 1
+    payment: BookingPayment
+
+
+class BookingRequested(BookingFacts):
+    """Step 1 of the saga. ``guest`` is set when no customer id is known yet."""
+
+    TYPE = "scheduling.booking.requested"
+
+    guest: Contact | None = None
+
+
+class BookingConfirmed(BookingFacts):
+    TYPE = "scheduling.booking.confirmed"
+
+
+class BookingRejected(BookingFacts):
+    TYPE = "scheduling.booking.rejected"
+
+    reason: str
+
+
+class BookingCancelled(BookingFacts):
+    TYPE = "scheduling.booking.cancelled"
+
+    refund: bool
+    late: bool = False
+    cancelled_by: Literal["customer", "staff", "studio", "system"] = "staff"
+    reason: str | None = None
+
+
+class BookingRescheduled(BookingFacts):
+    TYPE = "scheduling.booking.rescheduled"
+
+    previous_starts_at: datetime
+
+
+class BookingCustomerLinked(BookingFacts):
+    """A guest booking now points at the customer that customers resolved."""
+
+    TYPE = "scheduling.booking.customer_linked"
+
+
+class BookingAttended(BookingFacts):
+    TYPE = "scheduling.booking.attended"
+
+
+class BookingNoShow(BookingFacts):
+    TYPE = "scheduling.booking.no_show"
+
+
+class SessionCancelled(Event):
+    """The studio cancelled a class or event; each booking gets its own cancellation."""
+
+    TYPE = "scheduling.session.cancelled"
+
+    session_id: uuid.UUID
+    title: str
+    starts_at: datetime
+    reason: str | None = None
+    booking_ids: list[uuid.UUID]
+
+
+BookingStatus = Literal["pending", "confirmed", "rejected", "cancelled", "attended", "no_show"]

@@ -1,0 +1,1 @@
+"""Frontdesk runtime shared by every service."""

@@ -1,0 +1,174 @@
+"""The ``frontdesk`` command: dev tokens, parked messages, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import uuid
+from typing import Annotated, Any
+
+import typer
+
+from frontdesk.kit import bus
+from frontdesk.kit.auth import Permission, Role, issue_token
+from frontdesk.kit.settings import Settings
+
+SERVICES = ("customers", "credits", "scheduling", "notifications", "billing")
+DEMO_TENANT = uuid.UUID("00000000-0000-4000-8000-000000000001")
+
+app = typer.Typer(help="Frontdesk developer and operator commands.", no_args_is_help=True)
+parked = typer.Typer(help="Messages that failed for good (dead-lettered).", no_args_is_help=True)
+app.add_typer(parked, name="parked")
+
+
+@app.command()
+def token(
+    tenant: Annotated[str, typer.Option(help="tenant id (UUID) or 'demo'")] = "demo",
+    role: Annotated[Role, typer.Option()] = Role.admin,
+    permission: Annotated[list[Permission] | None, typer.Option()] = None,
+    sub: Annotated[str | None, typer.Option(help="subject; a customer's id for role customer")]
+    = None,
+    name: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Print a development JWT."""
+    tenant_id = DEMO_TENANT if tenant == "demo" else uuid.UUID(tenant)
+    typer.echo(issue_token(Settings(), tenant_id=tenant_id, role=role,
+                           permissions=permission or [], sub=sub, name=name))
+
+
+@app.command()
+def migrate(
+    service: Annotated[list[str] | None, typer.Option(help="only these services")] = None,
+) -> None:
+    """Create (if missing) and migrate every installed service's database."""
+    from frontdesk.kit.migrations import upgrade
+
+    for spec in installed_specs(service):
+        settings = spec.settings()
+        upgrade(spec.migrations_dir, settings.resolved_database_url())
+        typer.echo(f"{spec.name}: migrated")
+
+
+def installed_specs(only: list[str] | None = None) -> list[Any]:
+    specs = []
+    for name in only or SERVICES:
+        try:
+            module = importlib.import_module(f"frontdesk.{name}.app")
+        except ModuleNotFoundError:
+            continue
+        specs.append(module.SPEC)
+    return specs
+
+
+async def _parked_messages(service: str, settings: Settings) -> list[dict[str, Any]]:
+    """Read every parked message without removing it (closing the channel requeues them)."""
+    topology = bus.Topology.from_settings(settings)
+    connection = await bus.connect(settings)
+    out: list[dict[str, Any]] = []
+    try:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(topology.parking_queue(service), passive=True)
+        while (message := await queue.get(no_ack=False, fail=False)) is not None:
+            headers = dict(message.headers or {})
+            out.append(
+                {
+                    "id": message.message_id,
+                    "service": service,
+                    "routing_key": bus.header_str(headers, bus.ROUTING_KEY_HEADER),
+                    "error": bus.header_str(headers, bus.ERROR_HEADER),
+                    "attempts": bus.header_int(headers, bus.ATTEMPT_HEADER),
+                    "parked_at": bus.header_str(headers, bus.PARKED_AT_HEADER),
+                    "body": message.body.decode(errors="replace"),
+                }
+            )
+        await channel.close()
+    except Exception as error:
+        if "NOT_FOUND" not in repr(error):
+            raise
+    finally:
+        await connection.close()
+    return out
+
+
+async def list_parked(services: list[str] | None = None) -> list[dict[str, Any]]:
+    settings = Settings()
+    found: list[dict[str, Any]] = []
+    for service in services or SERVICES:
+        found.extend(await _parked_messages(service, settings))
+    return found
+
+
+async def replay_parked(message_id: str, services: list[str] | None = None) -> str | None:
+    """Send one parked message back to its service's queue with a fresh attempt count."""
+    settings = Settings()
+    topology = bus.Topology.from_settings(settings)
+    connection = await bus.connect(settings)
+    try:
+        for service in services or SERVICES:
+            channel = await connection.channel(publisher_confirms=True)
+            try:
+                queue = await channel.declare_queue(topology.parking_queue(service), passive=True)
+            except Exception:
+                continue
+            while (message := await queue.get(no_ack=False, fail=False)) is not None:
+                if message.message_id != message_id:
+                    continue
+                headers = {k: v for k, v in dict(message.headers or {}).items()
+                           if k not in (bus.ATTEMPT_HEADER, bus.ERROR_HEADER, bus.PARKED_AT_HEADER)}
+                copy = bus.build_message(
+                    message.body, message_id=message_id,
+                    routing_key=bus.header_str(headers, bus.ROUTING_KEY_HEADER) or "",
+                    headers=headers,
+                )
+                await channel.default_exchange.publish(copy, routing_key=topology.queue(service))
+                await message.ack()
+                await channel.close()
+                return service
+            await channel.close()  # releases (requeues) the others
+    finally:
+        await connection.close()
+    return None
+
+
+@parked.command("list")
+def parked_list(service: Annotated[list[str] | None, typer.Option()] = None) -> None:
+    """List parked messages: id, service, routing key, attempts, error."""
+    messages = asyncio.run(list_parked(service))
+    if not messages:
+        typer.echo("no parked messages")
+    for m in messages:
+        typer.echo(f"{m['id']}  {m['service']:<13} {m['routing_key']}  "
+                   f"attempts={m['attempts']}  {(m['error'] or '')[:120]}")
+
+
+@parked.command("show")
+def parked_show(message_id: str, service: Annotated[list[str] | None, typer.Option()] = None) \
+        -> None:
+    """Show one parked message with its error and body."""
+    for m in asyncio.run(list_parked(service)):
+        if m["id"] == message_id:
+            body = m.pop("body")
+            typer.echo(json.dumps(m, indent=2))
+            try:
+                typer.echo(json.dumps(json.loads(body), indent=2))
+            except ValueError:
+                typer.echo(body)
+            return
+    typer.echo(f"no parked message {message_id}", err=True)
+    raise typer.Exit(1)
+
+
+@parked.command("replay")
+def parked_replay(message_id: str, service: Annotated[list[str] | None, typer.Option()] = None) \
+        -> None:
+    """Re-deliver one parked message to the service that parked it."""
+    where = asyncio.run(replay_parked(message_id, service))
+    if where is None:
+        typer.echo(f"no parked message {message_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"replayed {message_id} to {where}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,169 @@
+"""The consumer runner: inbox-deduplicated handlers, ack after commit, retry, park."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from opentelemetry import trace
+from opentelemetry.propagate import extract, inject
+from pydantic import ValidationError
+
+from frontdesk.contracts import Envelope, Event, UnknownEventError, parse
+from frontdesk.kit import bus, inbox
+from frontdesk.kit.settings import Settings
+from frontdesk.kit.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+Handlers = Mapping[type[Event], Handler]
+
+
+class Consumer:
+    """Runs one service's handlers on its queue.
+
+    For each message: validate the envelope and payload (invalid → parked at
+    once, with the error), then in one transaction claim the inbox row and run
+    the handler; ack only after that commit. A handler error sends the message
+    to the next delay queue with an incremented attempt header (our own count,
+    not the broker's delivery limit); after the last delay it is parked.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        name: str,
+        handlers: Handlers,
+        uow_factory: Callable[[], UnitOfWork],
+    ) -> None:
+        self._settings = settings
+        self.name = name
+        self._handlers = {cls.routing_key(): handler for cls, handler in handlers.items()}
+        self._uow_factory = uow_factory
+        self._topology = bus.Topology.from_settings(settings)
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self.handled = 0  # messages taken off the queue, whatever their outcome
+
+    @property
+    def routing_keys(self) -> list[str]:
+        return sorted(self._handlers)
+
+    async def start(self) -> None:
+        self._connection = await bus.connect(self._settings)
+        self._channel = await self._connection.channel()
+        await self._channel.set_qos(prefetch_count=self._settings.consumer_prefetch)
+        queue = await self._topology.declare_consumer(
+            self._channel, self.name, self.routing_keys, self._settings.retry_delays_ms
+        )
+        await queue.consume(self._on_message)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+    async def run(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Future()
+        finally:
+            await self.close()
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        attempt = bus.header_int(message.headers, bus.ATTEMPT_HEADER)
+        routing_key = bus.header_str(message.headers, bus.ROUTING_KEY_HEADER) or (
+            message.routing_key or ""
+        )
+        try:
+            envelope = Envelope.model_validate_json(message.body)
+            event = parse(envelope)
+            handler = self._handlers[envelope.routing_key]
+        except (ValidationError, UnknownEventError, KeyError, ValueError) as error:
+            await self._park(message, routing_key, attempt, f"invalid message: {error}")
+            return
+        context = extract(dict(message.headers or {}))
+        with _tracer.start_as_current_span(
+            f"{envelope.routing_key} process",
+            context=context,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.consumer.group.name": self.name,
+                "messaging.message.id": str(envelope.id),
+                "messaging.rabbitmq.destination.routing_key": envelope.routing_key,
+            },
+        ) as span:
+            try:
+                await self._handle(envelope, event, handler)
+            except Exception as error:
+                span.record_exception(error)
+                log.warning(
+                    "handler %s failed on %s (attempt %d): %r",
+                    self.name, envelope.routing_key, attempt, error,
+                )
+                await self._retry_or_park(message, envelope.routing_key, attempt, repr(error))
+                return
+        await message.ack()
+        self.handled += 1
+
+    async def _handle(self, envelope: Envelope, event: Event, handler: Handler) -> None:
+        async with self._uow_factory() as uow:
+            uow.caused_by(envelope)
+            if await inbox.claim(uow.session, uow.tables, envelope, self.name):
+                await handler(uow, envelope, event)
+            await uow.commit()
+
+    async def _retry_or_park(
+        self, message: AbstractIncomingMessage, routing_key: str, attempt: int, error: str
+    ) -> None:
+        delays = self._settings.retry_delays_ms
+        if attempt >= len(delays):
+            await self._park(message, routing_key, attempt, error)
+            return
+        await self._forward(
+            message,
+            self._topology.retry_queue(self.name, attempt + 1),
+            {bus.ATTEMPT_HEADER: attempt + 1, bus.ERROR_HEADER: error[:2000],
+             bus.ROUTING_KEY_HEADER: routing_key},
+        )
+
+    async def _park(
+        self, message: AbstractIncomingMessage, routing_key: str, attempt: int, error: str
+    ) -> None:
+        log.error("parking message %s (%s): %s", message.message_id, routing_key, error)
+        await self._forward(
+            message,
+            self._topology.parking_queue(self.name),
+            {
+                bus.ATTEMPT_HEADER: attempt,
+                bus.ERROR_HEADER: error[:4000],
+                bus.ROUTING_KEY_HEADER: routing_key,
+                bus.PARKED_AT_HEADER: datetime.now(UTC).isoformat(),
+            },
+        )
+
+    async def _forward(
+        self, message: AbstractIncomingMessage, queue: str, extra_headers: dict[str, Any]
+    ) -> None:
+        """Publish a copy to ``queue`` (confirmed), then ack the original: never lost."""
+        assert self._connection is not None
+        headers = {**dict(message.headers or {}), **extra_headers}
+        inject(headers)
+        copy = bus.build_message(
+            message.body,
+            message_id=message.message_id or "",
+            routing_key=str(extra_headers.get(bus.ROUTING_KEY_HEADER, "")),
+            headers=headers,
+        )
+        async with self._connection.channel(publisher_confirms=True) as channel:
+            await channel.default_exchange.publish(copy, routing_key=queue, mandatory=True)
+        await message.ack()
+        self.handled += 1
+

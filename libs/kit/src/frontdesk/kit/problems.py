@@ -1,0 +1,164 @@
+"""RFC 9457 problem+json for every error, with field errors for validation."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ProblemBody(BaseModel):
+    """The documented shape of every error response."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class Problem(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        status: int | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = errors
+        if status is not None:
+            self.status = status
+        if title is not None:
+            self.title = title
+        self.headers = headers
+
+    @classmethod
+    def for_field(cls, field: str, message: str, **kwargs: Any) -> Problem:
+        return cls(message, errors=[FieldError(field=field, message=message)], **kwargs)
+
+    def body(self) -> ProblemBody:
+        return ProblemBody(
+            type=f"https://frontdesk.dev/problems/{self.title.lower().replace(' ', '-')}",
+            title=self.title,
+            status=self.status,
+            detail=self.detail,
+            errors=self.errors,
+        )
+
+
+class InvalidInput(Problem):
+    status = 422
+    title = "Invalid input"
+
+
+class Unauthorized(Problem):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(Problem):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(Problem):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(Problem):
+    status = 409
+    title = "Conflict"
+
+
+class PreconditionFailed(Problem):
+    status = 412
+    title = "Precondition failed"
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    return JSONResponse(
+        problem.body().model_dump(exclude_none=True),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=problem.headers,
+    )
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(loc[0] if loc else "request")
+
+
+def install(app: FastAPI) -> None:
+    async def on_problem(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(exc)
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            FieldError(field=_field_name(tuple(e["loc"])), message=str(e["msg"]))
+            for e in exc.errors()
+        ]
+        return problem_response(
+            InvalidInput("The request has invalid fields.", errors=errors)
+        )
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(
+            Problem(str(exc.detail), status=exc.status_code, title=_title(exc.status_code),
+                    headers=dict(exc.headers or {}))
+        )
+
+    async def on_error(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem_response(Problem(status=500, title="Internal server error"))
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_error)
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+# Documented on every route so the OpenAPI names every error answer.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemBody, "content": {PROBLEM_JSON: {}}, "description": title}
+    for status, title in (
+        (400, "Bad request (unknown query parameter, bad cursor)"),
+        (401, "Missing or invalid token"),
+        (403, "Not allowed for this role"),
+        (404, "Not found in this tenant"),
+        (422, "Invalid input, with field errors"),
+    )
+}

@@ -1,0 +1,250 @@
+"""What a service is made of, and the one wiring every service shares.
+
+A service declares a ``ServiceSpec`` (its name, port, tables, migrations,
+routers and event handlers); ``Runtime`` builds the engine, the unit of work,
+the relay and the consumer from it; ``create_app`` builds the FastAPI app;
+``main`` is the service's command line: ``api``, ``worker``, ``relay``,
+``migrate``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from pydantic import BaseModel
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from frontdesk.kit import db, migrations, problems, telemetry
+from frontdesk.kit.consumer import Consumer, Handlers
+from frontdesk.kit.relay import Relay
+from frontdesk.kit.settings import Settings
+from frontdesk.kit.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    port: int
+    metadata: MetaData
+    tables: db.MessagingTables
+    migrations_dir: Path
+    settings_class: type[Settings] = Settings
+    routers: Callable[[], Sequence[APIRouter]] = lambda: ()
+    handlers: Callable[[], Handlers] = dict
+    # Periodic jobs run by the worker (expiry sweeps, saga timeouts): (seconds, job).
+    periodic: Callable[[], Sequence[tuple[float, Callable[[Runtime], Any]]]] = lambda: ()
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def settings(self, **overrides: Any) -> Settings:
+        overrides.setdefault("service", self.name)
+        overrides.setdefault("port", self.port)
+        return self.settings_class(**overrides)
+
+
+class Runtime:
+    """The live parts of one service process."""
+
+    def __init__(self, spec: ServiceSpec, settings: Settings | None = None) -> None:
+        self.spec = spec
+        self.settings = settings or spec.settings()
+        self.engine: AsyncEngine = db.create_engine(self.settings.resolved_database_url())
+        self.sessions = db.sessionmaker(self.engine)
+        self.relay = Relay(self.settings, self.engine, spec.tables)
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.consumer: Consumer | None = None
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.spec.tables, on_commit=self.relay.wake)
+
+    def build_consumer(self) -> Consumer:
+        return Consumer(self.settings, self.spec.name, self.spec.handlers(), self.uow)
+
+    async def start_relay(self) -> None:
+        await self.relay.start()
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+
+    async def start_consumer(self) -> Consumer:
+        self.consumer = self.build_consumer()
+        await self.consumer.start()
+        return self.consumer
+
+    def start_periodic(self) -> None:
+        for every, job in self.spec.periodic():
+            self._tasks.append(asyncio.create_task(self._repeat(every, job)))
+
+    async def _repeat(self, every: float, job: Callable[[Runtime], Any]) -> None:
+        while True:
+            try:
+                await job(self)
+            except Exception:
+                log.exception("periodic job %s failed", getattr(job, "__name__", job))
+            await asyncio.sleep(every)
+
+    async def ready(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as error:
+            checks["database"] = f"error: {error.__class__.__name__}"
+        connection = self.relay.connection
+        checks["broker"] = "ok" if connection is not None and connection.connected.is_set() \
+            else "error: not connected"
+        return checks
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.consumer is not None:
+            await self.consumer.close()
+        await self.relay.close()
+        await self.engine.dispose()
+
+
+async def reject_unknown_query_params(request: Request) -> None:
+    """Unknown filters answer 400 naming them, instead of being silently ignored."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise problems.Problem(
+            "Unknown query parameter(s): " + ", ".join(unknown),
+            errors=[problems.FieldError(field=name, message="unknown parameter")
+                    for name in unknown],
+            title="Unknown query parameter",
+        )
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """Every query parameter a route accepts, through its dependencies and query models."""
+    names: set[str] = set()
+    for param in dependant.query_params:
+        annotation = param.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names.update(f.alias or n for n, f in annotation.model_fields.items())
+        else:
+            names.add(param.alias)
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def create_app(runtime: Runtime, *, start_relay: bool = True) -> FastAPI:
+    spec = runtime.spec
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if start_relay:
+            await runtime.start_relay()
+        yield
+        await runtime.close()
+
+    app = FastAPI(
+        title=f"Frontdesk {spec.name}",
+        description=spec.description,
+        version="1.0.0",
+        lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_params)],
+        responses=problems.PROBLEM_RESPONSES,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": spec.name}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        checks = await runtime.ready()
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    for router in spec.routers():
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app
+
+
+def _instrument(runtime: Runtime) -> None:
+    telemetry.configure(
+        runtime.spec.name,
+        otlp_endpoint=runtime.settings.otlp_endpoint,
+        log_level=runtime.settings.log_level,
+    )
+    SQLAlchemyInstrumentor().instrument(engine=runtime.engine.sync_engine)
+
+
+async def _serve_worker(runtime: Runtime) -> None:
+    """Consumer, relay and periodic jobs in one process, until SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await runtime.start_relay()
+    if runtime.spec.handlers():
+        await runtime.start_consumer()
+    runtime.start_periodic()
+    log.info("%s worker running", runtime.spec.name)
+    await stop.wait()
+    await runtime.close()
+
+
+async def _serve_relay(runtime: Runtime) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await runtime.start_relay()
+    await stop.wait()
+    await runtime.close()
+
+
+def main(spec: ServiceSpec, argv: Sequence[str] | None = None) -> None:
+    """``python -m frontdesk.<service> api|worker|relay|migrate``."""
+    args = list(argv if argv is not None else sys.argv[1:])
+    command = args[0] if args else "api"
+    settings = spec.settings()
+    if command == "migrate":
+        migrations.upgrade(spec.migrations_dir, settings.resolved_database_url())
+        print(f"{spec.name}: migrated {settings.resolved_database_url()}")
+        return
+    runtime = Runtime(spec, settings)
+    _instrument(runtime)
+    if command == "api":
+        import uvicorn
+
+        uvicorn.run(create_app(runtime), host=settings.host, port=settings.port,
+                    log_config=None, access_log=False)
+    elif command == "worker":
+        asyncio.run(_serve_worker(runtime))
+    elif command == "relay":
+        asyncio.run(_serve_relay(runtime))
+    else:
+        raise SystemExit(f"unknown command {command!r}: use api, worker, relay or migrate")

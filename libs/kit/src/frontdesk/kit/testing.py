@@ -1,0 +1,119 @@
+"""Pytest plugin: what every service's tests need (registered via the pytest11 entry point).
+
+Each test process gets its own names: databases ``t<id>_<service>`` and bus
+names prefixed ``t<id>.``, set in the environment before anything reads
+settings, so parallel workers and concurrent runs never meet. Test queues
+expire when idle, so a crashed run leaves nothing behind for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import text
+
+from frontdesk.kit import migrations, telemetry
+from frontdesk.kit.auth import Permission, Role, issue_token
+from frontdesk.kit.service import Runtime, ServiceSpec
+from frontdesk.kit.settings import Settings
+
+SPANS = InMemorySpanExporter()
+RUN_ID = uuid.uuid4().hex[:10]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("FRONTDESK_DATABASE_PREFIX", f"t{RUN_ID}_")
+    os.environ.setdefault("FRONTDESK_BUS_PREFIX", f"t{RUN_ID}.")
+    os.environ.setdefault("FRONTDESK_QUEUE_EXPIRES_MS", str(30 * 60 * 1000))
+    os.environ.setdefault("FRONTDESK_RETRY_DELAYS_MS", "[200, 400]")
+    os.environ.setdefault("FRONTDESK_RELAY_POLL_SECONDS", "0.2")
+    telemetry.configure("tests", exporter=SPANS, log_level="WARNING")
+
+
+@contextlib.asynccontextmanager
+async def running_service(
+    spec: ServiceSpec, *, relay: bool = True, consumer: bool = True, **overrides: Any
+) -> AsyncIterator[Runtime]:
+    """A migrated database of its own and, if asked, the relay and consumer running."""
+    settings = spec.settings(**overrides)
+    url = settings.resolved_database_url()
+    await asyncio.to_thread(migrations.upgrade, spec.migrations_dir, url)
+    runtime = Runtime(spec, settings)
+    try:
+        if relay:
+            await runtime.start_relay()
+        if consumer and spec.handlers():
+            await runtime.start_consumer()
+        yield runtime
+    finally:
+        await runtime.close()
+        await migrations.drop_database(url)
+
+
+async def truncate_all(runtime: Runtime) -> None:
+    """Empty every table of the service (between tests)."""
+    names = ", ".join(f'"{t.name}"' for t in runtime.spec.metadata.sorted_tables)
+    async with runtime.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+async def wait_for(predicate: Any, *, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll an async predicate until it returns something truthy (eventual consistency)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last: {result!r})")
+        await asyncio.sleep(interval)
+
+
+class Tokens:
+    """Builds Authorization headers for any tenant, role and permissions."""
+
+    def __init__(self, settings: Settings, tenant_id: uuid.UUID) -> None:
+        self.settings = settings
+        self.tenant_id = tenant_id
+
+    def headers(
+        self,
+        role: Role | str = Role.admin,
+        *permissions: Permission | str,
+        sub: str | uuid.UUID | None = None,
+        tenant_id: uuid.UUID | None = None,
+        name: str | None = None,
+    ) -> dict[str, str]:
+        token = issue_token(
+            self.settings,
+            tenant_id=tenant_id or self.tenant_id,
+            role=Role(role),
+            permissions=[Permission(p) for p in permissions],
+            sub=str(sub) if sub else None,
+            name=name,
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def tenant_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+@pytest.fixture
+def tokens(tenant_id: uuid.UUID) -> Tokens:
+    return Tokens(Settings(), tenant_id)
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    SPANS.clear()
+    yield SPANS
+    SPANS.clear()

@@ -1,0 +1,100 @@
+"""Unit of work: the state change and its outbox rows commit in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from opentelemetry.propagate import inject
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from frontdesk.contracts import Envelope, Event
+from frontdesk.kit.db import MessagingTables
+
+
+class UnitOfWork:
+    """Open with ``async with``; only ``commit()`` makes anything durable.
+
+    ``publish`` queues an event; it is written to the outbox in the same
+    transaction as the state change, with the current trace context, and the
+    relay is woken once the commit has succeeded.
+    """
+
+    session: AsyncSession
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker,  # type: ignore[type-arg]
+        tables: MessagingTables,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.tables = tables
+        self._on_commit = on_commit
+        self._pending: list[dict[str, Any]] = []
+        self._cause: Envelope | None = None
+        self.published: list[Envelope] = []
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self._pending = []
+        self.published = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    def caused_by(self, envelope: Envelope) -> None:
+        """Events published from here on carry this message as cause and its correlation."""
+        self._cause = envelope
+
+    def publish(
+        self,
+        event: Event,
+        *,
+        tenant_id: uuid.UUID,
+        aggregate_id: uuid.UUID,
+        aggregate_version: int,
+    ) -> Envelope:
+        cause = self._cause
+        envelope = Envelope.wrap(
+            event,
+            tenant_id=tenant_id,
+            aggregate_id=aggregate_id,
+            aggregate_version=aggregate_version,
+            correlation_id=(cause.correlation_id or cause.id) if cause else None,
+            causation_id=cause.id if cause else None,
+        )
+        headers: dict[str, str] = {}
+        inject(headers)
+        self._pending.append(
+            {
+                "id": envelope.id,
+                "tenant_id": tenant_id,
+                "routing_key": envelope.routing_key,
+                "envelope": envelope.model_dump(mode="json"),
+                "headers": headers,
+            }
+        )
+        self.published.append(envelope)
+        return envelope
+
+    async def flush_outbox(self) -> None:
+        if self._pending:
+            await self.session.execute(insert(self.tables.outbox), self._pending)
+            self._pending = []
+
+    async def commit(self) -> None:
+        await self.flush_outbox()
+        await self.session.commit()
+        if self.published and self._on_commit is not None:
+            self._on_commit()

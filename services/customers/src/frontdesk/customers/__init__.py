@@ -1,0 +1,1 @@
+"""The customers service: records, notes, tags, the customer summary, search, export, erasure."""

@@ -1,0 +1,70 @@
+"""Customer rules: names, contacts, status. No framework code here."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from frontdesk.kit.problems import FieldError, InvalidInput
+
+NAME_MAX = 100
+SMS_CAPABLE = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+}
+
+
+class Status(StrEnum):
+    active = "active"
+    inactive = "inactive"
+    vip = "vip"
+    blocked = "blocked"
+
+
+class ContactError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_email(raw: str) -> str:
+    """Validated, with the domain lower-cased; the whole address lower-cased for matching."""
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ContactError("email", str(error)) from None
+
+
+def normalise_phone(raw: str, default_region: str) -> str:
+    """E.164, and it must be able to receive SMS."""
+    try:
+        number = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException as error:
+        raise ContactError("phone", f"not a phone number: {error}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ContactError("phone", "not a valid phone number")
+    if phonenumbers.number_type(number) not in SMS_CAPABLE:
+        raise ContactError("phone", "this number cannot receive SMS (use a mobile number)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_name(field: str, raw: str) -> str:
+    name = " ".join(raw.split())
+    if not name:
+        raise ContactError(field, "must not be empty")
+    if len(name) > NAME_MAX:
+        raise ContactError(field, f"at most {NAME_MAX} characters")
+    return name
+
+
+def require_contact(email: str | None, phone: str | None) -> None:
+    if not email and not phone:
+        raise InvalidInput(
+            "A customer needs an email address or a phone number.",
+            errors=[
+                FieldError(field="email", message="email or phone is required"),
+                FieldError(field="phone", message="email or phone is required"),
+            ],
+        )
