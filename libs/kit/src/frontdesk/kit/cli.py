@@ -50,6 +50,20 @@ def migrate(
         typer.echo(f"{spec.name}: migrated")
 
 
+@app.command()
+def info(tenant: Annotated[str, typer.Option(help="tenant id (UUID) or 'demo'")] = "demo") -> None:
+    """Print each installed service's URL and an admin token for the tenant."""
+    tenant_id = DEMO_TENANT if tenant == "demo" else uuid.UUID(tenant)
+    settings = Settings()
+    typer.echo("Frontdesk services:")
+    for spec in installed_specs():
+        typer.echo(f"  {spec.name:<14} http://{settings.host}:{spec.port}  "
+                   f"(docs: http://{settings.host}:{spec.port}/docs)")
+    token = issue_token(settings, tenant_id=tenant_id, role=Role.admin, sub="demo-admin",
+                        name="Demo Admin")
+    typer.echo(f"\nAdmin token for tenant {tenant_id}:\n  export TOKEN={token}\n")
+
+
 def installed_specs(only: list[str] | None = None) -> list[Any]:
     specs = []
     for name in only or SERVICES:

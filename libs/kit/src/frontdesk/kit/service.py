@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -54,7 +55,8 @@ class ServiceSpec:
 
     def settings(self, **overrides: Any) -> Settings:
         overrides.setdefault("service", self.name)
-        overrides.setdefault("port", self.port)
+        if "FRONTDESK_PORT" not in os.environ:  # explicit init values would beat the env
+            overrides.setdefault("port", self.port)
         return self.settings_class(**overrides)
 
 
