@@ -1,0 +1,317 @@
+"""A tiny service built only on the kit, for the kit's own tests.
+
+It owns a ``things`` table (written by its HTTP route, which publishes
+``CustomerRegistered`` through the unit of work) and a ``seen`` table (one row
+per handled event, so duplicates would show). Its handler can be told to fail
+(``FAILURES``) or to be slow (``DELAY``). Run as a process with
+``python kit_probe.py worker|relay|api|migrate`` (``KIT_PROBE_NAME`` names it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import aio_pika
+from fastapi import APIRouter, Depends, Query, Request
+from opentelemetry import trace
+from pydantic import BaseModel, Field
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    String,
+    Table,
+    Uuid,
+    func,
+    insert,
+    select,
+    text,
+)
+
+from frontdesk.contracts import Envelope
+from frontdesk.contracts.customers import CustomerRegistered
+from frontdesk.kit import bus
+from frontdesk.kit.auth import (
+    CurrentPrincipal,
+    Permission,
+    Principal,
+    StaffPrincipal,
+    require,
+    require_admin,
+)
+from frontdesk.kit.db import messaging_tables, new_metadata
+from frontdesk.kit.service import Runtime, ServiceSpec, main
+from frontdesk.kit.testing import running_service
+from frontdesk.kit.uow import UnitOfWork
+
+HERE = Path(__file__).resolve().parent
+MIGRATIONS = HERE / "kit_probe_migrations"
+
+metadata = new_metadata()
+tables = messaging_tables(metadata)
+things = Table(
+    "things",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("name", String(100), nullable=False),
+)
+seen = Table(
+    "seen",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("message_id", Uuid, nullable=False),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("customer_id", Uuid, nullable=False),
+    Column("first_name", String(100), nullable=False),
+    Column("trace_id", String(32)),
+    Column("seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Test controls (in-process only): customer id -> failures still to raise.
+FAILURES: dict[uuid.UUID, int] = {}
+# Seconds each handler call sleeps (inside its transaction).
+DELAY = {"seconds": 0.0}
+# Handler calls: (customer id, loop time) — including failed ones.
+CALLS: list[tuple[uuid.UUID, float]] = []
+CONCURRENCY = {"active": 0, "max": 0}
+
+
+class ProbeFailure(RuntimeError):
+    pass
+
+
+def reset() -> None:
+    FAILURES.clear()
+    DELAY["seconds"] = 0.0
+    CALLS.clear()
+    CONCURRENCY.update(active=0, max=0)
+
+
+async def on_registered(uow: UnitOfWork, envelope: Envelope, event: CustomerRegistered) -> None:
+    CALLS.append((event.customer_id, asyncio.get_running_loop().time()))
+    CONCURRENCY["active"] += 1
+    CONCURRENCY["max"] = max(CONCURRENCY["max"], CONCURRENCY["active"])
+    try:
+        if DELAY["seconds"]:
+            await asyncio.sleep(DELAY["seconds"])
+        remaining = FAILURES.get(event.customer_id, 0)
+        if remaining > 0:
+            FAILURES[event.customer_id] = remaining - 1
+            raise ProbeFailure(f"told to fail for {event.customer_id}")
+        ctx = trace.get_current_span().get_span_context()
+        await uow.session.execute(
+            insert(seen).values(
+                message_id=envelope.id,
+                tenant_id=envelope.tenant_id,
+                customer_id=event.customer_id,
+                first_name=event.first_name,
+                trace_id=format(ctx.trace_id, "032x") if ctx.is_valid else None,
+            )
+        )
+    finally:
+        CONCURRENCY["active"] -= 1
+
+
+class ThingIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    count: int = Field(default=1, ge=1, le=100)
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix="/v1/probes", tags=["probes"])
+
+    @router.post("", status_code=201)
+    async def create_thing(
+        body: ThingIn, principal: StaffPrincipal, request: Request
+    ) -> dict[str, Any]:
+        thing_id = uuid.uuid4()
+        async with _runtime(request).uow() as uow:
+            await uow.session.execute(
+                insert(things).values(id=thing_id, tenant_id=principal.tenant_id, name=body.name)
+            )
+            envelopes = [
+                uow.publish(
+                    CustomerRegistered(
+                        customer_id=thing_id if body.count == 1 else uuid.uuid4(),
+                        first_name=body.name,
+                        last_name="Probe",
+                    ),
+                    tenant_id=principal.tenant_id,
+                    aggregate_id=thing_id,
+                    aggregate_version=n,
+                )
+                for n in range(1, body.count + 1)
+            ]
+            await uow.commit()
+        return {"id": str(thing_id), "events": [str(e.id) for e in envelopes]}
+
+    @router.get("")
+    async def list_things(
+        principal: StaffPrincipal,
+        request: Request,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> list[dict[str, Any]]:
+        async with _runtime(request).engine.connect() as conn:
+            rows = await conn.execute(
+                select(things.c.id, things.c.name)
+                .where(things.c.tenant_id == principal.tenant_id)
+                .limit(limit)
+            )
+            return [{"id": str(r.id), "name": r.name} for r in rows]
+
+    @router.get("/whoami")
+    async def whoami(principal: CurrentPrincipal) -> dict[str, Any]:
+        return {
+            "sub": principal.sub,
+            "tenant_id": str(principal.tenant_id),
+            "role": principal.role.value,
+            "permissions": sorted(p.value for p in principal.permissions),
+        }
+
+    @router.get("/notes")
+    async def notes(
+        principal: Annotated[Principal, Depends(require(Permission.view_notes))],
+    ) -> dict[str, str]:
+        return {"ok": principal.sub}
+
+    @router.get("/admin")
+    async def admin(principal: Annotated[Principal, Depends(require_admin())]) -> dict[str, str]:
+        return {"ok": principal.sub}
+
+    @router.get("/staff")
+    async def staff(principal: StaffPrincipal) -> dict[str, str]:
+        return {"ok": principal.sub}
+
+    @router.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("unexpected")
+
+    return router
+
+
+def make_spec(name: str = "kitprobe") -> ServiceSpec:
+    return ServiceSpec(
+        name=name,
+        port=8099,
+        metadata=metadata,
+        tables=tables,
+        migrations_dir=MIGRATIONS,
+        routers=lambda: [build_router()],
+        handlers=lambda: {CustomerRegistered: on_registered},
+        description="kit test probe",
+    )
+
+
+SPEC = make_spec()
+
+
+def renamed(name: str) -> ServiceSpec:
+    return dataclasses.replace(SPEC, name=name)
+
+
+# --- helpers for tests -----------------------------------------------------------------
+
+
+async def commit_events(
+    runtime: Runtime,
+    count: int,
+    *,
+    tenant_id: uuid.UUID | None = None,
+    first_name: str = "Ada",
+    customer_ids: list[uuid.UUID] | None = None,
+) -> list[uuid.UUID]:
+    """Commit ``count`` CustomerRegistered events in one unit of work; their envelope ids."""
+    tenant = tenant_id or uuid.uuid4()
+    ids = customer_ids or [uuid.uuid4() for _ in range(count)]
+    async with runtime.uow() as uow:
+        envelopes = [
+            uow.publish(
+                CustomerRegistered(customer_id=cid, first_name=first_name, last_name="Probe"),
+                tenant_id=tenant,
+                aggregate_id=cid,
+                aggregate_version=1,
+            )
+            for cid in ids
+        ]
+        await uow.commit()
+    return [e.id for e in envelopes]
+
+
+async def seen_counts(runtime: Runtime) -> dict[uuid.UUID, int]:
+    async with runtime.engine.connect() as conn:
+        rows = await conn.execute(
+            select(seen.c.message_id, func.count()).group_by(seen.c.message_id)
+        )
+        return {r[0]: r[1] for r in rows}
+
+
+async def outbox_state(runtime: Runtime) -> dict[str, int]:
+    async with runtime.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FILTER (WHERE published_at IS NULL) AS pending,"
+                    " count(*) FILTER (WHERE published_at IS NOT NULL) AS published"
+                    " FROM outbox"
+                )
+            )
+        ).one()
+        return {"pending": row.pending, "published": row.published}
+
+
+async def published_ids(runtime: Runtime) -> set[uuid.UUID]:
+    async with runtime.engine.connect() as conn:
+        rows = await conn.execute(
+            select(tables.outbox.c.id).where(tables.outbox.c.published_at.is_not(None))
+        )
+        return {r[0] for r in rows}
+
+
+@contextlib.asynccontextmanager
+async def probe_service(
+    *, relay: bool = True, consumer: bool = True, name: str | None = None, **overrides: Any
+) -> AsyncIterator[Runtime]:
+    """A probe service of its own (database and queues named for this call only)."""
+    reset()
+    spec = renamed(name or f"kp_{uuid.uuid4().hex[:8]}")
+    try:
+        async with running_service(spec, relay=relay, consumer=consumer, **overrides) as runtime:
+            yield runtime
+    finally:
+        reset()
+        await delete_queues(spec)
+
+
+async def delete_queues(spec: ServiceSpec) -> None:
+    """Drop the probe's queues so later probes of the run do not feed them."""
+    settings = spec.settings()
+    topology = bus.Topology.from_settings(settings)
+    names = [topology.queue(spec.name), topology.parking_queue(spec.name)]
+    names += [topology.retry_queue(spec.name, n + 1) for n in range(len(settings.retry_delays_ms))]
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel()
+        for queue in names:
+            await channel.queue_delete(queue)
+    finally:
+        await connection.close()
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    main(renamed(os.environ.get("KIT_PROBE_NAME", "kitprobe")))

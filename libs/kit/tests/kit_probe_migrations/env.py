@@ -1,0 +1,10 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kit_probe import metadata  # noqa: E402
+
+from frontdesk.kit.migrations import run_env  # noqa: E402
+
+run_env(metadata)
