@@ -120,7 +120,9 @@ async def replay_parked(message_id: str, services: list[str] | None = None) -> s
     connection = await bus.connect(settings)
     try:
         for service in services or SERVICES:
-            channel = await connection.channel(publisher_confirms=True)
+            # Confirms and returns: the parked copy is acked away only once the service's
+            # queue holds the replayed one.
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             try:
                 queue = await channel.declare_queue(topology.parking_queue(service), passive=True)
             except Exception:
@@ -135,7 +137,9 @@ async def replay_parked(message_id: str, services: list[str] | None = None) -> s
                     routing_key=bus.header_str(headers, bus.ROUTING_KEY_HEADER) or "",
                     headers=headers,
                 )
-                await channel.default_exchange.publish(copy, routing_key=topology.queue(service))
+                await channel.default_exchange.publish(
+                    copy, routing_key=topology.queue(service), mandatory=True
+                )
                 await message.ack()
                 await channel.close()
                 return service

@@ -24,6 +24,9 @@ _tracer = trace.get_tracer(__name__)
 E = TypeVar("E", bound=Event)
 Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
 Handlers = Mapping[type[Event], Handler]
+# After a failure to settle a message, wait this long before requeueing it.
+REQUEUE_PAUSE_SECONDS = 1.0
+FORWARD_TIMEOUT_SECONDS = 30.0
 
 
 class Consumer:
@@ -50,6 +53,7 @@ class Consumer:
         self._topology = bus.Topology.from_settings(settings)
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
+        self._forward_channel: AbstractChannel | None = None
         self.handled = 0  # messages taken off the queue, whatever their outcome
 
     @property
@@ -60,6 +64,11 @@ class Consumer:
         self._connection = await bus.connect(self._settings)
         self._channel = await self._connection.channel()
         await self._channel.set_qos(prefetch_count=self._settings.consumer_prefetch)
+        # Copies to the delay and parking queues go out on a channel of their own with
+        # confirms and returns, so a copy that did not arrive is known before the ack.
+        self._forward_channel = await self._connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
         queue = await self._topology.declare_consumer(
             self._channel, self.name, self.routing_keys, self._settings.retry_delays_ms
         )
@@ -77,6 +86,23 @@ class Consumer:
             await self.close()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        try:
+            await self._process(message)
+        except Exception:
+            # Whatever went wrong (the copy to a delay or parking queue not confirmed, the
+            # database gone), the message is not lost: it goes back to the queue.
+            log.exception("could not settle message %s; requeueing it", message.message_id)
+            await asyncio.sleep(REQUEUE_PAUSE_SECONDS)
+            await self._settle(message.nack(requeue=True))
+
+    async def _settle(self, settling: Awaitable[Any]) -> None:
+        """Ack or nack; if the channel is gone the broker redelivers and the inbox absorbs it."""
+        try:
+            await settling
+        except Exception as error:
+            log.warning("could not ack/nack (the broker will redeliver): %r", error)
+
+    async def _process(self, message: AbstractIncomingMessage) -> None:
         attempt = bus.header_int(message.headers, bus.ATTEMPT_HEADER)
         routing_key = bus.header_str(message.headers, bus.ROUTING_KEY_HEADER) or (
             message.routing_key or ""
@@ -110,7 +136,7 @@ class Consumer:
                 )
                 await self._retry_or_park(message, envelope.routing_key, attempt, repr(error))
                 return
-        await message.ack()
+        await self._settle(message.ack())
         self.handled += 1
 
     async def _handle(self, envelope: Envelope, event: Event, handler: Handler) -> None:
@@ -152,8 +178,9 @@ class Consumer:
     async def _forward(
         self, message: AbstractIncomingMessage, queue: str, extra_headers: dict[str, Any]
     ) -> None:
-        """Publish a copy to ``queue`` (confirmed), then ack the original: never lost."""
-        assert self._connection is not None
+        """Publish a copy to ``queue`` and ack the original only once the broker confirmed
+        the copy was queued (a missing queue returns it and raises): never lost."""
+        assert self._forward_channel is not None
         headers = {**dict(message.headers or {}), **extra_headers}
         inject(headers)
         copy = bus.build_message(
@@ -162,8 +189,9 @@ class Consumer:
             routing_key=str(extra_headers.get(bus.ROUTING_KEY_HEADER, "")),
             headers=headers,
         )
-        async with self._connection.channel(publisher_confirms=True) as channel:
-            await channel.default_exchange.publish(copy, routing_key=queue, mandatory=True)
-        await message.ack()
+        await self._forward_channel.default_exchange.publish(
+            copy, routing_key=queue, mandatory=True, timeout=FORWARD_TIMEOUT_SECONDS
+        )
+        await self._settle(message.ack())
         self.handled += 1
 

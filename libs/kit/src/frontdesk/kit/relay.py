@@ -10,7 +10,7 @@ import orjson
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from frontdesk.kit import bus
@@ -113,7 +113,7 @@ class Relay:
                     )
         return len(rows)
 
-    async def _publish(self, row: Row[Any]) -> None:
+    async def _publish(self, row: Any) -> None:
         assert self._exchange is not None
         parent = extract(row.headers or {})
         with _tracer.start_as_current_span(
