@@ -1,0 +1,209 @@
+"""Tables of the scheduling database. Every index leads with tenant_id.
+
+Constraints that must hold whatever the concurrency live here and in the
+migration: the seat counter of a session never exceeds its capacity (CHECK),
+one active booking per customer per session (partial unique index), and no
+overlapping active appointments for one staff member or one room (exclusion
+constraints, created in the migration with btree_gist).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from frontdesk.kit.db import messaging_tables, new_metadata
+
+metadata = new_metadata()
+messaging = messaging_tables(metadata)
+
+
+def _timestamps() -> list[Column]:  # type: ignore[type-arg]
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("address", String(500)),
+    *_timestamps(),
+    Index("ix_locations_tenant_name", "tenant_id", "name"),
+)
+
+rooms = Table(
+    "rooms",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("location_id", Uuid, ForeignKey("locations.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(10), nullable=False, server_default="room"),
+    Column("capacity", Integer),
+    *_timestamps(),
+    CheckConstraint("kind IN ('room', 'bay')", name="kind"),
+    Index("ix_rooms_tenant_location", "tenant_id", "location_id"),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320)),
+    Column("role", String(50), nullable=False, server_default="trainer"),
+    Column("location_id", Uuid, ForeignKey("locations.id")),
+    Column("working_hours", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    *_timestamps(),
+    Index("ix_staff_tenant_name", "tenant_id", "name"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("kind", String(10), nullable=False, server_default="class"),
+    Column("title", String(200), nullable=False),
+    Column("location_id", Uuid, ForeignKey("locations.id"), nullable=False),
+    Column("room_id", Uuid, ForeignKey("rooms.id")),
+    Column("staff_id", Uuid, ForeignKey("staff.id")),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("seats_taken", Integer, nullable=False, server_default=text("0")),
+    Column("payment_method", String(20), nullable=False),
+    Column("credits", Integer, nullable=False, server_default=text("0")),
+    Column("price_minor", Integer, nullable=False, server_default=text("0")),
+    Column("currency", String(3), nullable=False, server_default="EUR"),
+    Column("status", String(20), nullable=False, server_default="scheduled"),
+    Column("cancel_reason", Text),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    *_timestamps(),
+    CheckConstraint("capacity >= 0", name="capacity_non_negative"),
+    CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
+    CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    CheckConstraint("kind IN ('class', 'event')", name="kind"),
+    CheckConstraint("payment_method IN ('credits', 'pay_per_session', 'free')",
+                    name="payment_method"),
+    CheckConstraint("credits >= 0 AND price_minor >= 0", name="price_non_negative"),
+    CheckConstraint("status IN ('scheduled', 'cancelled')", name="status"),
+    Index("ix_sessions_tenant_location_starts", "tenant_id", "location_id", "starts_at"),
+    Index("ix_sessions_tenant_staff_starts", "tenant_id", "staff_id", "starts_at"),
+    Index("ix_sessions_tenant_room_starts", "tenant_id", "room_id", "starts_at"),
+)
+
+BOOKING_ACTIVE_SQL = "status NOT IN ('cancelled', 'rejected')"
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("session_id", Uuid, ForeignKey("sessions.id"), nullable=False),
+    Column("customer_id", Uuid),
+    Column("guest_first_name", String(100)),
+    Column("guest_last_name", String(100)),
+    Column("guest_email", String(320)),
+    Column("guest_phone", String(20)),
+    Column("seats", Integer, nullable=False),
+    Column("notes", Text),
+    Column("status", String(20), nullable=False, server_default="pending"),
+    Column("payment_method", String(20), nullable=False),
+    Column("credits", Integer, nullable=False, server_default=text("0")),
+    Column("price_minor", Integer, nullable=False, server_default=text("0")),
+    Column("currency", String(3), nullable=False, server_default="EUR"),
+    Column("reason", Text),
+    Column("refund", Boolean),
+    Column("late", Boolean),
+    Column("checked_in_at", DateTime(timezone=True)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    *_timestamps(),
+    CheckConstraint("seats >= 0", name="seats_non_negative"),
+    CheckConstraint(
+        "status IN ('pending', 'confirmed', 'rejected', 'cancelled', 'attended', 'no_show')",
+        name="status",
+    ),
+    CheckConstraint("customer_id IS NOT NULL OR guest_email IS NOT NULL", name="who"),
+    Index("uq_bookings_one_per_customer", "tenant_id", "session_id", "customer_id",
+          unique=True, postgresql_where=text(f"customer_id IS NOT NULL AND {BOOKING_ACTIVE_SQL}")),
+    Index("uq_bookings_one_per_guest", "tenant_id", "session_id", "guest_email",
+          unique=True, postgresql_where=text(f"customer_id IS NULL AND {BOOKING_ACTIVE_SQL}")),
+    Index("ix_bookings_tenant_customer", "tenant_id", "customer_id", "created_at"),
+    Index("ix_bookings_tenant_session", "tenant_id", "session_id"),
+    Index("ix_bookings_tenant_pending", "tenant_id", "created_at",
+          postgresql_where=text("status = 'pending'")),
+)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("location_id", Uuid, ForeignKey("locations.id"), nullable=False),
+    Column("staff_id", Uuid, ForeignKey("staff.id"), nullable=False),
+    Column("room_id", Uuid, ForeignKey("rooms.id")),
+    Column("customer_id", Uuid, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("notes", Text),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False, server_default="draft"),
+    Column("price_minor", Integer, nullable=False, server_default=text("0")),
+    Column("currency", String(3), nullable=False, server_default="EUR"),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    *_timestamps(),
+    CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    CheckConstraint("status IN ('draft', 'confirmed', 'completed', 'cancelled', 'no_show')",
+                    name="status"),
+    CheckConstraint("price_minor >= 0", name="price_non_negative"),
+    Index("ix_appointments_tenant_location_starts", "tenant_id", "location_id", "starts_at"),
+    Index("ix_appointments_tenant_customer", "tenant_id", "customer_id", "starts_at"),
+)
+
+# The exclusion constraints on appointments (created by the migration):
+APPOINTMENT_EXCLUSIONS = {
+    "ex_appointments_staff_overlap": "staff_id",
+    "ex_appointments_room_overlap": "room_id",
+}
+
+customer_states = Table(
+    "customer_states",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("customer_id", Uuid, primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+booking_policies = Table(
+    "booking_policies",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("free_cancel_hours", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("free_cancel_hours >= 0", name="hours_non_negative"),
+)

@@ -1,0 +1,110 @@
+"""What every router shares: the runtime, time-zone lookups, database errors as problems."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from sqlalchemy import RowMapping
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from frontdesk.kit.auth import Principal
+from frontdesk.kit.problems import Conflict, InvalidInput, NotFound
+from frontdesk.kit.service import Runtime
+from frontdesk.scheduling.adapters.repository import Repository
+from frontdesk.scheduling.domain import time as tz
+from frontdesk.scheduling.domain.booking import IllegalTransition
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+CONSTRAINT_MESSAGES = {
+    "uq_bookings_one_per_customer": ("customer_id", "This customer already has a booking for "
+                                                    "this session."),
+    "uq_bookings_one_per_guest": ("guest.email", "This guest already has a booking for this "
+                                                 "session."),
+    "ck_sessions_seats_within_capacity": ("seats", "The session has no free seats left."),
+    "ex_appointments_staff_overlap": ("staff_id", "The staff member already has an appointment "
+                                                  "at that time."),
+    "ex_appointments_room_overlap": ("room_id", "The room or bay is already taken at that "
+                                                "time."),
+}
+
+
+def constraint_name(error: DBAPIError) -> str | None:
+    cause = getattr(error.orig, "__cause__", None)
+    return getattr(cause, "constraint_name", None)
+
+
+@contextmanager
+def database_conflicts() -> Iterator[None]:
+    """Constraint violations (capacity, uniqueness, overlaps) answer 409 naming the field."""
+    try:
+        yield
+    except IntegrityError as error:
+        name = constraint_name(error)
+        if name in CONSTRAINT_MESSAGES:
+            field, message = CONSTRAINT_MESSAGES[name]
+            raise Conflict.for_field(field, message) from None
+        raise Conflict(f"The change conflicts with existing data ({name}).") from None
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except tz.TimeError_ as error:
+        raise InvalidInput.for_field(error.field, str(error)) from None
+    except IllegalTransition as error:
+        raise Conflict.for_field("status", str(error), title="Illegal transition") from None
+
+
+async def location_zone(repo: Repository, location_id: uuid.UUID,
+                        field: str = "location_id") -> tuple[RowMapping, ZoneInfo]:
+    location = await repo.location(location_id)
+    if location is None:
+        raise InvalidInput.for_field(field, "no such location") if field != "path" \
+            else NotFound("No such location.")
+    return location, ZoneInfo(location["timezone"])
+
+
+async def check_room(repo: Repository, room_id: uuid.UUID | None,
+                     location_id: uuid.UUID) -> None:
+    if room_id is None:
+        return
+    room = await repo.room(room_id)
+    if room is None:
+        raise InvalidInput.for_field("room_id", "no such room or bay")
+    if room["location_id"] != location_id:
+        raise InvalidInput.for_field("room_id", "the room is at another location")
+
+
+async def check_staff(repo: Repository, staff_id: uuid.UUID | None) -> RowMapping | None:
+    if staff_id is None:
+        return None
+    member = await repo.staff_member(staff_id)
+    if member is None:
+        raise InvalidInput.for_field("staff_id", "no such staff member")
+    return member
+
+
+def local_iso(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone)
+
+
+def customer_scope(principal: Principal, customer_id: uuid.UUID | None) -> uuid.UUID | None:
+    """A customer token only ever sees its own bookings."""
+    if principal.is_customer:
+        if customer_id is not None and customer_id != principal.customer_id:
+            raise NotFound("No such customer.")
+        return principal.customer_id or uuid.UUID(int=0)
+    return customer_id

@@ -1,0 +1,44 @@
+"""Wiring of the scheduling service: ``python -m frontdesk.scheduling api|worker|relay|migrate``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+
+from frontdesk.kit.service import Runtime, ServiceSpec
+from frontdesk.scheduling import consumers, saga
+from frontdesk.scheduling.adapters.tables import messaging, metadata
+from frontdesk.scheduling.api import appointments, bookings, calendar, resources, sessions
+from frontdesk.scheduling.settings import SchedulingSettings
+
+
+def routers() -> list[APIRouter]:
+    return [resources.router, sessions.router, bookings.router, appointments.router,
+            calendar.router]
+
+
+async def saga_timeouts(runtime: Runtime) -> None:
+    await saga.expire_pending(runtime)
+
+
+def periodic() -> Sequence[tuple[float, Callable[[Runtime], Any]]]:
+    every = SchedulingSettings().saga_sweep_seconds
+    return [(every, saga_timeouts)]
+
+
+SPEC = ServiceSpec(
+    name="scheduling",
+    port=8003,
+    metadata=metadata,
+    tables=messaging,
+    migrations_dir=Path(__file__).resolve().parents[3] / "migrations",
+    settings_class=SchedulingSettings,
+    routers=routers,
+    handlers=consumers.handlers,
+    periodic=periodic,
+    description="Staff, locations, rooms, classes with capacity, appointments, bookings and "
+                "the booking saga, check-in, calendars and iCalendar feeds.",
+)

@@ -1,0 +1,12 @@
+from frontdesk.kit.settings import Settings
+
+
+class SchedulingSettings(Settings):
+    # A booking still pending after this many seconds is rejected and its seat freed.
+    saga_timeout_seconds: float = 30.0
+    # How often the worker looks for timed-out bookings.
+    saga_sweep_seconds: float = 1.0
+    # Free cancellation until this many hours before the start (a tenant may set its own).
+    free_cancel_hours: int = 24
+    # The longest `Prefer: wait=N` honoured on POST /v1/bookings.
+    max_prefer_wait_seconds: float = 10.0
