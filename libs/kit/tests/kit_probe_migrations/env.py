@@ -3,8 +3,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kit_probe import metadata  # noqa: E402
+from kit_probe import metadata
 
-from frontdesk.kit.migrations import run_env  # noqa: E402
+from frontdesk.kit.migrations import run_env
 
 run_env(metadata)

@@ -125,8 +125,10 @@ async def replay_parked(message_id: str, services: list[str] | None = None) -> s
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             try:
                 queue = await channel.declare_queue(topology.parking_queue(service), passive=True)
-            except Exception:
-                continue
+            except Exception as error:
+                if "NOT_FOUND" not in repr(error):
+                    raise
+                continue  # this service has parked nothing yet
             while (message := await queue.get(no_ack=False, fail=False)) is not None:
                 if message.message_id != message_id:
                     continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -18,6 +19,7 @@ from frontdesk.kit.db import MessagingTables
 from frontdesk.kit.settings import Settings
 
 log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 5.0
 _tracer = trace.get_tracer(__name__)
 
 
@@ -41,6 +43,7 @@ class Relay:
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._stopping = False
+        self.last_failed = 0  # rows of the last batch whose publication failed
 
     def wake(self) -> None:
         self._wake.set()
@@ -59,25 +62,32 @@ class Relay:
             await self.connection.close()
 
     async def run(self) -> None:
-        """Publish until stopped: woken after each commit, polling as the fallback."""
+        """Publish until stopped: woken after each commit, polling as the fallback.
+
+        While the broker is unreachable every publish fails fast (or times out), the
+        rows stay unpublished with ``attempts`` and ``last_error``, and the relay backs
+        off; the robust connection restores the channel and the next pass sends them.
+        """
         if self._exchange is None:
             await self.start()
-        backoff = self._settings.relay_poll_seconds
+        poll = self._settings.relay_poll_seconds
+        backoff = poll
         while not self._stopping:
             try:
                 published = await self.publish_batch()
-                backoff = self._settings.relay_poll_seconds
+                failed = self.last_failed
             except Exception:
                 log.exception("relay batch failed; retrying")
-                published = 0
-                backoff = min(backoff * 2, 30.0)
-            if published >= self._settings.relay_batch_size:
-                continue
+                published, failed = 0, 1
+            if failed:
+                backoff = min(backoff * 2, max(poll, MAX_BACKOFF_SECONDS))
+            else:
+                backoff = poll
+                if published >= self._settings.relay_batch_size:
+                    continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
-            except TimeoutError:
-                pass
 
     async def publish_batch(self) -> int:
         """Publish one batch; returns how many rows were taken."""
@@ -93,24 +103,32 @@ class Relay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
+            self.last_failed = 0
             if not rows:
                 return 0
+            timeout = self._settings.relay_publish_timeout_seconds
             results = await asyncio.gather(
-                *(self._publish(row) for row in rows), return_exceptions=True
+                *(asyncio.wait_for(self._publish(row), timeout) for row in rows),
+                return_exceptions=True,
             )
             sent = [row.id for row, result in zip(rows, results, strict=True) if result is None]
+            self.last_failed = len(rows) - len(sent)
             if sent:
                 await conn.execute(
                     update(outbox).where(outbox.c.id.in_(sent)).values(published_at=func.now())
                 )
+            failures: dict[str, list[Any]] = {}
             for row, result in zip(rows, results, strict=True):
                 if isinstance(result, BaseException):
-                    log.warning("publish of %s failed: %r", row.routing_key, result)
-                    await conn.execute(
-                        update(outbox)
-                        .where(outbox.c.id == row.id)
-                        .values(attempts=outbox.c.attempts + 1, last_error=repr(result)[:2000])
-                    )
+                    error = repr(result)[:2000] if str(result) else repr(type(result))
+                    failures.setdefault(error, []).append(row.id)
+            for error, ids in failures.items():
+                log.warning("publish of %d outbox row(s) failed: %s", len(ids), error)
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(ids))
+                    .values(attempts=outbox.c.attempts + 1, last_error=error)
+                )
         return len(rows)
 
     async def _publish(self, row: Any) -> None:

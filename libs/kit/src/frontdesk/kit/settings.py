@@ -38,6 +38,8 @@ class Settings(BaseSettings):
 
     relay_batch_size: int = 500
     relay_poll_seconds: float = 1.0
+    # A publication not confirmed within this time counts as failed (the row stays unsent).
+    relay_publish_timeout_seconds: float = 10.0
     consumer_prefetch: int = 32
     # Delays before each retry of a failed message; after the last, it is parked.
     retry_delays_ms: list[int] = [1_000, 10_000, 60_000]

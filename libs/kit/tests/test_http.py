@@ -1,0 +1,240 @@
+"""HTTP edge of the kit: JWT auth, roles and permissions, problem+json, health."""
+
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import jwt
+import kit_probe
+import pytest
+from kit_probe import probe_service
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from frontdesk.kit.auth import ALGORITHM, Permission, Role, decode_token, issue_token
+from frontdesk.kit.cli import DEMO_TENANT
+from frontdesk.kit.cli import app as cli
+from frontdesk.kit.problems import PROBLEM_JSON
+from frontdesk.kit.service import Runtime, create_app
+from frontdesk.kit.settings import Settings
+
+
+@pytest.fixture(scope="module")
+async def runtime():
+    async with probe_service(consumer=False) as rt:
+        yield rt
+
+
+@pytest.fixture
+async def client(runtime):
+    app = create_app(runtime, start_relay=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://probe") as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def claims(**over):
+    now = int(time.time())
+    base = {"iss": "frontdesk", "aud": "frontdesk", "iat": now, "exp": now + 600,
+            "sub": "someone", "tid": str(uuid.uuid4()), "role": "admin", "perms": []}
+    base.update(over)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    body = response.json()
+    assert body["status"] == status and body["title"]
+    return body
+
+
+# --- auth -------------------------------------------------------------------------------
+
+async def test_valid_token_identifies_tenant_role_and_permissions(client, tokens, tenant_id):
+    r = await client.get("/v1/probes/whoami",
+                         headers=tokens.headers(Role.staff, Permission.view_notes, sub="u1"))
+    assert r.status_code == 200
+    assert r.json() == {"sub": "u1", "tenant_id": str(tenant_id), "role": "staff",
+                        "permissions": ["view_notes"]}
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda s: jwt.encode(claims(exp=int(time.time()) - 5), s, ALGORITHM),
+                     id="expired"),
+        pytest.param(lambda s: jwt.encode(claims(aud="someone-else"), s, ALGORITHM),
+                     id="wrong-audience"),
+        pytest.param(lambda s: jwt.encode(claims(iss="evil"), s, ALGORITHM), id="wrong-issuer"),
+        pytest.param(lambda s: jwt.encode(claims(), "another-key-another-key-another-key!",
+                                          ALGORITHM), id="wrong-key"),
+        pytest.param(lambda s: jwt.encode(claims(), "another-key-another-key-another-key-"
+                                          "another-key-another-key-another-key", "HS512"),
+                     id="hs512-other-key"),
+        pytest.param(lambda s: jwt.encode(claims(), s, "HS512"), id="hs512-same-key"),
+        pytest.param(lambda s: jwt.encode(claims(), None, "none"), id="alg-none"),
+        pytest.param(lambda s: jwt.encode(claims(exp=None), s, ALGORITHM), id="no-expiry"),
+        pytest.param(lambda s: jwt.encode(claims(tid=None), s, ALGORITHM), id="no-tenant"),
+        pytest.param(lambda s: jwt.encode(claims(tid="not-a-uuid"), s, ALGORITHM),
+                     id="bad-tenant"),
+        pytest.param(lambda s: jwt.encode(claims(role="root"), s, ALGORITHM), id="bad-role"),
+        pytest.param(lambda s: "not.a.jwt", id="garbage"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+async def test_bad_tokens_answer_401_problem_json(client, token):
+    r = await client.get("/v1/probes/whoami", headers=bearer(token(Settings().jwt_secret)))
+    body = assert_problem(r, 401)
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert body["detail"].startswith("Invalid token")
+
+
+async def test_missing_or_non_bearer_credentials_answer_401(client):
+    assert_problem(await client.get("/v1/probes/whoami"), 401)
+    assert_problem(await client.get("/v1/probes/whoami",
+                                    headers={"Authorization": "Basic dXNlcjpwYXNz"}), 401)
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "perms", "status"),
+    [
+        ("/v1/probes/staff", Role.customer, [], 403),
+        ("/v1/probes/staff", Role.staff, [], 200),
+        ("/v1/probes/notes", Role.staff, [], 403),
+        ("/v1/probes/notes", Role.staff, [Permission.send_emails], 403),
+        ("/v1/probes/notes", Role.staff, [Permission.view_notes], 200),
+        ("/v1/probes/notes", Role.customer, [Permission.view_notes], 403),
+        ("/v1/probes/notes", Role.admin, [], 200),
+        ("/v1/probes/notes", Role.owner, [], 200),
+        ("/v1/probes/admin", Role.staff, list(Permission), 403),
+        ("/v1/probes/admin", Role.admin, [], 200),
+        ("/v1/probes/admin", Role.owner, [], 200),
+    ],
+)
+async def test_roles_and_permissions(client, tokens, path, role, perms, status):
+    r = await client.get(path, headers=tokens.headers(role, *perms))
+    if status == 200:
+        assert r.status_code == 200, r.text
+    else:
+        assert_problem(r, status)
+
+
+def _check_cli_token(token: str, tenant: uuid.UUID) -> None:
+    principal = decode_token(Settings(), token)
+    assert principal.tenant_id == tenant
+    assert principal.role is Role.staff
+    assert principal.permissions == {Permission.view_notes, Permission.send_emails}
+    assert principal.sub == "user-7"
+
+
+def test_frontdesk_token_command_decodes_to_what_was_asked():
+    tenant = uuid.uuid4()
+    args = ["token", "--tenant", str(tenant), "--role", "staff", "--permission", "view_notes",
+            "--permission", "send_emails", "--sub", "user-7"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    _check_cli_token(result.output.strip(), tenant)
+
+    # The installed console script, as a developer runs it.
+    script = Path(sys.executable).parent / "frontdesk"
+    out = subprocess.run([str(script), *args], capture_output=True, text=True, check=True)
+    _check_cli_token(out.stdout.strip(), tenant)
+
+    demo = CliRunner().invoke(cli, ["token"])
+    assert decode_token(Settings(), demo.output.strip()).tenant_id == DEMO_TENANT
+    assert CliRunner().invoke(cli, ["token", "--role", "root"]).exit_code != 0
+
+
+async def test_issued_token_is_pinned_to_hs256_with_issuer_and_audience():
+    token = issue_token(Settings(), tenant_id=uuid.uuid4(), role=Role.admin)
+    header = jwt.get_unverified_header(token)
+    body = jwt.decode(token, options={"verify_signature": False})
+    assert header["alg"] == "HS256"
+    assert body["iss"] == "frontdesk" and body["aud"] == "frontdesk" and body["exp"] > time.time()
+
+
+# --- problem+json -----------------------------------------------------------------------
+
+async def test_validation_errors_name_the_field_and_change_nothing(client, tokens, runtime):
+    h = tokens.headers(Role.staff)
+    body = assert_problem(await client.post("/v1/probes", json={}, headers=h), 422)
+    assert [e["field"] for e in body["errors"]] == ["name"]
+    body = assert_problem(
+        await client.post("/v1/probes", json={"name": "x" * 101, "count": 0}, headers=h), 422
+    )
+    assert sorted(e["field"] for e in body["errors"]) == ["count", "name"]
+    body = assert_problem(
+        await client.post("/v1/probes", content=b"{oops", headers={
+            **h, "content-type": "application/json"}), 422
+    )
+    body = assert_problem(await client.get("/v1/probes?limit=0", headers=h), 422)
+    assert [e["field"] for e in body["errors"]] == ["limit"]
+    body = assert_problem(await client.get("/v1/probes?limit=abc", headers=h), 422)
+    assert [e["field"] for e in body["errors"]] == ["limit"]
+    async with runtime.engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(kit_probe.things))
+                ).scalar_one() == 0
+        assert (await conn.execute(select(func.count()).select_from(runtime.spec.tables.outbox))
+                ).scalar_one() == 0
+
+
+async def test_unknown_query_parameters_answer_400_naming_them(client, tokens):
+    h = tokens.headers(Role.staff)
+    body = assert_problem(await client.get("/v1/probes?limit=5&colour=red&zz=1", headers=h), 400)
+    assert [e["field"] for e in body["errors"]] == ["colour", "zz"]
+    assert (await client.get("/v1/probes?limit=5", headers=h)).status_code == 200
+
+
+async def test_other_errors_are_problem_json_too(client, tokens):
+    assert_problem(await client.get("/v1/nothing-here"), 404)
+    assert_problem(await client.delete("/healthz"), 405)
+    body = assert_problem(await client.get("/v1/probes/boom"), 500)
+    assert "unexpected" not in str(body)  # no internals leak
+
+
+async def test_created_then_listed(client, tokens):
+    h = tokens.headers(Role.staff)
+    r = await client.post("/v1/probes", json={"name": "Zed"}, headers=h)
+    assert r.status_code == 201, r.text
+    listed = (await client.get("/v1/probes", headers=h)).json()
+    assert {"id": r.json()["id"], "name": "Zed"} in listed
+    other = (await client.get("/v1/probes", headers=tokens.headers(
+        Role.staff, tenant_id=uuid.uuid4()))).json()
+    assert all(t["id"] != r.json()["id"] for t in other)
+
+
+# --- health -----------------------------------------------------------------------------
+
+async def test_healthz_and_readyz(client):
+    r = await client.get("/healthz")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    r = await client.get("/readyz")
+    assert r.status_code == 200, r.text
+    assert r.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable(runtime):
+    settings = runtime.settings.model_copy(update={
+        "database_url": runtime.settings.resolved_database_url() + "_does_not_exist"})
+    broken = Runtime(runtime.spec, settings)
+    try:
+        broken.relay.connection = runtime.relay.connection  # the broker itself is fine
+        app = create_app(broken, start_relay=False)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://probe") as c:
+            r = await c.get("/readyz")
+            assert r.status_code == 503
+            checks = r.json()["checks"]
+            assert checks["database"].startswith("error") and checks["broker"] == "ok"
+            assert (await c.get("/healthz")).status_code == 200
+    finally:
+        broken.relay.connection = None
+        await broken.engine.dispose()
