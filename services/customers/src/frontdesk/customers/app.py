@@ -8,13 +8,14 @@ from fastapi import APIRouter
 
 from frontdesk.customers import consumers
 from frontdesk.customers.adapters.tables import messaging, metadata
-from frontdesk.customers.api import customers
+from frontdesk.customers.api import customers, listing, notes
 from frontdesk.customers.settings import CustomersSettings
 from frontdesk.kit.service import ServiceSpec
 
 
 def routers() -> list[APIRouter]:
-    return [customers.router]
+    # The list's fixed paths (/stats, /export.csv, /bulk) before /{customer_id}.
+    return [listing.router, customers.router, notes.router]
 
 
 SPEC = ServiceSpec(

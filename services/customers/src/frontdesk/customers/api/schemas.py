@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontdesk.customers.domain.customer import Status
+from frontdesk.customers.domain.engagement import Engagement
+from frontdesk.customers.domain.notes import TEXT_MAX, Visibility
 
 
 class CustomerCreate(BaseModel):
@@ -22,6 +24,15 @@ class CustomerCreate(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=50)
 
 
+class FindOrCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    email: str = Field(min_length=3, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+
+
 class CustomerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -31,6 +42,38 @@ class CustomerPatch(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
     status: Status | None = None
     tags: list[str] | None = Field(default=None, max_length=50)
+
+
+class NextSession(BaseModel):
+    booking_id: uuid.UUID
+    title: str
+    starts_at: datetime
+
+
+class Membership(BaseModel):
+    membership_id: uuid.UUID
+    plan_name: str
+    status: str
+    starts_at: datetime
+    expires_at: datetime
+
+
+class SummaryOut(BaseModel):
+    """What other services told us about the customer (C5), with engagement (C3)."""
+
+    credits_available: int = 0
+    credits_paused: int = 0
+    credits_purchased: int = 0
+    lifetime_spend_minor: int = 0
+    outstanding_minor: int = 0
+    currency: str | None = None
+    bookings_count: int = 0
+    first_booking_at: datetime | None = None
+    last_booking_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    next_session: NextSession | None = None
+    membership: Membership | None = None
+    engagement: Engagement = Engagement.none
 
 
 class CustomerOut(BaseModel):
@@ -46,8 +89,168 @@ class CustomerOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     erased: bool = False
+    possible_duplicates: list[uuid.UUID] = Field(
+        default_factory=list,
+        description="Other customers of the tenant with the same email, phone or name.",
+    )
+    summary: SummaryOut | None = None
 
     @classmethod
-    def of(cls, row: Any) -> CustomerOut:
-        return cls(**{k: row[k] for k in cls.model_fields if k != "erased"},
-                   erased=row["erased_at"] is not None)
+    def of(cls, row: Any, **extra: Any) -> CustomerOut:
+        own = {k: row[k] for k in cls.model_fields
+               if k not in ("erased", "possible_duplicates", "summary")}
+        return cls(**own, erased=row["erased_at"] is not None, **extra)
+
+
+class CustomerRow(BaseModel):
+    """One line of the list."""
+
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    status: Status
+    tags: list[str]
+    created_at: datetime
+    credits_available: int
+    credits_paused: int
+    credits_purchased: int
+    revenue_minor: int
+    currency: str | None
+    bookings: int
+    last_activity_at: datetime | None
+    engagement: Engagement
+
+    @classmethod
+    def of(cls, row: Any) -> CustomerRow:
+        return cls(
+            id=row["id"], first_name=row["first_name"], last_name=row["last_name"],
+            email=row["email"], phone=row["phone"], status=row["status"], tags=row["tags"],
+            created_at=row["created_at"], credits_available=row["credits_available"],
+            credits_paused=row["credits_paused"], credits_purchased=row["credits_purchased"],
+            revenue_minor=row["lifetime_spend_minor"], currency=row["currency"],
+            bookings=row["bookings_count"], last_activity_at=row["last_activity_at"],
+            engagement=row["engagement"],
+        )
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerRow]
+    next_cursor: str | None = None
+
+
+class Money(BaseModel):
+    amount_minor: int
+    currency: str
+
+
+class Tabs(BaseModel):
+    all: int
+    with_credits: int
+    paused_credits: int
+    no_credits: int
+    inactive: int
+
+
+class Stats(BaseModel):
+    total_customers: int
+    with_credits: int
+    total_bookings: int
+    total_revenue: list[Money] = Field(description="Lifetime spend, one total per currency.")
+    tabs: Tabs
+
+
+class NoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=TEXT_MAX)
+    visibility: Visibility = Visibility.team
+    pinned: bool = False
+
+
+class NotePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pinned: bool
+
+
+class Author(BaseModel):
+    sub: str
+    name: str | None
+
+
+class NoteOut(BaseModel):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    text: str
+    visibility: Visibility
+    pinned: bool
+    author: Author
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> NoteOut:
+        return cls(
+            id=row["id"], customer_id=row["customer_id"], text=row["text"],
+            visibility=row["visibility"], pinned=row["pinned"],
+            author=Author(sub=row["author_sub"], name=row["author_name"]),
+            created_at=row["created_at"], updated_at=row["updated_at"],
+        )
+
+
+BulkAction = Literal["set_status", "add_tag", "remove_tag", "message"]
+
+
+class BulkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=1000)
+    action: BulkAction
+    status: Status | None = None
+    tag: str | None = Field(default=None, max_length=50)
+    channel: Literal["email", "sms"] | None = None
+    subject: str | None = Field(default=None, max_length=200)
+    body: str | None = Field(default=None, max_length=5000)
+
+
+class BulkResult(BaseModel):
+    action: BulkAction
+    selected: int
+    changed: int
+    request_id: uuid.UUID | None = None
+
+
+class ActivityItem(BaseModel):
+    id: uuid.UUID
+    kind: Literal["note", "booking", "message", "invoice"]
+    event: str
+    occurred_at: datetime
+    subject_id: uuid.UUID
+    summary: str
+    details: dict[str, Any]
+
+
+class ActivityPage(BaseModel):
+    items: list[ActivityItem]
+    next_cursor: str | None = None
+
+
+class BookingOut(BaseModel):
+    booking_id: uuid.UUID
+    status: str
+    title: str
+    session_kind: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+class DataExport(BaseModel):
+    """An access request (GDPR): everything this service holds about the customer."""
+
+    customer: CustomerOut
+    notes: list[NoteOut]
+    bookings: list[BookingOut]
+    memberships: list[Membership]
+    activity: list[ActivityItem]

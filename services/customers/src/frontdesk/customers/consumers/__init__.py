@@ -1,9 +1,238 @@
-"""Handlers of other services' events, keyed by contract class."""
+"""Handlers of other services' events, keyed by contract class.
+
+Each runs inside the kit's unit of work with the inbox row already claimed, so
+a duplicate delivery has no effect; every read-model write is version-checked,
+so an event that arrives after a newer one changes nothing. Events about a
+customer not known (yet) are kept, keyed by the customer id, so the summary is
+right when the record appears.
+"""
 
 from __future__ import annotations
 
-from frontdesk.kit.consumer import Handlers
+import logging
+from typing import Any
+
+from frontdesk.contracts import Envelope
+from frontdesk.contracts.billing import (
+    AccountChanged,
+    InvoiceCancelled,
+    InvoiceFacts,
+    InvoiceIssued,
+    InvoicePaid,
+)
+from frontdesk.contracts.credits import (
+    BalanceChanged,
+    MembershipAssigned,
+    MembershipChanged,
+    MembershipExpired,
+    MembershipSnapshot,
+)
+from frontdesk.contracts.customers import GuestResolved
+from frontdesk.contracts.notifications import (
+    MessageDelivered,
+    MessageFacts,
+    MessageFailed,
+    MessageSent,
+)
+from frontdesk.contracts.scheduling import (
+    BookingAttended,
+    BookingCancelled,
+    BookingConfirmed,
+    BookingCustomerLinked,
+    BookingFacts,
+    BookingNoShow,
+    BookingRequested,
+    BookingRescheduled,
+)
+from frontdesk.customers import actions
+from frontdesk.customers.adapters.readmodel import ReadModel
+from frontdesk.customers.domain.customer import (
+    ContactError,
+    clean_name,
+    normalise_email,
+    normalise_phone,
+)
+from frontdesk.customers.settings import CustomersSettings
+from frontdesk.kit.consumer import Handler, Handlers
+from frontdesk.kit.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+_region = CustomersSettings().default_region
+
+BOOKING_STATUS: dict[type[BookingFacts], str | None] = {
+    BookingRequested: "pending",
+    BookingConfirmed: "confirmed",
+    BookingRescheduled: "confirmed",
+    BookingCancelled: "cancelled",
+    BookingAttended: "attended",
+    BookingNoShow: "no_show",
+    BookingCustomerLinked: None,  # keeps the status it has
+}
+BOOKING_WORDS = {
+    BookingConfirmed: "Booked", BookingRescheduled: "Rescheduled",
+    BookingCancelled: "Cancelled", BookingAttended: "Attended", BookingNoShow: "No-show",
+}
+
+
+def guest_values(event: BookingRequested) -> dict[str, Any] | None:
+    """The guest's contact, cleaned; None when there is no usable email."""
+    guest = event.guest
+    if guest is None or not guest.email:
+        return None
+    try:
+        email = normalise_email(guest.email)
+    except ContactError:
+        return None
+    values: dict[str, Any] = {"email": email, "phone": None, "source": "booking"}
+    for field, fallback in (("first_name", "Guest"), ("last_name", "Guest")):
+        try:
+            values[field] = clean_name(field, getattr(guest, field) or "")
+        except ContactError:
+            values[field] = fallback
+    if guest.phone:
+        try:
+            values["phone"] = normalise_phone(guest.phone, _region)
+        except ContactError:
+            log.info("guest phone of booking %s is unusable; kept the email only",
+                     event.booking_id)
+    return values
+
+
+async def on_booking_requested(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+    assert isinstance(event, BookingRequested)
+    customer_id = event.customer_id
+    if customer_id is None and event.guest is not None:
+        values = guest_values(event)
+        if values is None:
+            log.warning("guest booking %s has no usable email; not resolved", event.booking_id)
+        else:
+            row, created = await actions.find_or_create(uow, envelope.tenant_id, values)
+            customer_id = row["id"]
+            uow.publish(
+                GuestResolved(booking_id=event.booking_id, customer_id=customer_id,
+                              created=created),
+                tenant_id=envelope.tenant_id, aggregate_id=event.booking_id,
+                aggregate_version=1,
+            )
+    await _apply_booking(uow, envelope, event, customer_id)
+
+
+async def on_booking(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+    assert isinstance(event, BookingFacts)
+    await _apply_booking(uow, envelope, event, event.customer_id)
+
+
+async def _apply_booking(
+    uow: UnitOfWork, envelope: Envelope, event: BookingFacts, customer_id: Any
+) -> None:
+    model = ReadModel(uow.session, envelope.tenant_id)
+    status = BOOKING_STATUS[type(event)]
+    values = {
+        "customer_id": customer_id, "title": event.title[:200],
+        "session_kind": event.session_kind, "starts_at": event.starts_at,
+        "ends_at": event.ends_at, "last_event_at": envelope.occurred_at,
+        "status": status or "pending",
+    }
+    affected = await model.apply_booking(
+        event.booking_id, envelope.aggregate_version, values, keep_status=status is None
+    )
+    if affected is None:
+        log.info("stale %s for booking %s (version %d) ignored", envelope.type,
+                 event.booking_id, envelope.aggregate_version)
+    else:
+        for customer in affected:
+            await model.recompute_bookings(customer)
+    word = BOOKING_WORDS.get(type(event))
+    if word and customer_id is not None:
+        # The timeline keeps every event, stale or not: each one happened.
+        await model.add_activity(
+            event_id=envelope.id, customer_id=customer_id, kind="booking",
+            event=envelope.type, occurred_at=envelope.occurred_at,
+            subject_id=event.booking_id,
+            summary=f"{word}: {event.title} ({event.starts_at.isoformat()})",
+            details={"title": event.title, "starts_at": event.starts_at.isoformat(),
+                     "session_kind": event.session_kind},
+        )
+
+
+async def on_balance(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+    assert isinstance(event, BalanceChanged)
+    applied = await ReadModel(uow.session, envelope.tenant_id).apply_balance(
+        event.customer_id, envelope.aggregate_version, available=event.available,
+        paused=event.paused, purchased=event.purchased_total,
+    )
+    if not applied:
+        log.info("stale balance of %s (version %d) ignored", event.customer_id,
+                 envelope.aggregate_version)
+
+
+async def on_account(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+    assert isinstance(event, AccountChanged)
+    applied = await ReadModel(uow.session, envelope.tenant_id).apply_account(
+        event.customer_id, envelope.aggregate_version,
+        lifetime_spend_minor=event.lifetime_spend_minor,
+        outstanding_minor=event.outstanding_minor, currency=event.currency,
+    )
+    if not applied:
+        log.info("stale account of %s (version %d) ignored", event.customer_id,
+                 envelope.aggregate_version)
+
+
+async def on_membership(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+    assert isinstance(event, MembershipSnapshot)
+    status = "expired" if isinstance(event, MembershipExpired) else event.status
+    await ReadModel(uow.session, envelope.tenant_id).apply_membership(
+        {"membership_id": event.membership_id, "customer_id": event.customer_id,
+         "plan_name": event.plan_name[:200], "status": status, "starts_at": event.starts_at,
+         "expires_at": event.expires_at},
+        envelope.aggregate_version,
+    )
+
+
+async def on_message(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+    assert isinstance(event, MessageFacts)
+    if event.customer_id is None:
+        return
+    what = envelope.type.rsplit(".", 1)[-1]
+    text = f"{event.channel.upper()} {what}" + (f": {event.subject}" if event.subject else "")
+    details: dict[str, Any] = {"channel": event.channel, "template": event.template,
+                               "subject": event.subject}
+    if isinstance(event, MessageFailed):
+        details |= {"error": event.error, "permanent": event.permanent}
+    await ReadModel(uow.session, envelope.tenant_id).add_activity(
+        event_id=envelope.id, customer_id=event.customer_id, kind="message",
+        event=envelope.type, occurred_at=envelope.occurred_at, subject_id=event.message_id,
+        summary=text, details=details,
+    )
+
+
+async def on_invoice(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+    assert isinstance(event, InvoiceFacts)
+    what = envelope.type.rsplit(".", 1)[-1]
+    details: dict[str, Any] = {"number": event.number, "total_minor": event.total_minor,
+                               "currency": event.currency}
+    if isinstance(event, InvoicePaid):
+        details["paid_minor"] = event.paid_minor
+    await ReadModel(uow.session, envelope.tenant_id).add_activity(
+        event_id=envelope.id, customer_id=event.customer_id, kind="invoice",
+        event=envelope.type, occurred_at=envelope.occurred_at, subject_id=event.invoice_id,
+        summary=f"Invoice {event.number} {what}", details=details,
+    )
 
 
 def handlers() -> Handlers:
-    return {}
+    table: dict[Any, Handler] = {
+        BookingRequested: on_booking_requested,
+        BalanceChanged: on_balance,
+        AccountChanged: on_account,
+    }
+    for booking in (BookingConfirmed, BookingCancelled, BookingAttended, BookingNoShow,
+                    BookingRescheduled, BookingCustomerLinked):
+        table[booking] = on_booking
+    for membership in (MembershipAssigned, MembershipChanged, MembershipExpired):
+        table[membership] = on_membership
+    for message in (MessageSent, MessageDelivered, MessageFailed):
+        table[message] = on_message
+    for invoice in (InvoiceIssued, InvoicePaid, InvoiceCancelled):
+        table[invoice] = on_invoice
+    return table

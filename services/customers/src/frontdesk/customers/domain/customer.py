@@ -59,6 +59,19 @@ def clean_name(field: str, raw: str) -> str:
     return name
 
 
+TAG_MAX = 50
+
+
+def clean_tag(raw: str) -> str:
+    """Tags are compared trimmed, with inner spaces collapsed, lower-cased."""
+    tag = " ".join(raw.split()).lower()
+    if not tag:
+        raise ContactError("tag", "must not be empty")
+    if len(tag) > TAG_MAX:
+        raise ContactError("tag", f"at most {TAG_MAX} characters")
+    return tag
+
+
 def require_contact(email: str | None, phone: str | None) -> None:
     if not email and not phone:
         raise InvalidInput(

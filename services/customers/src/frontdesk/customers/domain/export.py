@@ -1,0 +1,46 @@
+"""CSV export rules (C10): columns, money formatting, formula neutralisation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+# Cells a spreadsheet would read as a formula (or that hide one behind a control char).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ZERO_DECIMAL = {"JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "HUF"}
+
+COLUMNS = [
+    "first_name", "last_name", "email", "phone", "status", "tags", "bookings",
+    "lifetime_spend", "currency", "first_booking", "last_booking", "credits",
+]
+
+
+def neutralise(value: str) -> str:
+    """A cell starting like a formula gets a leading apostrophe (OWASP CSV injection)."""
+    if value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def format_money(amount_minor: int, currency: str | None) -> str:
+    if currency in ZERO_DECIMAL:
+        return str(amount_minor)
+    sign = "-" if amount_minor < 0 else ""
+    units, cents = divmod(abs(amount_minor), 100)
+    return f"{sign}{units}.{cents:02d}"
+
+
+def cells(row: Any) -> list[str]:
+    def when(value: datetime | None) -> str:
+        return value.isoformat() if value is not None else ""
+
+    raw = [
+        row["first_name"], row["last_name"], row["email"] or "", row["phone"] or "",
+        row["status"], ";".join(row["tags"]), str(row["bookings_count"]),
+        format_money(row["lifetime_spend_minor"], row["currency"]), row["currency"] or "",
+        when(row["first_booking_at"]), when(row["last_booking_at"]),
+        str(row["credits_available"]),
+    ]
+    # Only text the user typed can start a formula; numbers are ours, but negative
+    # amounts are written as-is by format_money and stay numeric for spreadsheets.
+    return [neutralise(c) if i not in (6, 7, 11) else c for i, c in enumerate(raw)]
