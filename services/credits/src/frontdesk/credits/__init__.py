@@ -1,0 +1,1 @@
+"""The credits service: credit products and packages, the credit ledger, memberships."""

@@ -1,0 +1,122 @@
+"""What every router of the credits service shares: runtime, rule errors, cursors, visibility."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from pydantic import BaseModel
+
+from frontdesk.credits.domain import Missing, RuleBroken
+from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal, require
+from frontdesk.kit.problems import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from frontdesk.kit.service import Runtime
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+CreditsManager = Annotated[Principal, Depends(require(Permission.manage_credits))]
+
+
+@contextlib.contextmanager
+def rules(not_found: str = "Not found.") -> Iterator[None]:
+    """Broken rules answer 422 (bad input) or 409 (wrong state) naming the field."""
+    try:
+        yield
+    except RuleBroken as error:
+        cls = Conflict if error.conflict else InvalidInput
+        raise cls.for_field(error.field, str(error)) from None
+    except Missing:
+        raise NotFound(not_found) from None
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    from frontdesk.kit.problems import PreconditionFailed
+
+    if if_match is not None and if_match.strip() not in (etag(version), "*"):
+        raise PreconditionFailed(
+            f"The resource changed since you read it (now version {version}).",
+            headers={"ETag": etag(version)},
+        )
+
+
+def customer_scope(principal: Principal, customer_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The customer a read is limited to: a customer token sees only itself
+    (asking for anyone else looks like nothing is there)."""
+    if principal.is_customer:
+        own = principal.customer_id
+        if own is None or (customer_id is not None and customer_id != own):
+            raise NotFound("No such customer.")
+        return own
+    return customer_id
+
+
+def visible(principal: Principal, customer_id: uuid.UUID, what: str) -> None:
+    if principal.is_customer and principal.customer_id != customer_id:
+        raise NotFound(f"No such {what}.")
+
+
+def staff_only(principal: CurrentPrincipal) -> Principal:
+    if principal.is_customer:
+        raise Forbidden("This action is for staff.")
+    return principal
+
+
+# --- keyset cursors ------------------------------------------------------------------
+
+
+def encode_cursor(*key: Any) -> str:
+    raw = json.dumps([k.isoformat() if isinstance(k, datetime) else str(k)
+                      if isinstance(k, uuid.UUID) else k for k in key])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError):
+        raise Problem.for_field("cursor", "not a cursor from this list") from None
+    if not isinstance(value, list):
+        raise Problem.for_field("cursor", "not a cursor from this list")
+    return value
+
+
+def created_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    value = _decode(cursor)
+    try:
+        created_at, row_id = value
+        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
+    except (ValueError, TypeError):
+        raise Problem.for_field("cursor", "not a cursor from this list") from None
+
+
+def seq_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    value = _decode(cursor)
+    if len(value) != 1 or not isinstance(value[0], int):
+        raise Problem.for_field("cursor", "not a cursor from this list")
+    return value[0]
+
+
+class PageOut(BaseModel):
+    next_cursor: str | None = None

@@ -1,0 +1,255 @@
+"""/v1/membership-plans and /v1/memberships (assign, renew, upgrade, downgrade, freeze,
+unfreeze, cancel; every step in the membership's history)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from frontdesk.credits.adapters.repository import CatalogueRepository, MembershipRepository, Page
+from frontdesk.credits.api.common import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    CreditsManager,
+    RuntimeDep,
+    check_if_match,
+    created_cursor,
+    customer_scope,
+    encode_cursor,
+    etag,
+    rules,
+    seq_cursor,
+    visible,
+)
+from frontdesk.credits.api.schemas import (
+    MembershipAssign,
+    MembershipHistoryOut,
+    MembershipHistoryPage,
+    MembershipOut,
+    MembershipPage,
+    PlanChangeIn,
+    PlanCreate,
+    PlanOut,
+    PlanPage,
+    PlanPatch,
+    ReasonIn,
+)
+from frontdesk.credits.application import memberships
+from frontdesk.credits.domain.memberships import Change, MembershipStatus
+from frontdesk.kit.auth import CurrentPrincipal, Principal
+from frontdesk.kit.problems import InvalidInput, NotFound
+
+plans_router = APIRouter(prefix="/v1/membership-plans", tags=["membership plans"])
+router = APIRouter(prefix="/v1/memberships", tags=["memberships"])
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+PLAN_NOT_NULL = ("name", "discount_percent", "included_services", "duration_days", "active")
+
+
+# --- plans ---------------------------------------------------------------------------
+
+
+@plans_router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanOut)
+async def create_plan(body: PlanCreate, response: Response, rt: RuntimeDep,
+                      principal: CreditsManager) -> PlanOut:
+    async with rt.uow() as uow:
+        row = await CatalogueRepository.plans(uow.session, principal.tenant_id).add(
+            {"id": uuid.uuid4(), **body.model_dump()})
+        await uow.commit()
+    response.headers["ETag"] = etag(row["version"])
+    response.headers["Location"] = f"/v1/membership-plans/{row['id']}"
+    return PlanOut.of(row)
+
+
+@plans_router.get("", response_model=PlanPage)
+async def list_plans(rt: RuntimeDep, principal: CurrentPrincipal, active: bool | None = None,
+                     cursor: str | None = None, limit: Limit = DEFAULT_LIMIT) -> PlanPage:
+    if principal.is_customer:
+        active = True
+    async with rt.uow() as uow:
+        rows = await CatalogueRepository.plans(uow.session, principal.tenant_id).list(
+            Page(limit, created_cursor(cursor)), active=active)
+    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) \
+        if len(rows) == limit else None
+    return PlanPage(items=[PlanOut.of(r) for r in rows], next_cursor=next_cursor)
+
+
+@plans_router.get("/{plan_id}", response_model=PlanOut)
+async def get_plan(plan_id: uuid.UUID, response: Response, rt: RuntimeDep,
+                   principal: CurrentPrincipal) -> PlanOut:
+    async with rt.uow() as uow:
+        row = await CatalogueRepository.plans(uow.session, principal.tenant_id).get(plan_id)
+    if row is None or (principal.is_customer and not row["active"]):
+        raise NotFound("No such membership plan.")
+    response.headers["ETag"] = etag(row["version"])
+    return PlanOut.of(row)
+
+
+@plans_router.patch("/{plan_id}", response_model=PlanOut)
+async def patch_plan(plan_id: uuid.UUID, body: PlanPatch, response: Response, rt: RuntimeDep,
+                     principal: CreditsManager,
+                     if_match: Annotated[str | None, Header()] = None) -> PlanOut:
+    """Changes apply to later assignments; current memberships keep their terms."""
+    changes = body.model_dump(exclude_unset=True)
+    for field in PLAN_NOT_NULL:
+        if field in changes and changes[field] is None:
+            raise InvalidInput.for_field(field, "must not be null")
+    async with rt.uow() as uow:
+        repo = CatalogueRepository.plans(uow.session, principal.tenant_id)
+        current = await repo.get(plan_id, for_update=True)
+        if current is None:
+            raise NotFound("No such membership plan.")
+        check_if_match(if_match, current["version"])
+        row = await repo.update(plan_id, changes) if changes else current
+        await uow.commit()
+    response.headers["ETag"] = etag(row["version"])
+    return PlanOut.of(row)
+
+
+@plans_router.delete("/{plan_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def retire_plan(plan_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager) -> Response:
+    """Retires the plan (no longer assignable); current memberships on it go on."""
+    async with rt.uow() as uow:
+        repo = CatalogueRepository.plans(uow.session, principal.tenant_id)
+        if await repo.get(plan_id, for_update=True) is None:
+            raise NotFound("No such membership plan.")
+        await repo.update(plan_id, {"active": False})
+        await uow.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- memberships ---------------------------------------------------------------------
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=MembershipOut,
+             responses={409: {"description": "The customer already has a current membership"}})
+async def assign_membership(body: MembershipAssign, response: Response, rt: RuntimeDep,
+                            principal: CreditsManager) -> MembershipOut:
+    """Starts now (or at ``starts_at``) and expires after the plan's duration."""
+    with rules():
+        async with rt.uow() as uow:
+            row = await memberships.assign(uow, principal.tenant_id, body.customer_id,
+                                           body.plan_id, actor=principal.sub,
+                                           starts_at=body.starts_at, reason=body.reason)
+            await uow.commit()
+    response.headers["Location"] = f"/v1/memberships/{row['id']}"
+    return MembershipOut.of(row)
+
+
+@router.get("", response_model=MembershipPage)
+async def list_memberships(
+    rt: RuntimeDep, principal: CurrentPrincipal, customer_id: uuid.UUID | None = None,
+    status_: Annotated[MembershipStatus | None, Query(alias="status")] = None,
+    cursor: str | None = None, limit: Limit = DEFAULT_LIMIT,
+) -> MembershipPage:
+    scope = customer_scope(principal, customer_id)
+    async with rt.uow() as uow:
+        rows = await MembershipRepository(uow.session, principal.tenant_id).list(
+            Page(limit, created_cursor(cursor)), customer_id=scope,
+            status=status_.value if status_ else None)
+    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) \
+        if len(rows) == limit else None
+    return MembershipPage(items=[MembershipOut.of(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/history", response_model=MembershipHistoryPage)
+async def customer_membership_history(
+    rt: RuntimeDep, principal: CurrentPrincipal, customer_id: uuid.UUID | None = None,
+    cursor: str | None = None, limit: Limit = DEFAULT_LIMIT,
+) -> MembershipHistoryPage:
+    """Every membership step of one customer (all their memberships), oldest first."""
+    scope = customer_scope(principal, customer_id)
+    if scope is None:
+        raise InvalidInput.for_field("customer_id", "required")
+    return await _history(rt, principal, limit, cursor, customer_id=scope)
+
+
+@router.get("/{membership_id}", response_model=MembershipOut)
+async def get_membership(membership_id: uuid.UUID, rt: RuntimeDep,
+                         principal: CurrentPrincipal) -> MembershipOut:
+    async with rt.uow() as uow:
+        row = await MembershipRepository(uow.session, principal.tenant_id).get(membership_id)
+    if row is None:
+        raise NotFound("No such membership.")
+    visible(principal, row["customer_id"], "membership")
+    return MembershipOut.of(row)
+
+
+@router.get("/{membership_id}/history", response_model=MembershipHistoryPage)
+async def membership_history(membership_id: uuid.UUID, rt: RuntimeDep,
+                             principal: CurrentPrincipal, cursor: str | None = None,
+                             limit: Limit = DEFAULT_LIMIT) -> MembershipHistoryPage:
+    async with rt.uow() as uow:
+        row = await MembershipRepository(uow.session, principal.tenant_id).get(membership_id)
+    if row is None:
+        raise NotFound("No such membership.")
+    visible(principal, row["customer_id"], "membership")
+    return await _history(rt, principal, limit, cursor, membership_id=membership_id)
+
+
+async def _history(rt: RuntimeDep, principal: Principal, limit: int, cursor: str | None,
+                   **filters: uuid.UUID) -> MembershipHistoryPage:
+    async with rt.uow() as uow:
+        rows = await MembershipRepository(uow.session, principal.tenant_id).history(
+            limit=limit, after_seq=seq_cursor(cursor), **filters)
+    next_cursor = encode_cursor(rows[-1]["seq"]) if len(rows) == limit else None
+    return MembershipHistoryPage(items=[MembershipHistoryOut.of(r) for r in rows],
+                                 next_cursor=next_cursor)
+
+
+async def _change(rt: RuntimeDep, principal: Principal, membership_id: uuid.UUID,
+                  what: Change, reason: str | None,
+                  plan_id: uuid.UUID | None = None) -> MembershipOut:
+    with rules("No such membership."):
+        async with rt.uow() as uow:
+            row = await memberships.change(uow, principal.tenant_id, membership_id, what,
+                                           actor=principal.sub, plan_id=plan_id, reason=reason)
+            await uow.commit()
+    return MembershipOut.of(row)
+
+
+@router.post("/{membership_id}/renew", response_model=MembershipOut)
+async def renew(membership_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager,
+                body: ReasonIn | None = None) -> MembershipOut:
+    """One more plan period, from the current expiry (or from now if it lapsed)."""
+    return await _change(rt, principal, membership_id, Change.renewed,
+                         body.reason if body else None)
+
+
+@router.post("/{membership_id}/upgrade", response_model=MembershipOut)
+async def upgrade(membership_id: uuid.UUID, body: PlanChangeIn, rt: RuntimeDep,
+                  principal: CreditsManager) -> MembershipOut:
+    """Moves to another plan from now, for that plan's duration."""
+    return await _change(rt, principal, membership_id, Change.upgraded, body.reason,
+                         body.plan_id)
+
+
+@router.post("/{membership_id}/downgrade", response_model=MembershipOut)
+async def downgrade(membership_id: uuid.UUID, body: PlanChangeIn, rt: RuntimeDep,
+                    principal: CreditsManager) -> MembershipOut:
+    return await _change(rt, principal, membership_id, Change.downgraded, body.reason,
+                         body.plan_id)
+
+
+@router.post("/{membership_id}/freeze", response_model=MembershipOut)
+async def freeze(membership_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager,
+                 body: ReasonIn | None = None) -> MembershipOut:
+    return await _change(rt, principal, membership_id, Change.frozen,
+                         body.reason if body else None)
+
+
+@router.post("/{membership_id}/unfreeze", response_model=MembershipOut)
+async def unfreeze(membership_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager,
+                   body: ReasonIn | None = None) -> MembershipOut:
+    """The expiry moves later by the time the membership was frozen."""
+    return await _change(rt, principal, membership_id, Change.unfrozen,
+                         body.reason if body else None)
+
+
+@router.post("/{membership_id}/cancel", response_model=MembershipOut)
+async def cancel(membership_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager,
+                 body: ReasonIn | None = None) -> MembershipOut:
+    return await _change(rt, principal, membership_id, Change.cancelled,
+                         body.reason if body else None)
