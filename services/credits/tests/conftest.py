@@ -4,13 +4,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from frontdesk.contracts import Event
 from frontdesk.credits.adapters.tables import messaging
 from frontdesk.credits.app import SPEC
 from frontdesk.kit.service import Runtime, create_app
-from frontdesk.kit.testing import running_service, truncate_all
+from frontdesk.kit.testing import running_service, truncate_all, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -41,17 +41,27 @@ class Bus:
         self.runtime = runtime
         self.tenant_id = tenant_id
 
-    async def publish(self, event: Event, aggregate_id: uuid.UUID, version: int = 1,
-                      envelope_id: uuid.UUID | None = None) -> uuid.UUID:
+    async def publish(self, event: Event, aggregate_id: uuid.UUID, version: int = 1
+                      ) -> uuid.UUID:
         async with self.runtime.uow() as uow:
             envelope = uow.publish(event, tenant_id=self.tenant_id, aggregate_id=aggregate_id,
                                    aggregate_version=version)
-            if envelope_id is not None:  # a redelivery: the same message id again
-                pending = uow._pending[-1]
-                pending["id"] = envelope_id
-                pending["envelope"]["id"] = str(envelope_id)
             await uow.commit()
-        return envelope_id or envelope.id
+        return envelope.id
+
+    async def redeliver(self, message_id: uuid.UUID) -> None:
+        """Send the very same message (same id) again, once it has been sent."""
+        outbox = messaging.outbox
+
+        async def sent() -> bool:
+            async with self.runtime.engine.connect() as conn:
+                return bool((await conn.execute(select(outbox.c.published_at).where(
+                    outbox.c.id == message_id))).scalar())
+        await wait_for(sent)
+        async with self.runtime.engine.begin() as conn:
+            await conn.execute(update(outbox).where(outbox.c.id == message_id)
+                               .values(published_at=None))
+        self.runtime.relay.wake()
 
     async def outbox(self, routing_key: str) -> list[dict[str, Any]]:
         async with self.runtime.engine.connect() as conn:
