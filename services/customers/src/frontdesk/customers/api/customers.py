@@ -218,14 +218,14 @@ async def _tag(customer_id: uuid.UUID, tag: str, add: bool, rt: Any,
     return out
 
 
-@router.put("/{customer_id}/tags/{tag}", response_model=CustomerOut)
+@router.put("/{customer_id}/tags/{tag:path}", response_model=CustomerOut)
 async def add_tag(customer_id: uuid.UUID, tag: str, response: Response, rt: RuntimeDep,
                   principal: Editor) -> CustomerOut:
     """Adds the tag (trimmed, lower-cased); adding it twice changes nothing."""
     return await _tag(customer_id, tag, True, rt, principal, response)
 
 
-@router.delete("/{customer_id}/tags/{tag}", response_model=CustomerOut)
+@router.delete("/{customer_id}/tags/{tag:path}", response_model=CustomerOut)
 async def remove_tag(customer_id: uuid.UUID, tag: str, response: Response, rt: RuntimeDep,
                      principal: Editor) -> CustomerOut:
     return await _tag(customer_id, tag, False, rt, principal, response)
