@@ -266,3 +266,32 @@ async def test_another_tenant_sees_nothing(client, tokens):
     assert (await client.post(f"{url}/top-up", json={"credits": 1},
                               headers=other)).status_code == 404
     assert (await client.get("/v1/credit-packages", headers=other)).json()["items"] == []
+
+
+async def test_lists_page_with_cursors_and_filters(client, tokens):
+    for n in range(3):
+        await make_product(client, tokens, name=f"P{n}")
+    admin = tokens.headers()
+    first = (await client.get("/v1/credit-products?limit=2", headers=admin)).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    second = (await client.get(f"/v1/credit-products?limit=2&cursor={first['next_cursor']}",
+                               headers=admin)).json()
+    assert [p["name"] for p in first["items"] + second["items"]] == ["P0", "P1", "P2"]
+    assert second["next_cursor"] is None
+    customer = uuid.uuid4()
+    a = await grant(client, tokens, customer, 1)
+    await grant(client, tokens, customer, 2)
+    await client.post(f"/v1/credit-packages/{a['id']}/pause", headers=admin)
+    r = await client.get(f"/v1/credit-packages?customer_id={customer}&status=paused",
+                         headers=admin)
+    assert [p["id"] for p in r.json()["items"]] == [a["id"]]
+    r = await client.get("/v1/credit-packages?status=sleeping", headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "status"
+    r = await client.get("/v1/credit-packages?colour=red", headers=admin)
+    assert r.status_code == 400
+
+
+async def test_openapi_renders(client):
+    r = await client.get("/openapi.json")
+    assert r.status_code == 200
+    assert "/v1/credit-packages/{package_id}/resume" in r.json()["paths"]
