@@ -169,6 +169,8 @@ async def test_refund_after_cancel_restores_the_right_packages_once(
     await asyncio.sleep(0.5)
     refunds = await bus.outbox("credits.debit.refunded.v1")
     assert len(refunds) == 1 and refunds[0]["payload"]["credits"] == 3
+    assert refunds[0]["payload"]["debits"] == [
+        {"package_id": first["id"], "credits": 1}, {"package_id": second["id"], "credits": 2}]
     rows = await packages_of(runtime, customer)
     assert (rows[first["id"]]["balance"], rows[second["id"]]["balance"]) == (1, 4)
     assert (await balance(client, tokens, customer))["available"] == 5

@@ -59,6 +59,9 @@ class DebitRejected(Event):
     booking_id: uuid.UUID
     customer_id: uuid.UUID | None = None
     credits: int
+    # insufficient_credits, no_customer (guests pay another way), customer_unknown (the
+    # customer was deleted), booking_closed (the booking was rejected or cancelled before
+    # its request reached credits: nothing is taken).
     reason: Literal["insufficient_credits", "no_customer", "customer_unknown"] | str
 
 
@@ -68,6 +71,9 @@ class CreditsRefunded(Event):
     booking_id: uuid.UUID
     customer_id: uuid.UUID
     credits: int
+    # Optional additions: which packages got the credits back, and why.
+    debits: list[PackageDebit] = Field(default_factory=list)
+    reason: str | None = None
 
 
 class MembershipSnapshot(Event):

@@ -377,6 +377,10 @@ async def debit_for_booking(
         ledger.record(row, "debit", -allocation.credits, booking_id=booking_id)
     await bookings.update(booking_id, {"debits": [
         {"package_id": str(a.package_id), "credits": a.credits} for a in plan]})
+    if not plan:  # nothing to take (a free booking paid "with" 0 credits)
+        uow.publish(DebitSucceeded(booking_id=booking_id, customer_id=customer_id, credits=0),
+                    **publish)
+        return DebitOutcome("debited")
     uow.publish(
         DebitSucceeded(booking_id=booking_id, customer_id=customer_id, credits=credits,
                        debits=[PackageDebit(package_id=a.package_id, credits=a.credits)
@@ -434,7 +438,10 @@ async def settle_booking(
     await bookings.update(booking_id, {"status": "refunded", "reason": cause, "settled_at": now})
     uow.publish(
         CreditsRefunded(booking_id=booking_id, customer_id=owner,
-                        credits=sum(d.credits for d in debits)),
+                        credits=sum(d.credits for d in debits),
+                        debits=[PackageDebit(package_id=d.package_id, credits=d.credits)
+                                for d in debits],
+                        reason=cause),
         tenant_id=tenant_id, aggregate_id=booking_id, aggregate_version=2,
     )
     await ledger.close("refund")
