@@ -125,3 +125,11 @@ async def test_customer_sees_only_own_membership(client, tokens):
     assert (await client.post(f"/v1/memberships/{mine['id']}/renew", headers=headers)
             ).status_code == 403
     assert len((await client.get("/v1/membership-plans", headers=headers)).json()["items"]) == 1
+
+
+async def test_the_worker_runs_the_expiry_sweep_periodically():
+    from frontdesk.credits.app import SPEC, sweep_expired
+
+    jobs = SPEC.periodic()
+    assert [job for _, job in jobs] == [sweep_expired]
+    assert all(every > 0 for every, _ in jobs)

@@ -117,12 +117,16 @@ async def test_guests_and_other_payment_methods(client, tokens, runtime, bus):
     guest_booking, paid_booking, marker = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     customer = uuid.uuid4()
     await grant(client, tokens, customer, 5)
+    handled = runtime.consumer.handled
     await bus.publish(requested(guest_booking, None), guest_booking)
     await bus.publish(requested(paid_booking, customer, method="pay_per_session"), paid_booking)
+    await bus.publish(BookingCancelled(**facts(paid_booking, customer, 0, "pay_per_session"),
+                                       refund=True), paid_booking, version=2)
     await bus.publish(requested(marker, customer), marker)
     env = await outcome(bus, guest_booking)
     assert env["payload"]["reason"] == "no_customer"
     await outcome(bus, marker)
+    await wait_for(lambda: _true(runtime.consumer.handled >= handled + 4))
     async with runtime.engine.connect() as conn:
         known = (await conn.execute(select(booking_debits.c.booking_id))).scalars().all()
     assert paid_booking not in known

@@ -27,6 +27,8 @@ async def on_booking_requested(uow: UnitOfWork, envelope: Envelope, event: Any) 
 
 async def on_booking_cancelled(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, BookingCancelled)
+    if event.payment.method != "credits":
+        return
     await ledger.settle_booking(uow, envelope.tenant_id, event.booking_id, event.customer_id,
                                 refund=event.refund, cause="booking cancelled")
 
@@ -34,6 +36,8 @@ async def on_booking_cancelled(uow: UnitOfWork, envelope: Envelope, event: Any) 
 async def on_booking_rejected(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     """A rejected booking that was debited (saga timeout) gets its credits back."""
     assert isinstance(event, BookingRejected)
+    if event.payment.method != "credits":
+        return
     await ledger.settle_booking(uow, envelope.tenant_id, event.booking_id, event.customer_id,
                                 refund=True, cause="booking rejected")
 
