@@ -110,7 +110,23 @@ class ReadModel:
         return affected
 
     async def recompute_bookings(self, customer_id: uuid.UUID) -> None:
-        """Bookings count, first/last booking and last activity, from the bookings table."""
+        """Bookings count, first/last booking and last activity, from the bookings table.
+
+        The summary row is locked first: two bookings of one customer handled at once
+        would otherwise each count without the other's (uncommitted) row. Under READ
+        COMMITTED the counting statement, run after the lock, sees the other's commit.
+        """
+        summary = customer_summaries.c
+        await self.session.execute(
+            insert(customer_summaries)
+            .values(tenant_id=self.tenant_id, customer_id=customer_id)
+            .on_conflict_do_nothing()
+        )
+        await self.session.execute(
+            select(summary.customer_id)
+            .where(summary.tenant_id == self.tenant_id, summary.customer_id == customer_id)
+            .with_for_update()
+        )
         b = customer_bookings.c
         counted = b.status.in_(COUNTED)
         source = select(

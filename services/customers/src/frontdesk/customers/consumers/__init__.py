@@ -140,7 +140,7 @@ async def _apply_booking(
         log.info("stale %s for booking %s (version %d) ignored", envelope.type,
                  event.booking_id, envelope.aggregate_version)
     else:
-        for customer in affected:
+        for customer in sorted(affected):  # a fixed order: no deadlocks
             await model.recompute_bookings(customer)
     word = BOOKING_WORDS.get(type(event))
     if word and customer_id is not None:
