@@ -87,7 +87,8 @@ async def test_bad_input_answers_problem_json_naming_the_field(client, tokens, r
     async with runtime.engine.connect() as conn:
         for table in ("credit_products", "credit_packages", "credit_history", "memberships",
                       "outbox", "idempotency_keys"):
-            assert (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 0
+            assert (await conn.execute(text(f"SELECT count(*) FROM {table} WHERE tenant_id = :t"),
+                                       {"t": tokens.tenant_id})).scalar() == 0
 
 
 async def test_idempotent_purchase(client, tokens, runtime):
@@ -116,8 +117,8 @@ async def test_idempotent_purchase(client, tokens, runtime):
     assert balance["available"] == 10 and balance["purchased_total"] == 10
     async with runtime.engine.connect() as conn:
         purchased = (await conn.execute(text(
-            "SELECT count(*) FROM outbox WHERE routing_key = 'credits.package.purchased.v1'"
-        ))).scalar()
+            "SELECT count(*) FROM outbox WHERE routing_key = 'credits.package.purchased.v1' "
+            "AND tenant_id = :t"), {"t": tokens.tenant_id})).scalar()
     assert purchased == 1
 
 

@@ -196,7 +196,8 @@ async def test_late_cancel_forfeits_and_rejection_after_debit_refunds(
     async def settled():
         async with runtime.engine.connect() as conn:
             rows = (await conn.execute(select(booking_debits.c.booking_id,
-                                              booking_debits.c.status))).all()
+                                              booking_debits.c.status).where(
+                booking_debits.c.tenant_id == tokens.tenant_id))).all()
         return {b: s for b, s in rows if s != "debited"}
     statuses = await wait_for(lambda: _both(settled))
     assert statuses == {forfeited: "forfeited", timed_out: "refunded"}
@@ -250,7 +251,8 @@ async def test_100_concurrent_debits_against_10_credits(client, tokens, runtime)
             {"c": customer})).scalar()
         versions = (await conn.execute(text(
             "SELECT envelope->>'aggregate_version' FROM outbox "
-            "WHERE routing_key = 'credits.balance.changed.v1' ORDER BY seq"))).scalars().all()
+            "WHERE routing_key = 'credits.balance.changed.v1' AND tenant_id = :t ORDER BY seq"),
+            {"t": tokens.tenant_id})).scalars().all()
     assert total == 0
     assert [int(v) for v in versions] == list(range(1, 13))  # 2 grants + 10 debits
 
@@ -267,7 +269,9 @@ async def test_100_booking_requests_through_the_broker(client, tokens, runtime, 
 
     async def all_answered():
         async with runtime.engine.connect() as conn:
-            n = (await conn.execute(text("SELECT count(*) FROM booking_debits"))).scalar()
+            n = (await conn.execute(text(
+                "SELECT count(*) FROM booking_debits WHERE tenant_id = :t"),
+                {"t": tokens.tenant_id})).scalar()
         return n == 100
     await wait_for(all_answered, timeout=30)
     succeeded = await wait_for(lambda: _count(bus, "credits.debit.succeeded.v1", 10))
