@@ -109,3 +109,14 @@ async def test_no_token_is_401(client):
     r = await client.get(f"/v1/customers/{uuid.uuid4()}")
     assert r.status_code == 401
     assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_openapi_documents_every_route(client):
+    r = await client.get("/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    for path in ("/v1/customers", "/v1/customers/stats", "/v1/customers/export.csv",
+                 "/v1/customers/bulk", "/v1/customers/find-or-create", "/v1/customers/me",
+                 "/v1/customers/{customer_id}/notes", "/v1/customers/{customer_id}/activity",
+                 "/v1/customers/{customer_id}/erasure", "/v1/customers/{customer_id}/data"):
+        assert path in paths, path

@@ -4,10 +4,10 @@ import csv
 import io
 import uuid
 
-from sqlalchemy import select
-
 from conftest import apply
 from customers_testing import account, balance
+from sqlalchemy import select
+
 from frontdesk.customers.adapters.tables import customer_summaries, customers, messaging
 from frontdesk.kit.auth import Permission
 

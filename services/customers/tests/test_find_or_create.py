@@ -3,9 +3,9 @@
 import asyncio
 import uuid
 
+from customers_testing import booking
 from sqlalchemy import func, select
 
-from customers_testing import booking
 from frontdesk.contracts.base import Contact
 from frontdesk.contracts.scheduling import BookingRequested
 from frontdesk.customers.adapters.tables import customers, messaging

@@ -4,10 +4,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import apply
+from customers_testing import NOW, account, balance, booking
 from sqlalchemy import update
 
-from customers_testing import NOW, account, balance, booking
-from conftest import apply
 from frontdesk.contracts.scheduling import BookingAttended
 from frontdesk.customers.adapters import queries
 from frontdesk.customers.adapters.tables import customers

@@ -4,9 +4,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from customers_testing import NOW, account, balance, booking
 from sqlalchemy import func, select
 
-from customers_testing import NOW, account, balance, booking
 from frontdesk.contracts.credits import MembershipAssigned, MembershipChanged
 from frontdesk.contracts.scheduling import (
     BookingAttended,

@@ -34,14 +34,15 @@ class NoteRepository:
         self.tenant_id = tenant_id
 
     def _visible(self, viewer_sub: str | None) -> ColumnElement[bool]:
-        """Team notes, and private ones of the viewer (``None``: every note, for access requests)."""
+        """Team notes and the viewer's private ones (``None``: all, for access requests)."""
         if viewer_sub is None:
             return literal(True)
         return or_(n.visibility == "team", n.author_sub == viewer_sub)
 
     async def add(self, values: dict[str, Any]) -> RowMapping:
         stmt = insert(notes).values(tenant_id=self.tenant_id, **values).returning(notes)
-        return (await self.session.execute(stmt)).mappings().one()
+        row: RowMapping = (await self.session.execute(stmt)).mappings().one()
+        return row
 
     async def get(self, customer_id: uuid.UUID, note_id: uuid.UUID) -> RowMapping | None:
         stmt = select(notes).where(
@@ -66,7 +67,8 @@ class NoteRepository:
             .values(pinned=pinned, updated_at=func.now())
             .returning(notes)
         )
-        return (await self.session.execute(stmt)).mappings().one()
+        row: RowMapping = (await self.session.execute(stmt)).mappings().one()
+        return row
 
     async def delete(self, note_id: uuid.UUID) -> None:
         await self.session.execute(

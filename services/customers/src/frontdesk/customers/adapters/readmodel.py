@@ -54,23 +54,23 @@ class ReadModel:
             tenant_id=self.tenant_id, customer_id=customer_id, **{version_column: version},
             **values,
         )
-        stmt = stmt.on_conflict_do_update(
+        upsert = stmt.on_conflict_do_update(
             index_elements=[table.c.tenant_id, table.c.customer_id],
             set_={**{k: stmt.excluded[k] for k in values}, version_column: version,
                   "updated_at": func.now()},
             where=table.c[version_column] < stmt.excluded[version_column],
         ).returning(table.c.customer_id)
-        return (await self.session.execute(stmt)).first() is not None
+        return (await self.session.execute(upsert)).first() is not None
 
     async def apply_membership(self, values: dict[str, Any], version: int) -> bool:
         table = customer_memberships
         stmt = insert(table).values(tenant_id=self.tenant_id, version=version, **values)
-        stmt = stmt.on_conflict_do_update(
+        upsert = stmt.on_conflict_do_update(
             index_elements=[table.c.tenant_id, table.c.membership_id],
             set_={**{k: stmt.excluded[k] for k in values}, "version": version},
             where=table.c.version < stmt.excluded.version,
         ).returning(table.c.membership_id)
-        return (await self.session.execute(stmt)).first() is not None
+        return (await self.session.execute(upsert)).first() is not None
 
     async def apply_booking(
         self, booking_id: uuid.UUID, version: int, values: dict[str, Any], *,
@@ -94,14 +94,14 @@ class ReadModel:
             tenant_id=self.tenant_id, booking_id=booking_id, version=version, **values
         )
         kept = {"customer_id", "status"} if keep_status else {"customer_id"}
-        set_ = {k: stmt.excluded[k] for k in values if k not in kept}
+        set_: dict[str, Any] = {k: stmt.excluded[k] for k in values if k not in kept}
         set_["customer_id"] = func.coalesce(stmt.excluded.customer_id, b.customer_id)
         set_["version"] = stmt.excluded.version
-        stmt = stmt.on_conflict_do_update(
+        upsert = stmt.on_conflict_do_update(
             index_elements=[b.tenant_id, b.booking_id], set_=set_,
             where=b.version < stmt.excluded.version,
         ).returning(b.customer_id)
-        row = (await self.session.execute(stmt)).first()
+        row = (await self.session.execute(upsert)).first()
         if row is None:
             return None
         affected = {row.customer_id} if row.customer_id else set()

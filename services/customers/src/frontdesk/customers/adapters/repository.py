@@ -48,7 +48,7 @@ class CustomerRepository:
 
     async def add(self, values: dict[str, Any]) -> RowMapping:
         stmt = insert(customers).values(tenant_id=self.tenant_id, **values).returning(customers)
-        row = (await self.session.execute(stmt)).mappings().one()
+        row: RowMapping = (await self.session.execute(stmt)).mappings().one()
         # The summary may already exist: events can arrive before the record.
         await self.session.execute(
             pg_insert(customer_summaries)
@@ -64,7 +64,8 @@ class CustomerRepository:
             .values(**values, version=customers.c.version + 1, updated_at=func.now())
             .returning(customers)
         )
-        return (await self.session.execute(stmt)).mappings().one()
+        row: RowMapping = (await self.session.execute(stmt)).mappings().one()
+        return row
 
     async def delete(self, customer_id: uuid.UUID) -> None:
         """The record and everything this service keeps about it."""
