@@ -42,10 +42,11 @@ async def count(runtime, table, cid):
         return await conn.scalar(select(func.count()).select_from(table).where(column == cid))
 
 
-async def outbox(runtime, key):
+async def outbox(runtime, key, tenant_id):
     async with runtime.engine.connect() as conn:
         return list((await conn.execute(select(messaging.outbox.c.envelope).where(
-            messaging.outbox.c.routing_key == key))).scalars().all())
+            messaging.outbox.c.routing_key == key,
+            messaging.outbox.c.tenant_id == tenant_id))).scalars().all())
 
 
 async def test_delete_cascades_here_and_is_announced(client, tokens, runtime, tenant_id):
@@ -56,7 +57,7 @@ async def test_delete_cascades_here_and_is_announced(client, tokens, runtime, te
         assert await count(runtime, table, uuid.UUID(cid)) == 0, table.name
     assert (await client.get(f"/v1/customers/{cid}", headers=tokens.headers())).status_code \
         == 404
-    deleted = await outbox(runtime, "customers.customer.deleted.v1")
+    deleted = await outbox(runtime, "customers.customer.deleted.v1", tenant_id)
     assert [e["payload"]["customer_id"] for e in deleted] == [cid]
 
 
@@ -75,7 +76,7 @@ async def test_erasure_scrubs_and_keeps_the_anonymous_numbers(client, tokens, ru
     assert body["summary"]["lifetime_spend_minor"] == 80_00
     assert body["summary"]["bookings_count"] == 1
     assert await count(runtime, notes, uuid.UUID(cid)) == 0
-    erased = await outbox(runtime, "customers.customer.erased.v1")
+    erased = await outbox(runtime, "customers.customer.erased.v1", tenant_id)
     assert [e["payload"]["customer_id"] for e in erased] == [cid]
     # No more edits, tags, notes or a second erasure.
     admin = tokens.headers()

@@ -73,20 +73,22 @@ async def test_export_streams_many_rows(client, tokens, runtime, tenant_id):
     assert lines == 1201  # (httpx's ASGI transport buffers, so chunking is not visible here)
 
 
-async def _outbox(runtime, key):
+async def _outbox(runtime, key, tenant_id):
     async with runtime.engine.connect() as conn:
         return list((await conn.execute(select(messaging.outbox.c.envelope).where(
-            messaging.outbox.c.routing_key == key))).scalars().all())
+            messaging.outbox.c.routing_key == key,
+            messaging.outbox.c.tenant_id == tenant_id))).scalars().all())
 
 
-async def test_bulk_status_and_tags_publish_per_customer_events(client, tokens, runtime):
+async def test_bulk_status_and_tags_publish_per_customer_events(client, tokens, runtime,
+                                                                   tenant_id):
     ids = [await make(client, tokens, f"B{i}", "Bulk", f"b{i}@example.com") for i in range(3)]
     editor = tokens.headers("staff", Permission.add_participants)
     r = await client.post("/v1/customers/bulk", headers=editor,
                           json={"ids": ids, "action": "set_status", "status": "vip"})
     assert r.status_code == 200, r.text
     assert r.json()["changed"] == 3
-    changed = await _outbox(runtime, "customers.customer.status_changed.v1")
+    changed = await _outbox(runtime, "customers.customer.status_changed.v1", tenant_id)
     assert sorted(e["aggregate_id"] for e in changed) == sorted(ids)
     assert {e["payload"]["new_status"] for e in changed} == {"vip"}
     r = await client.post("/v1/customers/bulk", headers=editor,
@@ -95,14 +97,14 @@ async def test_bulk_status_and_tags_publish_per_customer_events(client, tokens, 
     listed = (await client.get("/v1/customers?tag=spring%20promo",
                                headers=editor)).json()["items"]
     assert sorted(i["id"] for i in listed) == sorted(ids[:2])
-    updated = await _outbox(runtime, "customers.customer.updated.v1")
+    updated = await _outbox(runtime, "customers.customer.updated.v1", tenant_id)
     assert len(updated) == 2 and updated[0]["payload"]["changed"] == ["tags"]
     r = await client.post("/v1/customers/bulk", headers=editor,
                           json={"ids": ids, "action": "remove_tag", "tag": "spring promo"})
     assert r.json()["changed"] == 2
 
 
-async def test_bulk_is_all_or_nothing(client, tokens, runtime):
+async def test_bulk_is_all_or_nothing(client, tokens, runtime, tenant_id):
     ids = [await make(client, tokens, f"B{i}", "Bulk", f"b{i}@example.com") for i in range(2)]
     foreign = (await client.post("/v1/customers", headers=tokens.headers(
         tenant_id=uuid.uuid4()), json={"first_name": "F", "last_name": "F",
@@ -116,7 +118,7 @@ async def test_bulk_is_all_or_nothing(client, tokens, runtime):
     statuses = {i["status"] for i in (await client.get(
         "/v1/customers", headers=tokens.headers())).json()["items"]}
     assert statuses == {"active"}
-    assert await _outbox(runtime, "customers.customer.status_changed.v1") == []
+    assert await _outbox(runtime, "customers.customer.status_changed.v1", tenant_id) == []
     for body, field in (({"ids": ids, "action": "set_status"}, "status"),
                         ({"ids": ids, "action": "add_tag"}, "tag"),
                         ({"ids": ids, "action": "explode"}, "action"),
@@ -130,7 +132,8 @@ async def test_bulk_is_all_or_nothing(client, tokens, runtime):
         assert r.json()["errors"][0]["field"] == field, body
 
 
-async def test_bulk_message_is_one_request_for_notifications(client, tokens, runtime):
+async def test_bulk_message_is_one_request_for_notifications(client, tokens, runtime,
+                                                           tenant_id):
     ids = [await make(client, tokens, f"M{i}", "Msg", f"m{i}@example.com") for i in range(3)]
     body = {"ids": ids, "action": "message", "channel": "email", "subject": "Summer timetable",
             "body": "New classes from June."}
@@ -140,7 +143,7 @@ async def test_bulk_message_is_one_request_for_notifications(client, tokens, run
     sender = tokens.headers("staff", Permission.send_emails, sub="sender-1")
     r = await client.post("/v1/customers/bulk", headers=sender, json=body)
     assert r.status_code == 200, r.text
-    requests = await _outbox(runtime, "customers.bulk_message.requested.v1")
+    requests = await _outbox(runtime, "customers.bulk_message.requested.v1", tenant_id)
     assert len(requests) == 1
     payload = requests[0]["payload"]
     assert payload["request_id"] == r.json()["request_id"]

@@ -66,7 +66,8 @@ async def test_concurrent_find_or_create_makes_exactly_one(client, tokens, runti
         count = await conn.scalar(select(func.count()).select_from(customers).where(
             customers.c.tenant_id == tenant_id))
         registered = await conn.scalar(select(func.count()).select_from(messaging.outbox).where(
-            messaging.outbox.c.routing_key == "customers.customer.registered.v1"))
+            messaging.outbox.c.routing_key == "customers.customer.registered.v1",
+            messaging.outbox.c.tenant_id == tenant_id))
     assert count == 1 and registered == 1
     # Same email in another tenant is another customer.
     other = await client.post("/v1/customers/find-or-create", json=body,
@@ -78,10 +79,12 @@ def _requested(guest, customer_id=None):
     return booking(BookingRequested, customer_id=customer_id, guest=guest)
 
 
-async def _outbox(runtime, routing_key):
+async def _outbox(runtime, routing_key, tenant_id):
+    # Filtered by tenant: other services' tests may share the bus within one run.
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(messaging.outbox.c.envelope).where(
-            messaging.outbox.c.routing_key == routing_key))).scalars().all()
+            messaging.outbox.c.routing_key == routing_key,
+            messaging.outbox.c.tenant_id == tenant_id))).scalars().all()
     return list(rows)
 
 
@@ -91,7 +94,7 @@ async def test_guest_booking_is_resolved_to_one_customer(broker, runtime, client
                     phone="+44 7911 123456")
     first = _requested(guest)
     await broker.emit(first, tenant_id, first.booking_id)
-    resolved = await wait_for(lambda: _outbox(runtime, "customers.guest.resolved.v1"))
+    resolved = await wait_for(lambda: _outbox(runtime, "customers.guest.resolved.v1", tenant_id))
     payload = resolved[0]["payload"]
     assert resolved[0]["aggregate_id"] == str(first.booking_id)
     assert payload["booking_id"] == str(first.booking_id) and payload["created"] is True
@@ -99,7 +102,7 @@ async def test_guest_booking_is_resolved_to_one_customer(broker, runtime, client
                                  headers=tokens.headers())).json()
     assert customer["email"] == "grace@example.com" and customer["source"] == "booking"
     assert customer["phone"] == "+447911123456"
-    registered = await _outbox(runtime, "customers.customer.registered.v1")
+    registered = await _outbox(runtime, "customers.customer.registered.v1", tenant_id)
     assert [r["payload"]["source"] for r in registered] == ["booking"]
 
     # A second booking by the same email finds the customer; nothing new is registered.
@@ -107,14 +110,14 @@ async def test_guest_booking_is_resolved_to_one_customer(broker, runtime, client
     await broker.emit(second, tenant_id, second.booking_id)
 
     async def two():
-        rows = await _outbox(runtime, "customers.guest.resolved.v1")
+        rows = await _outbox(runtime, "customers.guest.resolved.v1", tenant_id)
         return rows if len(rows) == 2 else None
 
     rows = await wait_for(two)
     later = next(r for r in rows if r["payload"]["booking_id"] == str(second.booking_id))
     assert later["payload"] == {"booking_id": str(second.booking_id),
                                 "customer_id": payload["customer_id"], "created": False}
-    assert len(await _outbox(runtime, "customers.customer.registered.v1")) == 1
+    assert len(await _outbox(runtime, "customers.customer.registered.v1", tenant_id)) == 1
 
 
 async def test_guest_without_usable_email_is_logged_not_crashing(broker, runtime, tenant_id):
@@ -123,7 +126,7 @@ async def test_guest_without_usable_email_is_logged_not_crashing(broker, runtime
     good = _requested(Contact(first_name="Ok", last_name="Guest", email="ok@example.com"))
     for event in (bad, none, good):
         await broker.emit(event, tenant_id, event.booking_id)
-    rows = await wait_for(lambda: _outbox(runtime, "customers.guest.resolved.v1"))
+    rows = await wait_for(lambda: _outbox(runtime, "customers.guest.resolved.v1", tenant_id))
     assert [r["payload"]["booking_id"] for r in rows] == [str(good.booking_id)]
     async with runtime.engine.connect() as conn:
         emails = (await conn.execute(select(customers.c.email).where(
