@@ -68,9 +68,13 @@ class Stack:
         return [sys.executable, "-m", f"frontdesk.{service}", command]
 
     def migrate(self) -> None:
-        for service in SERVICES:
-            subprocess.run(self._cmd(service, "migrate"), env=self.env, cwd=ROOT, check=True,
-                           capture_output=True, timeout=120)
+        """Every service's database at once (each is its own)."""
+        running = [subprocess.Popen(self._cmd(service, "migrate"), env=self.env, cwd=ROOT,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                   for service in SERVICES]
+        for proc in running:
+            out, _ = proc.communicate(timeout=120)
+            assert proc.returncode == 0, out.decode(errors="replace")
 
     def log(self, service: str, kind: str) -> Path:
         return self.workdir / f"{service}-{kind}.log"
@@ -155,15 +159,12 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     s = Stack(tmp_path_factory.mktemp("e2e"))
     await asyncio.to_thread(s.migrate)
     try:
-        # Workers first: their queues must exist before anything is published.
+        # Workers must be running (their queues declared) before a test publishes anything.
         for service in SERVICES:
             s.start(service, "worker")
-        for service in SERVICES:
-            await s.wait_worker(service)
-        for service in SERVICES:
             s.start(service, "api")
-        for service in SERVICES:
-            await s.wait_api(service)
+        await asyncio.gather(*(s.wait_worker(service) for service in SERVICES),
+                             *(s.wait_api(service) for service in SERVICES))
         yield s
     finally:
         s.stop_all()

@@ -159,3 +159,16 @@ def test_cancellation_policy():
         (True, False)
     assert policy.refund(starts_at=starts, at=starts - timedelta(hours=48), paid=False) == \
         (False, False)
+
+
+async def test_openapi_documents_every_route(client):
+    r = await client.get("/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    for path in ("/v1/locations", "/v1/rooms", "/v1/staff", "/v1/sessions",
+                 "/v1/sessions/{session_id}/cancel", "/v1/bookings", "/v1/bookings/{booking_id}",
+                 "/v1/bookings/{booking_id}/cancel", "/v1/appointments",
+                 "/v1/appointments/{appointment_id}/status", "/v1/calendar",
+                 "/v1/calendar.ics", "/v1/booking-policy"):
+        assert path in paths, path
+    assert "409" in paths["/v1/bookings"]["post"]["responses"]
