@@ -172,3 +172,49 @@ async def test_openapi_documents_every_route(client):
                  "/v1/calendar.ics", "/v1/booking-policy"):
         assert path in paths, path
     assert "409" in paths["/v1/bookings"]["post"]["responses"]
+
+
+async def test_bad_input_is_never_a_500(studio):
+    c, h = studio.client, studio.admin
+    loc = studio.location["id"]
+    session = {"title": "Y", "location_id": loc, "starts_at": "2031-01-01T10:00",
+               "duration_minutes": 60, "capacity": 5, "payment": {"method": "free"}}
+    cases = [
+        ("post", "/v1/sessions", {**session, "starts_at": "tomorrow"}),
+        ("post", "/v1/sessions", {**session, "capacity": -1}),
+        ("post", "/v1/sessions", {**session, "capacity": 10**12}),
+        ("post", "/v1/sessions", {**session, "payment": {"method": "cash"}}),
+        ("post", "/v1/sessions", {**session, "payment": {"method": "pay_per_session",
+                                                         "price_minor": 1.5}}),
+        ("post", "/v1/sessions", {**session, "payment": {"method": "pay_per_session",
+                                                         "price_minor": 100,
+                                                         "currency": "euro"}}),
+        ("post", "/v1/sessions", {**session, "location_id": str(uuid.uuid4())}),
+        ("post", "/v1/sessions", {**session, "staff_id": str(uuid.uuid4())}),
+        ("post", "/v1/sessions", {**session, "starts_at": "9999-12-31T23:59"}),
+        ("post", "/v1/staff", {"name": "X", "working_hours": [{"weekday": "funday",
+                                                               "start": "09:00",
+                                                               "end": "10:00"}]}),
+        ("post", "/v1/staff", {"name": "X", "location_id": str(uuid.uuid4())}),
+        ("post", "/v1/appointments", {"location_id": loc, "staff_id": str(uuid.uuid4()),
+                                      "customer_id": str(uuid.uuid4()), "title": "T",
+                                      "starts_at": "2031-01-01T10:00",
+                                      "duration_minutes": 30}),
+        ("post", f"/v1/bookings/{uuid.uuid4()}/cancel", None),
+        ("post", f"/v1/sessions/{uuid.uuid4()}/cancel", {}),
+        ("get", f"/v1/calendar?date=2031-01-01&location_id={uuid.uuid4()}", None),
+        ("get", f"/v1/calendar.ics?location_id={loc}&start=2031-02-01&end=2031-01-01", None),
+        ("get", "/v1/sessions?starts_from=2031-01-01T00:00", None),
+        ("get", "/v1/bookings?when=someday", None),
+        ("get", "/v1/bookings?limit=0", None),
+        ("put", "/v1/booking-policy", {"free_cancel_hours": -3}),
+        ("get", f"/v1/calendar?date=9999-12-31&location_id={loc}", None),
+        ("get", f"/v1/calendar.ics?location_id={loc}&start=0001-01-01", None),
+        ("get", f"/v1/calendar.ics?location_id={loc}&end=9999-12-31", None),
+        ("get", f"/v1/sessions?on=9999-12-31&location_id={loc}", None),
+    ]
+    for method, url, body in cases:
+        kwargs = {"json": body} if body is not None else {}
+        r = await c.request(method.upper(), url, headers=h, **kwargs)
+        assert 400 <= r.status_code < 500, (url, body, r.status_code, r.text)
+        assert r.headers["content-type"] == "application/problem+json", (url, r.text)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Response
 from frontdesk.kit.auth import StaffPrincipal
 from frontdesk.kit.problems import InvalidInput
 from frontdesk.scheduling.adapters.repository import Repository
-from frontdesk.scheduling.api.deps import RuntimeDep, location_zone
+from frontdesk.scheduling.api.deps import RuntimeDep, domain_errors, location_zone
 from frontdesk.scheduling.api.schemas import CalendarDay, CalendarEntry
 from frontdesk.scheduling.domain import time as tz
 
@@ -60,7 +60,8 @@ async def calendar_day(
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
         _, zone = await location_zone(repo, location_id)
-        start, end = tz.day_bounds(date, zone)
+        with domain_errors():
+            start, end = tz.day_bounds(date, zone)
         entries = await _entries(repo, location_id=location_id, staff_id=staff_id,
                                  room_id=room_id, start=start, end=end)
     return CalendarDay(date=date, location_id=location_id, timezone=zone.key,
@@ -87,6 +88,9 @@ async def calendar_feed(
     today = tz.now().date()
     first = start or today - timedelta(days=30)
     last = end or today + timedelta(days=180)
+    with domain_errors():
+        tz.day_bounds(first, ZoneInfo("UTC"), "start")
+        tz.day_bounds(last, ZoneInfo("UTC"), "end")
     if last < first:
         raise InvalidInput.for_field("end", "end is before start")
     if (last - first).days > 800:

@@ -87,7 +87,8 @@ async def list_sessions(
             if location_id is None:
                 raise InvalidInput.for_field("location_id", "required with on")
             _, zone = await location_zone(repo, location_id)
-            starts_from, starts_before = tz.day_bounds(on, zone)
+            with domain_errors():
+                starts_from, starts_before = tz.day_bounds(on, zone, "on")
         rows = await repo.list_sessions(location_id=location_id, staff_id=staff_id,
                                         room_id=room_id, starts_from=starts_from,
                                         starts_before=starts_before)

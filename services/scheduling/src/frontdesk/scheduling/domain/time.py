@@ -32,12 +32,17 @@ def _zones() -> frozenset[str]:
     return _ZONES
 
 
+MIN_YEAR, MAX_YEAR = 1970, 2200
+
+
 def to_utc(value: datetime, tz: ZoneInfo, field: str = "starts_at") -> datetime:
     """A local wall-clock time in ``tz`` (or an aware time) as a UTC instant.
 
     A wall time that does not exist (skipped by a spring-forward change) is
     refused; an ambiguous one (repeated in autumn) means its first occurrence.
     """
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise TimeError_(field, f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
     if value.tzinfo is not None and value.utcoffset() is not None:
         return value.astimezone(UTC)
     local = value.replace(tzinfo=tz, fold=0)
@@ -52,8 +57,10 @@ def local(instant: datetime, tz: ZoneInfo) -> datetime:
     return instant.astimezone(tz)
 
 
-def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+def day_bounds(day: date, tz: ZoneInfo, field: str = "date") -> tuple[datetime, datetime]:
     """The UTC instants at which a local calendar day starts and ends (23, 24 or 25 hours)."""
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise TimeError_(field, f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
     start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
     return start, end
