@@ -390,3 +390,29 @@ async def test_permissions_and_tenancy(studio, tokens):
                                                        "customer_id": str(uuid.uuid4())},
                                  headers=stranger)
     assert r.status_code == 422  # another tenant's session does not exist for them
+
+
+async def test_erasure_scrubs_guest_contact_and_blocks_booking(studio):
+    from frontdesk.contracts.customers import CustomerErased
+
+    session = await studio.session(payment=PAY)
+    guest = {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com",
+             "phone": "+447911123456"}
+    booking = await studio.book(session, guest=guest, notes="knee", expect=(202,))
+    customer = uuid.uuid4()
+    await studio.publish(GuestResolved(booking_id=uuid.UUID(booking["id"]),
+                                       customer_id=customer, created=True), customer)
+    await studio.wait_status(booking["id"], "confirmed")
+    await studio.publish(CustomerErased(customer_id=customer), customer, version=9)
+
+    async def scrubbed():
+        b = await studio.booking(booking["id"])
+        return b if b["guest"] is None and b["notes"] is None else None
+
+    b = await wait_for(scrubbed)
+    assert b["status"] == "confirmed" and b["payment"]["price_minor"] == 1500
+    other = await studio.session(payment=PAY)
+    r = await studio.client.post("/v1/bookings", json={"session_id": other["id"],
+                                                       "customer_id": str(customer)},
+                                 headers=studio.admin)
+    assert r.status_code == 409
