@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -106,11 +107,7 @@ class Relay:
             self.last_failed = 0
             if not rows:
                 return 0
-            timeout = self._settings.relay_publish_timeout_seconds
-            results = await asyncio.gather(
-                *(asyncio.wait_for(self._publish(row), timeout) for row in rows),
-                return_exceptions=True,
-            )
+            results = await self._publish_all(rows)
             sent = [row.id for row, result in zip(rows, results, strict=True) if result is None]
             self.last_failed = len(rows) - len(sent)
             if sent:
@@ -130,6 +127,33 @@ class Relay:
                     .values(attempts=outbox.c.attempts + 1, last_error=error)
                 )
         return len(rows)
+
+    async def _publish_all(self, rows: Sequence[Any]) -> list[BaseException | None]:
+        """Publish every row with all confirms in flight; one outcome per row (None = acked).
+
+        A publication neither confirmed nor failed within the timeout counts as failed.
+        """
+        tasks = [asyncio.create_task(self._publish(row)) for row in rows]
+        try:
+            _, pending = await asyncio.wait(
+                tasks, timeout=self._settings.relay_publish_timeout_seconds
+            )
+        except asyncio.CancelledError:
+            for task in tasks:
+                task.cancel()
+            raise
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        results: list[BaseException | None] = []
+        for task in tasks:
+            if task in pending:
+                results.append(TimeoutError("publish not confirmed in time"))
+            elif task.cancelled():
+                results.append(asyncio.CancelledError())
+            else:
+                results.append(task.exception())
+        return results
 
     async def _publish(self, row: Any) -> None:
         assert self._exchange is not None
