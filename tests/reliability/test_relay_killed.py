@@ -67,3 +67,42 @@ async def _published_at_least(rt, n):
 async def _seen_all(rt, ids):
     counts = await seen_counts(rt)
     return counts if set(ids) <= set(counts) else None
+
+
+@pytest.mark.reliability
+async def test_worker_killed_mid_stream_then_restarted(tmp_path: Path) -> None:
+    """The consumer dies between commit and ack (SIGKILL): the broker redelivers what was
+    unacked and the inbox keeps every effect single."""
+    name = f"kp_wkill_{uuid.uuid4().hex[:6]}"
+    async with probe_service(relay=True, consumer=True, name=name) as rt:
+        await rt.consumer.close()  # the queue exists; the worker process consumes from now
+        rt.consumer = None
+        ids = []
+        for _ in range(2):
+            ids += await commit_events(rt, 500)
+        await wait_for(lambda: _pending_is(rt, 0), timeout=30)
+
+        first = await start_process(name, "worker", tmp_path / "worker1.log")
+        try:
+            await wait_for(lambda: _seen_at_least(rt, 50), timeout=30, interval=0.005)
+        finally:
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        assert len(await seen_counts(rt)) < len(ids), "the worker finished before the kill"
+
+        second = await start_process(name, "worker", tmp_path / "worker2.log")
+        try:
+            counts = await wait_for(lambda: _seen_all(rt, ids), timeout=60)
+            assert len(counts) == len(ids) and set(counts.values()) == {1}
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(second.wait(), 15) == 0, (
+                (tmp_path / "worker2.log").read_text()[-2000:])
+
+
+async def _pending_is(rt, n):
+    return (await outbox_state(rt))["pending"] == n
+
+
+async def _seen_at_least(rt, n):
+    return len(await seen_counts(rt)) >= n
