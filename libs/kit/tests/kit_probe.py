@@ -50,6 +50,7 @@ from frontdesk.kit.auth import (
 )
 from frontdesk.kit.db import messaging_tables, new_metadata
 from frontdesk.kit.service import Runtime, ServiceSpec, main
+from frontdesk.kit.settings import Settings
 from frontdesk.kit.testing import running_service
 from frontdesk.kit.uow import UnitOfWork
 
@@ -290,6 +291,9 @@ async def probe_service(
     reset()
     spec = renamed(name or f"kp_{uuid.uuid4().hex[:8]}")
     try:
+        # The run's own prefix (not one per service): the probe's name is already unique,
+        # and the `frontdesk parked` CLI under test reads names from the environment.
+        overrides.setdefault("bus_prefix", Settings().bus_prefix)
         async with running_service(spec, relay=relay, consumer=consumer, **overrides) as runtime:
             yield runtime
     finally:

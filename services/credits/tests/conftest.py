@@ -1,4 +1,3 @@
-import os
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,11 +15,7 @@ from frontdesk.kit.testing import running_service, truncate_all, wait_for
 
 @pytest.fixture(scope="session")
 async def runtime() -> AsyncIterator[Runtime]:
-    # A bus of its own: when several services' suites run in one pytest process,
-    # credits must not answer the booking requests other suites publish (nor the
-    # reverse). Cross-service flows belong to tests/e2e, which share one prefix.
-    prefix = f"{os.environ.get('FRONTDESK_BUS_PREFIX', '')}credits."
-    async with running_service(SPEC, bus_prefix=prefix) as rt:
+    async with running_service(SPEC) as rt:
         yield rt
 
 

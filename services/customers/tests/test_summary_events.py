@@ -13,9 +13,11 @@ from frontdesk.contracts.scheduling import (
     BookingCancelled,
     BookingConfirmed,
     BookingCustomerLinked,
+    BookingRejected,
+    BookingRequested,
     BookingRescheduled,
 )
-from frontdesk.customers.adapters.tables import customer_summaries, messaging
+from frontdesk.customers.adapters.tables import customer_bookings, customer_summaries, messaging
 from frontdesk.kit.testing import wait_for
 
 ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
@@ -175,3 +177,24 @@ async def test_membership_shown_and_stale_changes_ignored(sent, runtime, client,
     s = await summary_of(client, tokens, cid)
     assert s["membership"]["plan_name"] == "Platinum"
     assert s["membership"]["expires_at"].startswith(common["expires_at"].date().isoformat())
+
+
+async def test_rejected_booking_is_shown_rejected_and_not_counted(sent, runtime, client, tokens,
+                                                                  tenant_id):
+    """The saga's rejection (no credits, timeout) must not leave the booking pending here."""
+    cid = await make(client, tokens)
+    requested = booking(BookingRequested, customer_id=cid, starts_at=NOW + timedelta(days=3))
+    await sent.emit(requested, tenant_id, requested.booking_id, 1)
+    await sent.emit(booking(BookingRejected, customer_id=cid, booking_id=requested.booking_id,
+                            starts_at=requested.starts_at, reason="insufficient_credits"),
+                    tenant_id, requested.booking_id, 2)
+    await sent.handled()
+    async with runtime.engine.connect() as conn:
+        status = await conn.scalar(select(customer_bookings.c.status).where(
+            customer_bookings.c.booking_id == requested.booking_id))
+    assert status == "rejected"
+    s = await summary_of(client, tokens, cid)
+    assert s["bookings_count"] == 0 and s["next_session"] is None
+    activity = (await client.get(f"/v1/customers/{cid}/activity",
+                                 headers=tokens.headers())).json()
+    assert any("rejected" in item["summary"].lower() for item in activity["items"])

@@ -41,7 +41,13 @@ def pytest_configure(config: pytest.Config) -> None:
 async def running_service(
     spec: ServiceSpec, *, relay: bool = True, consumer: bool = True, **overrides: Any
 ) -> AsyncIterator[Runtime]:
-    """A migrated database of its own and, if asked, the relay and consumer running."""
+    """A migrated database of its own and, if asked, the relay and consumer running.
+
+    Each service gets a bus of its own (``<run prefix><service>.``), so one
+    service's suite never answers the events another suite publishes in the
+    same process; flows across services belong to tests/e2e.
+    """
+    overrides.setdefault("bus_prefix", f"{Settings().bus_prefix}{spec.name}.")
     settings = spec.settings(**overrides)
     url = settings.resolved_database_url()
     await asyncio.to_thread(migrations.upgrade, spec.migrations_dir, url)

@@ -41,6 +41,7 @@ from frontdesk.contracts.scheduling import (
     BookingCustomerLinked,
     BookingFacts,
     BookingNoShow,
+    BookingRejected,
     BookingRequested,
     BookingRescheduled,
 )
@@ -64,13 +65,15 @@ BOOKING_STATUS: dict[type[BookingFacts], str | None] = {
     BookingConfirmed: "confirmed",
     BookingRescheduled: "confirmed",
     BookingCancelled: "cancelled",
+    BookingRejected: "rejected",
     BookingAttended: "attended",
     BookingNoShow: "no_show",
     BookingCustomerLinked: None,  # keeps the status it has
 }
 BOOKING_WORDS = {
     BookingConfirmed: "Booked", BookingRescheduled: "Rescheduled",
-    BookingCancelled: "Cancelled", BookingAttended: "Attended", BookingNoShow: "No-show",
+    BookingCancelled: "Cancelled", BookingRejected: "Booking rejected",
+    BookingAttended: "Attended", BookingNoShow: "No-show",
 }
 
 
@@ -226,7 +229,7 @@ def handlers() -> Handlers:
         BalanceChanged: on_balance,
         AccountChanged: on_account,
     }
-    for booking in (BookingConfirmed, BookingCancelled, BookingAttended, BookingNoShow,
+    for booking in (BookingConfirmed, BookingCancelled, BookingRejected, BookingAttended, BookingNoShow,
                     BookingRescheduled, BookingCustomerLinked):
         table[booking] = on_booking
     for membership in (MembershipAssigned, MembershipChanged, MembershipExpired):
