@@ -29,8 +29,10 @@ RUN_ID = uuid.uuid4().hex[:10]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    os.environ.setdefault("FRONTDESK_DATABASE_PREFIX", f"t{RUN_ID}_")
-    os.environ.setdefault("FRONTDESK_BUS_PREFIX", f"t{RUN_ID}.")
+    # Set, not defaulted: xdist workers inherit the controller's environment, and
+    # each worker process must have names of its own.
+    os.environ["FRONTDESK_DATABASE_PREFIX"] = f"t{RUN_ID}_"
+    os.environ["FRONTDESK_BUS_PREFIX"] = f"t{RUN_ID}."
     os.environ.setdefault("FRONTDESK_QUEUE_EXPIRES_MS", str(30 * 60 * 1000))
     os.environ.setdefault("FRONTDESK_RETRY_DELAYS_MS", "[200, 400]")
     os.environ.setdefault("FRONTDESK_RELAY_POLL_SECONDS", "0.2")
