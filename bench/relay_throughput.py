@@ -33,9 +33,15 @@ async def fill_outbox(settings: Settings, engine, tables, n: int) -> None:
             for _ in range(min(1000, n - start)):
                 cid = uuid.uuid4()
                 uow.publish(
-                    CustomerRegistered(customer_id=cid, first_name="Bench", last_name="Mark",
-                                       email="bench@example.com"),
-                    tenant_id=tenant, aggregate_id=cid, aggregate_version=1,
+                    CustomerRegistered(
+                        customer_id=cid,
+                        first_name="Bench",
+                        last_name="Mark",
+                        email="bench@example.com",
+                    ),
+                    tenant_id=tenant,
+                    aggregate_id=cid,
+                    aggregate_version=1,
                 )
             await uow.commit()
 
@@ -62,14 +68,26 @@ async def relay_round(settings: Settings, engine, tables, n: int) -> float:
 async def baseline_round(settings: Settings, engine, tables, n: int, batch: int) -> float:
     """The same bodies and headers, straight from memory through aio-pika."""
     async with engine.connect() as conn:
-        rows = (await conn.execute(
-            tables.outbox.select().with_only_columns(
-                tables.outbox.c.id, tables.outbox.c.routing_key, tables.outbox.c.envelope,
-                tables.outbox.c.headers)
-        )).all()
+        rows = (
+            await conn.execute(
+                tables.outbox.select().with_only_columns(
+                    tables.outbox.c.id,
+                    tables.outbox.c.routing_key,
+                    tables.outbox.c.envelope,
+                    tables.outbox.c.headers,
+                )
+            )
+        ).all()
     messages = [
-        (r.routing_key, bus.build_message(orjson.dumps(r.envelope), message_id=str(r.id),
-                                          routing_key=r.routing_key, headers=dict(r.headers)))
+        (
+            r.routing_key,
+            bus.build_message(
+                orjson.dumps(r.envelope),
+                message_id=str(r.id),
+                routing_key=r.routing_key,
+                headers=dict(r.headers),
+            ),
+        )
         for r in rows[:n]
     ]
     topology = bus.Topology.from_settings(settings)
@@ -79,10 +97,12 @@ async def baseline_round(settings: Settings, engine, tables, n: int, batch: int)
         exchange = await topology.declare_exchange(channel)
         started = time.perf_counter()
         for i in range(0, len(messages), batch):
-            await asyncio.gather(*(
-                exchange.publish(m, routing_key=key, mandatory=True)
-                for key, m in messages[i:i + batch]
-            ))
+            await asyncio.gather(
+                *(
+                    exchange.publish(m, routing_key=key, mandatory=True)
+                    for key, m in messages[i : i + batch]
+                )
+            )
         elapsed = time.perf_counter() - started
     finally:
         await connection.close()
@@ -91,9 +111,13 @@ async def baseline_round(settings: Settings, engine, tables, n: int, batch: int)
 
 async def main(events: int, batch: int, rounds: int) -> None:
     run = uuid.uuid4().hex[:8]
-    settings = Settings(service=f"bench_relay_{run}", bus_prefix=f"bench.{run}.",
-                        database_prefix="", queue_expires_ms=10 * 60 * 1000,
-                        relay_batch_size=batch)
+    settings = Settings(
+        service=f"bench_relay_{run}",
+        bus_prefix=f"bench.{run}.",
+        database_prefix="",
+        queue_expires_ms=10 * 60 * 1000,
+        relay_batch_size=batch,
+    )
     url = settings.resolved_database_url()
     await migrations.ensure_database(url)
     metadata = db.new_metadata()
@@ -109,8 +133,10 @@ async def main(events: int, batch: int, rounds: int) -> None:
         # A consuming service's quorum queue receives every event, as in production.
         exchange = await topology.declare_exchange(channel)
         queue = await channel.declare_queue(
-            queue_name, durable=True,
-            arguments={"x-queue-type": "quorum", "x-expires": 10 * 60 * 1000})
+            queue_name,
+            durable=True,
+            arguments={"x-queue-type": "quorum", "x-expires": 10 * 60 * 1000},
+        )
         await queue.bind(exchange, routing_key=CustomerRegistered.routing_key())
 
         relay_rates, raw_rates = [], []

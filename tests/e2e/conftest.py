@@ -69,9 +69,16 @@ class Stack:
 
     def migrate(self) -> None:
         """Every service's database at once (each is its own)."""
-        running = [subprocess.Popen(self._cmd(service, "migrate"), env=self.env, cwd=ROOT,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-                   for service in SERVICES]
+        running = [
+            subprocess.Popen(
+                self._cmd(service, "migrate"),
+                env=self.env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for service in SERVICES
+        ]
         for proc in running:
             out, _ = proc.communicate(timeout=120)
             assert proc.returncode == 0, out.decode(errors="replace")
@@ -84,8 +91,9 @@ class Stack:
         log = self.log(service, kind)
         self.offsets[(service, kind)] = log.stat().st_size if log.exists() else 0
         out = log.open("ab")
-        proc = subprocess.Popen(self._cmd(service, kind), env=env, cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            self._cmd(service, kind), env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
         self.procs[(service, kind)] = proc
         return proc
 
@@ -126,8 +134,10 @@ class Stack:
     def _check_alive(self, service: str, kind: str) -> None:
         proc = self.procs.get((service, kind))
         if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"{service} {kind} exited with {proc.returncode}:\n"
-                                 + self.log(service, kind).read_text()[-3000:])
+            raise AssertionError(
+                f"{service} {kind} exited with {proc.returncode}:\n"
+                + self.log(service, kind).read_text()[-3000:]
+            )
 
     async def restart_worker(self, service: str) -> None:
         self.start(service, "worker")
@@ -149,9 +159,10 @@ class Stack:
             await migrations.drop_database(settings.resolved_database_url())
 
     def _settings_kwargs(self) -> dict[str, Any]:
-        return {"database_prefix": self.env["FRONTDESK_DATABASE_PREFIX"],
-                **({"pg_url": self.env["FRONTDESK_PG_URL"]}
-                   if "FRONTDESK_PG_URL" in self.env else {})}
+        return {
+            "database_prefix": self.env["FRONTDESK_DATABASE_PREFIX"],
+            **({"pg_url": self.env["FRONTDESK_PG_URL"]} if "FRONTDESK_PG_URL" in self.env else {}),
+        }
 
 
 @pytest.fixture(scope="session")
@@ -163,8 +174,10 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         for service in SERVICES:
             s.start(service, "worker")
             s.start(service, "api")
-        await asyncio.gather(*(s.wait_worker(service) for service in SERVICES),
-                             *(s.wait_api(service) for service in SERVICES))
+        await asyncio.gather(
+            *(s.wait_worker(service) for service in SERVICES),
+            *(s.wait_api(service) for service in SERVICES),
+        )
         yield s
     finally:
         s.stop_all()
@@ -177,12 +190,17 @@ class Tenant:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.id = uuid.uuid4()
-        token = issue_token(stack.settings, tenant_id=self.id, role=Role.admin,
-                            permissions=list(Permission))
+        token = issue_token(
+            stack.settings, tenant_id=self.id, role=Role.admin, permissions=list(Permission)
+        )
         self.headers = {"Authorization": f"Bearer {token}"}
         self.clients = {
-            name: httpx.AsyncClient(base_url=stack.url(name), headers=self.headers, timeout=60,
-                                    limits=httpx.Limits(max_connections=250))
+            name: httpx.AsyncClient(
+                base_url=stack.url(name),
+                headers=self.headers,
+                timeout=60,
+                limits=httpx.Limits(max_connections=250),
+            )
             for name in SERVICES
         }
 
@@ -208,4 +226,3 @@ async def tenant(stack: Stack) -> AsyncIterator[Tenant]:
     t = Tenant(stack)
     yield t
     await t.close()
-

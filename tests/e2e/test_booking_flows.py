@@ -24,37 +24,64 @@ async def _ok(response: Any, *codes: int) -> Any:
 
 async def studio(tenant: Any) -> dict[str, Any]:
     s = tenant.scheduling
-    location = await _ok(await s.post("/v1/locations", json={"name": "Mitte",
-                                                             "timezone": "Europe/Berlin"}))
-    room = await _ok(await s.post("/v1/rooms", json={"location_id": location["id"],
-                                                     "name": "Studio 1"}))
+    location = await _ok(
+        await s.post("/v1/locations", json={"name": "Mitte", "timezone": "Europe/Berlin"})
+    )
+    room = await _ok(
+        await s.post("/v1/rooms", json={"location_id": location["id"], "name": "Studio 1"})
+    )
     trainer = await _ok(await s.post("/v1/staff", json={"name": "Kim"}))
     return {"location": location, "room": room, "trainer": trainer}
 
 
-async def new_session(tenant: Any, where: dict[str, Any], *, capacity: int = 10,
-                      payment: dict[str, Any] | None = None,
-                      starts_in: timedelta = timedelta(days=3)) -> dict[str, Any]:
-    body = {"title": "Yoga", "location_id": where["location"]["id"],
-            "room_id": where["room"]["id"], "staff_id": where["trainer"]["id"],
-            "starts_at": (datetime.now(UTC) + starts_in).isoformat(), "duration_minutes": 60,
-            "capacity": capacity, "payment": payment or {"method": "credits", "credits": 1}}
+async def new_session(
+    tenant: Any,
+    where: dict[str, Any],
+    *,
+    capacity: int = 10,
+    payment: dict[str, Any] | None = None,
+    starts_in: timedelta = timedelta(days=3),
+) -> dict[str, Any]:
+    body = {
+        "title": "Yoga",
+        "location_id": where["location"]["id"],
+        "room_id": where["room"]["id"],
+        "staff_id": where["trainer"]["id"],
+        "starts_at": (datetime.now(UTC) + starts_in).isoformat(),
+        "duration_minutes": 60,
+        "capacity": capacity,
+        "payment": payment or {"method": "credits", "credits": 1},
+    }
     return await _ok(await tenant.scheduling.post("/v1/sessions", json=body), 201)  # type: ignore[no-any-return]
 
 
 async def new_customer(tenant: Any, credits: int = 0) -> str:
     email = f"c{uuid.uuid4().hex[:10]}@example.com"
-    customer = await _ok(await tenant.customers.post("/v1/customers", json={
-        "first_name": "Ada", "last_name": "Lovelace", "email": email}), 201)
+    customer = await _ok(
+        await tenant.customers.post(
+            "/v1/customers", json={"first_name": "Ada", "last_name": "Lovelace", "email": email}
+        ),
+        201,
+    )
     if credits:
         await grant(tenant, customer["id"], credits)
     return str(customer["id"])
 
 
 async def grant(tenant: Any, customer_id: str, credits: int) -> None:
-    await _ok(await tenant.credits.post("/v1/credit-packages", json={
-        "customer_id": customer_id, "credits": credits, "name": "10er card",
-        "price_minor": 9000, "currency": "EUR"}), 201)
+    await _ok(
+        await tenant.credits.post(
+            "/v1/credit-packages",
+            json={
+                "customer_id": customer_id,
+                "credits": credits,
+                "name": "10er card",
+                "price_minor": 9000,
+                "currency": "EUR",
+            },
+        ),
+        201,
+    )
 
 
 async def balance(tenant: Any, customer_id: str) -> int:
@@ -64,8 +91,9 @@ async def balance(tenant: Any, customer_id: str) -> int:
 
 async def book(tenant: Any, session: dict[str, Any], *, wait: int = 0, **body: Any) -> Any:
     headers = {"Prefer": f"wait={wait}"} if wait else {}
-    return await tenant.scheduling.post("/v1/bookings", json={"session_id": session["id"],
-                                                             **body}, headers=headers)
+    return await tenant.scheduling.post(
+        "/v1/bookings", json={"session_id": session["id"], **body}, headers=headers
+    )
 
 
 async def settled(tenant: Any, booking_id: str, timeout: float = 30) -> dict[str, Any]:
@@ -77,8 +105,9 @@ async def settled(tenant: Any, booking_id: str, timeout: float = 30) -> dict[str
 
 
 async def seats_taken(tenant: Any, session: dict[str, Any]) -> int:
-    return int((await _ok(await tenant.scheduling.get(f"/v1/sessions/{session['id']}")))
-               ["seats_taken"])
+    return int(
+        (await _ok(await tenant.scheduling.get(f"/v1/sessions/{session['id']}")))["seats_taken"]
+    )
 
 
 async def test_guest_books_twice_and_becomes_one_linked_customer(tenant):
@@ -116,8 +145,9 @@ async def test_credits_booking_debits_confirms_and_shows_in_the_summary(tenant):
 
 async def test_insufficient_credits_rejects_and_frees_the_seat(tenant):
     where = await studio(tenant)
-    session = await new_session(tenant, where, capacity=1,
-                                payment={"method": "credits", "credits": 3})
+    session = await new_session(
+        tenant, where, capacity=1, payment={"method": "credits", "credits": 3}
+    )
     customer = await new_customer(tenant, credits=2)
     booking = await _ok(await book(tenant, session, customer_id=customer, wait=10), 201)
     assert booking["status"] == "rejected"
@@ -150,8 +180,9 @@ async def test_200_concurrent_bookings_on_capacity_20_confirm_exactly_20(tenant)
         async with gate:
             return await balance(tenant, customer)
 
-    balances = dict(zip(customers, await asyncio.gather(*(balance_of(c) for c in customers)),
-                        strict=True))
+    balances = dict(
+        zip(customers, await asyncio.gather(*(balance_of(c) for c in customers)), strict=True)
+    )
     assert {c for c, b in balances.items() if b == 0} == set(booked)
     assert sum(balances.values()) == 180  # no credit lost, none debited twice
 
@@ -166,15 +197,15 @@ async def test_credits_worker_killed_while_bookings_pending(tenant, stack):
         await asyncio.sleep(1)
         for b in made:
             assert (await _ok(await tenant.scheduling.get(f"/v1/bookings/{b['id']}")))[
-                "status"] == "pending"
+                "status"
+            ] == "pending"
     finally:
         await stack.restart_worker("credits")
     outcomes = await asyncio.gather(*(settled(tenant, b["id"]) for b in made))
     for customer, outcome in zip(customers, outcomes, strict=True):
         expected = 0 if outcome["status"] == "confirmed" else 1
         assert await balance(tenant, customer) == expected, outcome
-    assert await seats_taken(tenant, session) == \
-        sum(o["status"] == "confirmed" for o in outcomes)
+    assert await seats_taken(tenant, session) == sum(o["status"] == "confirmed" for o in outcomes)
     assert all(o["status"] == "confirmed" for o in outcomes)  # restarted within the timeout
 
 
@@ -205,11 +236,61 @@ async def test_overlapping_appointments_exactly_one_wins(tenant):
     day = (datetime.now(UTC) + timedelta(days=10)).date()
 
     def body(minute: int) -> dict[str, Any]:
-        return {"location_id": where["location"]["id"], "staff_id": where["trainer"]["id"],
-                "room_id": where["room"]["id"], "customer_id": str(uuid.uuid4()),
-                "title": "PT", "starts_at": f"{day}T10:{minute:02d}", "duration_minutes": 45}
+        return {
+            "location_id": where["location"]["id"],
+            "staff_id": where["trainer"]["id"],
+            "room_id": where["room"]["id"],
+            "customer_id": str(uuid.uuid4()),
+            "title": "PT",
+            "starts_at": f"{day}T10:{minute:02d}",
+            "duration_minutes": 45,
+        }
 
-    answers = await asyncio.gather(*(tenant.scheduling.post("/v1/appointments", json=body(m))
-                                     for m in range(0, 40, 4)))
+    answers = await asyncio.gather(
+        *(tenant.scheduling.post("/v1/appointments", json=body(m)) for m in range(0, 40, 4))
+    )
     codes = sorted(r.status_code for r in answers)
     assert codes == [201] + [409] * 9, codes
+
+
+# Customers' summary follows credits' events across both services' processes (issue 3).
+async def summary_when(tenant: Any, customer: str, **expected: int) -> dict[str, Any]:
+    async def matches() -> dict[str, Any] | None:
+        c = await _ok(await tenant.customers.get(f"/v1/customers/{customer}"))
+        s = c.get("summary") or {}
+        return s if all(s.get(k) == v for k, v in expected.items()) else None
+
+    return await wait_for(matches, timeout=20, interval=0.2)  # type: ignore[no-any-return]
+
+
+async def test_purchase_pause_resume_and_top_up_reach_the_summary(tenant):
+    customer = await new_customer(tenant)
+    package = await _ok(
+        await tenant.credits.post(
+            "/v1/credit-packages",
+            json={
+                "customer_id": customer,
+                "credits": 10,
+                "name": "10er card",
+                "price_minor": 9000,
+                "currency": "EUR",
+            },
+        ),
+        201,
+    )
+    await summary_when(tenant, customer, credits_available=10, credits_paused=0)
+
+    await _ok(await tenant.credits.post(f"/v1/credit-packages/{package['id']}/pause"))
+    await summary_when(tenant, customer, credits_available=0, credits_paused=10)
+    listed = await _ok(
+        await tenant.customers.get("/v1/customers", params={"tab": "paused_credits"})
+    )
+    assert customer in [c["id"] for c in listed["items"]]
+
+    await _ok(await tenant.credits.post(f"/v1/credit-packages/{package['id']}/resume"))
+    await _ok(
+        await tenant.credits.post(
+            f"/v1/credit-packages/{package['id']}/top-up", json={"credits": 5, "reason": "goodwill"}
+        )
+    )
+    await summary_when(tenant, customer, credits_available=15, credits_paused=0)

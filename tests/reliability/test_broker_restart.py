@@ -15,8 +15,10 @@ from frontdesk.kit.testing import wait_for
 
 async def rabbitmqctl(*args: str) -> None:
     process = await asyncio.create_subprocess_exec(
-        "rabbitmqctl", *args,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        "rabbitmqctl",
+        *args,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await process.communicate()
     assert process.returncode == 0, f"rabbitmqctl {' '.join(args)}: {err.decode()}"

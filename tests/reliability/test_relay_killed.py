@@ -19,9 +19,12 @@ TOTAL = 1500
 
 async def start_process(name: str, command: str, log: Path, **env: str):
     return await asyncio.create_subprocess_exec(
-        sys.executable, str(KIT_PROBE), command,
+        sys.executable,
+        str(KIT_PROBE),
+        command,
         env={**os.environ, "KIT_PROBE_NAME": name, **env},
-        stdout=asyncio.subprocess.DEVNULL, stderr=log.open("wb"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=log.open("wb"),
     )
 
 
@@ -34,8 +37,9 @@ async def test_relay_killed_mid_stream_then_restarted(tmp_path: Path) -> None:
             ids += await commit_events(rt, 500)
         assert await outbox_state(rt) == {"pending": TOTAL, "published": 0}
 
-        first = await start_process(name, "relay", tmp_path / "relay1.log",
-                                    FRONTDESK_RELAY_BATCH_SIZE="10")
+        first = await start_process(
+            name, "relay", tmp_path / "relay1.log", FRONTDESK_RELAY_BATCH_SIZE="10"
+        )
         try:
             await wait_for(lambda: _published_at_least(rt, 50), timeout=30, interval=0.005)
         finally:
@@ -57,7 +61,8 @@ async def test_relay_killed_mid_stream_then_restarted(tmp_path: Path) -> None:
         finally:
             second.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(second.wait(), 15) == 0, (
-                (tmp_path / "relay2.log").read_text()[-2000:])
+                tmp_path / "relay2.log"
+            ).read_text()[-2000:]
 
 
 async def _published_at_least(rt, n):
@@ -97,7 +102,8 @@ async def test_worker_killed_mid_stream_then_restarted(tmp_path: Path) -> None:
         finally:
             second.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(second.wait(), 15) == 0, (
-                (tmp_path / "worker2.log").read_text()[-2000:])
+                tmp_path / "worker2.log"
+            ).read_text()[-2000:]
 
 
 async def _pending_is(rt, n):

@@ -47,8 +47,9 @@ def test_envelope_round_trip_and_parse():
     import uuid
 
     event = CustomerRegistered(customer_id=uuid.uuid4(), first_name="Ada", last_name="Lovelace")
-    env = Envelope.wrap(event, tenant_id=uuid.uuid4(), aggregate_id=event.customer_id,
-                        aggregate_version=1)
+    env = Envelope.wrap(
+        event, tenant_id=uuid.uuid4(), aggregate_id=event.customer_id, aggregate_version=1
+    )
     again = Envelope.model_validate_json(env.model_dump_json())
     assert again.routing_key == "customers.customer.registered.v1"
     assert parse(again) == event

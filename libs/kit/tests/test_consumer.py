@@ -43,12 +43,18 @@ class Publisher:
     async def __aexit__(self, *exc) -> None:
         await self.connection.close()
 
-    async def send(self, env: Envelope | None = None, *, body: bytes | None = None,
-                   message_id: str | None = None,
-                   routing_key: str = CustomerRegistered.routing_key()) -> None:
+    async def send(
+        self,
+        env: Envelope | None = None,
+        *,
+        body: bytes | None = None,
+        message_id: str | None = None,
+        routing_key: str = CustomerRegistered.routing_key(),
+    ) -> None:
         payload = body if body is not None else orjson.dumps(env.model_dump(mode="json"))
-        message = bus.build_message(payload, message_id=message_id or str(env.id),
-                                    routing_key=routing_key, headers={})
+        message = bus.build_message(
+            payload, message_id=message_id or str(env.id), routing_key=routing_key, headers={}
+        )
         await self.exchange.publish(message, routing_key=routing_key, mandatory=True)
 
     async def queue_depth(self, name: str) -> int:
@@ -69,9 +75,7 @@ async def test_duplicate_delivery_has_one_effect() -> None:
         await pub.send(env)
         other = envelope()
         await pub.send(other)  # a later message proves the duplicate was taken off the queue
-        counts = await wait_for(
-            lambda: _when(seen_counts(rt), lambda c: other.id in c), timeout=10
-        )
+        counts = await wait_for(lambda: _when(seen_counts(rt), lambda c: other.id in c), timeout=10)
         assert counts == {env.id: 1, other.id: 1}
         await wait_for(lambda: _async(rt.consumer.handled == 3), timeout=5)
 
@@ -114,8 +118,9 @@ async def test_poison_message_is_parked_at_once_and_the_next_message_flows() -> 
         assert await pub.queue_depth(parking) == 2
 
 
-async def test_failing_handler_retries_with_growing_delays_then_parks_and_replay_redelivers(
-) -> None:
+async def test_failing_handler_retries_with_growing_delays_then_parks_and_replay_redelivers() -> (
+    None
+):
     async with probe_service(relay=False) as rt, Publisher(rt) as pub:
         delays = rt.settings.retry_delays_ms
         assert len(delays) >= 2 and delays == sorted(delays)
@@ -160,9 +165,7 @@ async def test_message_is_not_lost_when_parking_fails() -> None:
         await pub.send(bad)
         await asyncio.sleep(1.0)
         # Not acked away: it is still on the main queue (or in flight, redelivered later).
-        await pub.channel.declare_queue(
-            parking, durable=True, arguments=pub.topology._expiry()
-        )
+        await pub.channel.declare_queue(parking, durable=True, arguments=pub.topology._expiry())
         await wait_for(lambda: _async_eq(pub.queue_depth(parking), 1), timeout=15)
 
 
@@ -173,9 +176,7 @@ async def test_prefetch_gives_bounded_concurrency() -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
         await asyncio.gather(*(pub.send(e) for e in envs))
-        counts = await wait_for(
-            lambda: _when(seen_counts(rt), lambda c: len(c) == 24), timeout=20
-        )
+        counts = await wait_for(lambda: _when(seen_counts(rt), lambda c: len(c) == 24), timeout=20)
         assert set(counts.values()) == {1}
         assert 1 < kit_probe.CONCURRENCY["max"] <= 8
         assert loop.time() - started < 24 * 0.3 / 2

@@ -42,8 +42,16 @@ def bearer(token: str) -> dict[str, str]:
 
 def claims(**over):
     now = int(time.time())
-    base = {"iss": "frontdesk", "aud": "frontdesk", "iat": now, "exp": now + 600,
-            "sub": "someone", "tid": str(uuid.uuid4()), "role": "admin", "perms": []}
+    base = {
+        "iss": "frontdesk",
+        "aud": "frontdesk",
+        "iat": now,
+        "exp": now + 600,
+        "sub": "someone",
+        "tid": str(uuid.uuid4()),
+        "role": "admin",
+        "perms": [],
+    }
     base.update(over)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -58,33 +66,47 @@ def assert_problem(response: httpx.Response, status: int) -> dict:
 
 # --- auth -------------------------------------------------------------------------------
 
+
 async def test_valid_token_identifies_tenant_role_and_permissions(client, tokens, tenant_id):
-    r = await client.get("/v1/probes/whoami",
-                         headers=tokens.headers(Role.staff, Permission.view_notes, sub="u1"))
+    r = await client.get(
+        "/v1/probes/whoami", headers=tokens.headers(Role.staff, Permission.view_notes, sub="u1")
+    )
     assert r.status_code == 200
-    assert r.json() == {"sub": "u1", "tenant_id": str(tenant_id), "role": "staff",
-                        "permissions": ["view_notes"]}
+    assert r.json() == {
+        "sub": "u1",
+        "tenant_id": str(tenant_id),
+        "role": "staff",
+        "permissions": ["view_notes"],
+    }
 
 
 @pytest.mark.parametrize(
     "token",
     [
-        pytest.param(lambda s: jwt.encode(claims(exp=int(time.time()) - 5), s, ALGORITHM),
-                     id="expired"),
-        pytest.param(lambda s: jwt.encode(claims(aud="someone-else"), s, ALGORITHM),
-                     id="wrong-audience"),
+        pytest.param(
+            lambda s: jwt.encode(claims(exp=int(time.time()) - 5), s, ALGORITHM), id="expired"
+        ),
+        pytest.param(
+            lambda s: jwt.encode(claims(aud="someone-else"), s, ALGORITHM), id="wrong-audience"
+        ),
         pytest.param(lambda s: jwt.encode(claims(iss="evil"), s, ALGORITHM), id="wrong-issuer"),
-        pytest.param(lambda s: jwt.encode(claims(), "another-key-another-key-another-key!",
-                                          ALGORITHM), id="wrong-key"),
-        pytest.param(lambda s: jwt.encode(claims(), "another-key-another-key-another-key-"
-                                          "another-key-another-key-another-key", "HS512"),
-                     id="hs512-other-key"),
+        pytest.param(
+            lambda s: jwt.encode(claims(), "another-key-another-key-another-key!", ALGORITHM),
+            id="wrong-key",
+        ),
+        pytest.param(
+            lambda s: jwt.encode(
+                claims(),
+                "another-key-another-key-another-key-another-key-another-key-another-key",
+                "HS512",
+            ),
+            id="hs512-other-key",
+        ),
         pytest.param(lambda s: jwt.encode(claims(), s, "HS512"), id="hs512-same-key"),
         pytest.param(lambda s: jwt.encode(claims(), None, "none"), id="alg-none"),
         pytest.param(lambda s: jwt.encode(claims(exp=None), s, ALGORITHM), id="no-expiry"),
         pytest.param(lambda s: jwt.encode(claims(tid=None), s, ALGORITHM), id="no-tenant"),
-        pytest.param(lambda s: jwt.encode(claims(tid="not-a-uuid"), s, ALGORITHM),
-                     id="bad-tenant"),
+        pytest.param(lambda s: jwt.encode(claims(tid="not-a-uuid"), s, ALGORITHM), id="bad-tenant"),
         pytest.param(lambda s: jwt.encode(claims(role="root"), s, ALGORITHM), id="bad-role"),
         pytest.param(lambda s: "not.a.jwt", id="garbage"),
     ],
@@ -99,8 +121,9 @@ async def test_bad_tokens_answer_401_problem_json(client, token):
 
 async def test_missing_or_non_bearer_credentials_answer_401(client):
     assert_problem(await client.get("/v1/probes/whoami"), 401)
-    assert_problem(await client.get("/v1/probes/whoami",
-                                    headers={"Authorization": "Basic dXNlcjpwYXNz"}), 401)
+    assert_problem(
+        await client.get("/v1/probes/whoami", headers={"Authorization": "Basic dXNlcjpwYXNz"}), 401
+    )
 
 
 @pytest.mark.parametrize(
@@ -137,8 +160,19 @@ def _check_cli_token(token: str, tenant: uuid.UUID) -> None:
 
 def test_frontdesk_token_command_decodes_to_what_was_asked():
     tenant = uuid.uuid4()
-    args = ["token", "--tenant", str(tenant), "--role", "staff", "--permission", "view_notes",
-            "--permission", "send_emails", "--sub", "user-7"]
+    args = [
+        "token",
+        "--tenant",
+        str(tenant),
+        "--role",
+        "staff",
+        "--permission",
+        "view_notes",
+        "--permission",
+        "send_emails",
+        "--sub",
+        "user-7",
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     _check_cli_token(result.output.strip(), tenant)
@@ -163,6 +197,7 @@ async def test_issued_token_is_pinned_to_hs256_with_issuer_and_audience():
 
 # --- problem+json -----------------------------------------------------------------------
 
+
 async def test_validation_errors_name_the_field_and_change_nothing(client, tokens, runtime):
     h = tokens.headers(Role.staff)
     body = assert_problem(await client.post("/v1/probes", json={}, headers=h), 422)
@@ -172,18 +207,22 @@ async def test_validation_errors_name_the_field_and_change_nothing(client, token
     )
     assert sorted(e["field"] for e in body["errors"]) == ["count", "name"]
     body = assert_problem(
-        await client.post("/v1/probes", content=b"{oops", headers={
-            **h, "content-type": "application/json"}), 422
+        await client.post(
+            "/v1/probes", content=b"{oops", headers={**h, "content-type": "application/json"}
+        ),
+        422,
     )
     body = assert_problem(await client.get("/v1/probes?limit=0", headers=h), 422)
     assert [e["field"] for e in body["errors"]] == ["limit"]
     body = assert_problem(await client.get("/v1/probes?limit=abc", headers=h), 422)
     assert [e["field"] for e in body["errors"]] == ["limit"]
     async with runtime.engine.connect() as conn:
-        assert (await conn.execute(select(func.count()).select_from(kit_probe.things))
-                ).scalar_one() == 0
-        assert (await conn.execute(select(func.count()).select_from(runtime.spec.tables.outbox))
-                ).scalar_one() == 0
+        assert (
+            await conn.execute(select(func.count()).select_from(kit_probe.things))
+        ).scalar_one() == 0
+        assert (
+            await conn.execute(select(func.count()).select_from(runtime.spec.tables.outbox))
+        ).scalar_one() == 0
 
 
 async def test_unknown_query_parameters_answer_400_naming_them(client, tokens):
@@ -206,12 +245,14 @@ async def test_created_then_listed(client, tokens):
     assert r.status_code == 201, r.text
     listed = (await client.get("/v1/probes", headers=h)).json()
     assert {"id": r.json()["id"], "name": "Zed"} in listed
-    other = (await client.get("/v1/probes", headers=tokens.headers(
-        Role.staff, tenant_id=uuid.uuid4()))).json()
+    other = (
+        await client.get("/v1/probes", headers=tokens.headers(Role.staff, tenant_id=uuid.uuid4()))
+    ).json()
     assert all(t["id"] != r.json()["id"] for t in other)
 
 
 # --- health -----------------------------------------------------------------------------
+
 
 async def test_healthz_and_readyz(client):
     r = await client.get("/healthz")
@@ -222,8 +263,9 @@ async def test_healthz_and_readyz(client):
 
 
 async def test_readyz_is_503_when_the_database_is_unreachable(runtime):
-    settings = runtime.settings.model_copy(update={
-        "database_url": runtime.settings.resolved_database_url() + "_does_not_exist"})
+    settings = runtime.settings.model_copy(
+        update={"database_url": runtime.settings.resolved_database_url() + "_does_not_exist"}
+    )
     broken = Runtime(runtime.spec, settings)
     try:
         broken.relay.connection = runtime.relay.connection  # the broker itself is fine

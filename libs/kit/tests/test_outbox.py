@@ -32,7 +32,9 @@ async def _write(uow, tenant: uuid.UUID) -> None:
     await uow.session.execute(insert(things).values(id=thing, tenant_id=tenant, name="x"))
     uow.publish(
         CustomerRegistered(customer_id=thing, first_name="A", last_name="B"),
-        tenant_id=tenant, aggregate_id=thing, aggregate_version=1,
+        tenant_id=tenant,
+        aggregate_id=thing,
+        aggregate_version=1,
     )
 
 
@@ -62,9 +64,7 @@ async def test_events_committed_while_no_relay_runs_are_published_later_exactly_
         assert await seen_counts(rt) == {}
 
         await rt.start_relay()
-        counts = await wait_for(
-            lambda: _all_seen(rt, ids), timeout=15
-        )
+        counts = await wait_for(lambda: _all_seen(rt, ids), timeout=15)
         assert set(counts) == set(ids) and set(counts.values()) == {1}
         assert await outbox_state(rt) == {"pending": 0, "published": 50}
 
@@ -149,10 +149,15 @@ async def test_unroutable_events_go_to_the_alternate_exchange_and_are_marked_pub
             # A routing key nobody binds (other probes of this run bind CustomerRegistered).
             event_id = uuid.uuid4()
             async with rt.engine.begin() as conn:
-                await conn.execute(insert(rt.spec.tables.outbox).values(
-                    id=event_id, tenant_id=uuid.uuid4(), routing_key="kitprobe.nobody.v1",
-                    envelope={"id": str(event_id)}, headers={},
-                ))
+                await conn.execute(
+                    insert(rt.spec.tables.outbox).values(
+                        id=event_id,
+                        tenant_id=uuid.uuid4(),
+                        routing_key="kitprobe.nobody.v1",
+                        envelope={"id": str(event_id)},
+                        headers={},
+                    )
+                )
             rt.relay.wake()
             await wait_for(lambda: _published_all(rt, 1), timeout=10)
 
@@ -187,10 +192,15 @@ async def test_failed_publish_leaves_the_row_unpublished_with_attempts_and_error
 
             async def failed():
                 async with rt.engine.connect() as conn:
-                    rows = (await conn.execute(select(
-                        rt.spec.tables.outbox.c.attempts, rt.spec.tables.outbox.c.last_error,
-                        rt.spec.tables.outbox.c.published_at,
-                    ))).all()
+                    rows = (
+                        await conn.execute(
+                            select(
+                                rt.spec.tables.outbox.c.attempts,
+                                rt.spec.tables.outbox.c.last_error,
+                                rt.spec.tables.outbox.c.published_at,
+                            )
+                        )
+                    ).all()
                 return rows if rows and all(r.attempts >= 1 for r in rows) else None
 
             rows = await wait_for(failed, timeout=10)

@@ -16,20 +16,26 @@ async def test_one_trace_id_across_request_publish_and_consume(spans, tokens) ->
         app = create_app(rt, start_relay=False)  # the runtime's relay already runs
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
-            r = await client.post("/v1/probes", json={"name": "Traced"},
-                                  headers=tokens.headers(Role.staff))
+            r = await client.post(
+                "/v1/probes", json={"name": "Traced"}, headers=tokens.headers(Role.staff)
+            )
         assert r.status_code == 201, r.text
         await wait_for(lambda: seen_counts(rt), timeout=10)
         key = CustomerRegistered.routing_key()
 
         def find():
             done = list(spans.get_finished_spans())
-            server = [s for s in done if s.kind is SpanKind.SERVER
-                      and s.name.startswith("POST /v1/probes")]
-            producer = [s for s in done if s.kind is SpanKind.PRODUCER
-                        and s.name == f"{key} publish"]
-            consumer = [s for s in done if s.kind is SpanKind.CONSUMER
-                        and s.name == f"{key} process"]
+            server = [
+                s
+                for s in done
+                if s.kind is SpanKind.SERVER and s.name.startswith("POST /v1/probes")
+            ]
+            producer = [
+                s for s in done if s.kind is SpanKind.PRODUCER and s.name == f"{key} publish"
+            ]
+            consumer = [
+                s for s in done if s.kind is SpanKind.CONSUMER and s.name == f"{key} process"
+            ]
             return (server, producer, consumer) if server and producer and consumer else None
 
         async def found():

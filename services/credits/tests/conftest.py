@@ -41,11 +41,14 @@ class Bus:
         self.runtime = runtime
         self.tenant_id = tenant_id
 
-    async def publish(self, event: Event, aggregate_id: uuid.UUID, version: int = 1
-                      ) -> uuid.UUID:
+    async def publish(self, event: Event, aggregate_id: uuid.UUID, version: int = 1) -> uuid.UUID:
         async with self.runtime.uow() as uow:
-            envelope = uow.publish(event, tenant_id=self.tenant_id, aggregate_id=aggregate_id,
-                                   aggregate_version=version)
+            envelope = uow.publish(
+                event,
+                tenant_id=self.tenant_id,
+                aggregate_id=aggregate_id,
+                aggregate_version=version,
+            )
             await uow.commit()
         return envelope.id
 
@@ -55,20 +58,34 @@ class Bus:
 
         async def sent() -> bool:
             async with self.runtime.engine.connect() as conn:
-                return bool((await conn.execute(select(outbox.c.published_at).where(
-                    outbox.c.id == message_id))).scalar())
+                return bool(
+                    (
+                        await conn.execute(
+                            select(outbox.c.published_at).where(outbox.c.id == message_id)
+                        )
+                    ).scalar()
+                )
+
         await wait_for(sent)
         async with self.runtime.engine.begin() as conn:
-            await conn.execute(update(outbox).where(outbox.c.id == message_id)
-                               .values(published_at=None))
+            await conn.execute(
+                update(outbox).where(outbox.c.id == message_id).values(published_at=None)
+            )
         self.runtime.relay.wake()
 
     async def outbox(self, routing_key: str) -> list[dict[str, Any]]:
         async with self.runtime.engine.connect() as conn:
-            rows = (await conn.execute(
-                select(messaging.outbox.c.envelope)
-                .where(messaging.outbox.c.routing_key == routing_key)
-                .order_by(messaging.outbox.c.seq))).scalars().all()
+            rows = (
+                (
+                    await conn.execute(
+                        select(messaging.outbox.c.envelope)
+                        .where(messaging.outbox.c.routing_key == routing_key)
+                        .order_by(messaging.outbox.c.seq)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         return [r for r in rows if r["tenant_id"] == str(self.tenant_id)]
 
 

@@ -43,10 +43,19 @@ from frontdesk.customers import consumers  # noqa: E402
 from frontdesk.kit import bus  # noqa: E402
 
 
-def envelope(event: Event, tenant_id: uuid.UUID, aggregate_id: uuid.UUID | None = None,
-             version: int = 1, occurred_at: datetime | None = None) -> Envelope:
-    env = Envelope.wrap(event, tenant_id=tenant_id, aggregate_id=aggregate_id or uuid.uuid4(),
-                        aggregate_version=version)
+def envelope(
+    event: Event,
+    tenant_id: uuid.UUID,
+    aggregate_id: uuid.UUID | None = None,
+    version: int = 1,
+    occurred_at: datetime | None = None,
+) -> Envelope:
+    env = Envelope.wrap(
+        event,
+        tenant_id=tenant_id,
+        aggregate_id=aggregate_id or uuid.uuid4(),
+        aggregate_version=version,
+    )
     if occurred_at is not None:
         env = env.model_copy(update={"occurred_at": occurred_at})
     return env
@@ -67,13 +76,18 @@ class Broker:
         self.exchange = await self.topology.declare_exchange(channel)
 
     async def publish(self, env: Envelope) -> Envelope:
-        message = bus.build_message(env.model_dump_json().encode(), message_id=str(env.id),
-                                    routing_key=env.routing_key, headers={})
+        message = bus.build_message(
+            env.model_dump_json().encode(),
+            message_id=str(env.id),
+            routing_key=env.routing_key,
+            headers={},
+        )
         await self.exchange.publish(message, routing_key=env.routing_key, mandatory=True)
         return env
 
-    async def emit(self, event: Event, tenant_id: uuid.UUID, aggregate_id=None, version=1,
-                   occurred_at=None) -> Envelope:
+    async def emit(
+        self, event: Event, tenant_id: uuid.UUID, aggregate_id=None, version=1, occurred_at=None
+    ) -> Envelope:
         return await self.publish(envelope(event, tenant_id, aggregate_id, version, occurred_at))
 
 
@@ -85,9 +99,14 @@ async def broker(runtime: Runtime) -> AsyncIterator[Broker]:
     await b.connection.close()
 
 
-async def apply(runtime: Runtime, event: Event, tenant_id: uuid.UUID,
-                aggregate_id: uuid.UUID | None = None, version: int = 1,
-                occurred_at: datetime | None = None) -> Envelope:
+async def apply(
+    runtime: Runtime,
+    event: Event,
+    tenant_id: uuid.UUID,
+    aggregate_id: uuid.UUID | None = None,
+    version: int = 1,
+    occurred_at: datetime | None = None,
+) -> Envelope:
     """Runs this service's handler on the event, in a transaction (no broker): fast seeding."""
     env = envelope(event, tenant_id, aggregate_id, version, occurred_at)
     handler = consumers.handlers()[type(event)]

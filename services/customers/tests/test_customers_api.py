@@ -6,8 +6,12 @@ from frontdesk.customers.adapters.tables import customers, messaging
 from frontdesk.kit.auth import Permission
 from frontdesk.kit.testing import wait_for
 
-ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "Ada@Example.com",
-       "phone": "+44 7911 123456"}
+ADA = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "email": "Ada@Example.com",
+    "phone": "+44 7911 123456",
+}
 
 
 async def test_create_normalises_contacts_and_publishes_registered(client, tokens, runtime):
@@ -46,8 +50,9 @@ async def test_missing_names_and_bad_contacts_answer_problem_json(client, tokens
 
 
 async def test_landline_is_refused_as_not_sms_capable(client, tokens):
-    r = await client.post("/v1/customers", json={**ADA, "phone": "+44 20 7123 4567"},
-                          headers=tokens.headers("admin"))
+    r = await client.post(
+        "/v1/customers", json={**ADA, "phone": "+44 20 7123 4567"}, headers=tokens.headers("admin")
+    )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "phone"
 
@@ -56,11 +61,13 @@ async def test_patch_honours_if_match(client, tokens):
     admin = tokens.headers("admin")
     created = (await client.post("/v1/customers", json=ADA, headers=admin)).json()
     url = f"/v1/customers/{created['id']}"
-    ok = await client.patch(url, json={"first_name": "Augusta"},
-                            headers={**admin, "If-Match": '"1"'})
+    ok = await client.patch(
+        url, json={"first_name": "Augusta"}, headers={**admin, "If-Match": '"1"'}
+    )
     assert ok.status_code == 200 and ok.headers["etag"] == '"2"'
-    stale = await client.patch(url, json={"first_name": "Ada"},
-                               headers={**admin, "If-Match": '"1"'})
+    stale = await client.patch(
+        url, json={"first_name": "Ada"}, headers={**admin, "If-Match": '"1"'}
+    )
     assert stale.status_code == 412
     assert (await client.get(url, headers=admin)).json()["first_name"] == "Augusta"
 
@@ -78,23 +85,24 @@ async def test_another_tenants_customer_is_not_found(client, tokens):
 async def test_staff_needs_add_participants_to_create(client, tokens):
     r = await client.post("/v1/customers", json=ADA, headers=tokens.headers("staff"))
     assert r.status_code == 403
-    r = await client.post("/v1/customers", json=ADA,
-                          headers=tokens.headers("staff", Permission.add_participants))
+    r = await client.post(
+        "/v1/customers", json=ADA, headers=tokens.headers("staff", Permission.add_participants)
+    )
     assert r.status_code == 201
 
 
 async def test_customer_token_sees_only_itself(client, tokens):
     admin = tokens.headers()
     mine = (await client.post("/v1/customers", json=ADA, headers=admin)).json()
-    theirs = (await client.post("/v1/customers", json={**ADA, "email": "b@example.com"},
-                                headers=admin)).json()
+    theirs = (
+        await client.post("/v1/customers", json={**ADA, "email": "b@example.com"}, headers=admin)
+    ).json()
     me = tokens.headers("customer", sub=mine["id"])
     assert (await client.get(f"/v1/customers/{mine['id']}", headers=me)).status_code == 200
     assert (await client.get(f"/v1/customers/{theirs['id']}", headers=me)).status_code == 404
     r = await client.patch(f"/v1/customers/{mine['id']}", json={"status": "vip"}, headers=me)
     assert r.status_code == 403
-    r = await client.patch(f"/v1/customers/{mine['id']}", json={"first_name": "Ada M."},
-                           headers=me)
+    r = await client.patch(f"/v1/customers/{mine['id']}", json={"first_name": "Ada M."}, headers=me)
     assert r.status_code == 200 and r.json()["first_name"] == "Ada M."
 
 
@@ -115,8 +123,16 @@ async def test_openapi_documents_every_route(client):
     r = await client.get("/openapi.json")
     assert r.status_code == 200
     paths = r.json()["paths"]
-    for path in ("/v1/customers", "/v1/customers/stats", "/v1/customers/export.csv",
-                 "/v1/customers/bulk", "/v1/customers/find-or-create", "/v1/customers/me",
-                 "/v1/customers/{customer_id}/notes", "/v1/customers/{customer_id}/activity",
-                 "/v1/customers/{customer_id}/erasure", "/v1/customers/{customer_id}/data"):
+    for path in (
+        "/v1/customers",
+        "/v1/customers/stats",
+        "/v1/customers/export.csv",
+        "/v1/customers/bulk",
+        "/v1/customers/find-or-create",
+        "/v1/customers/me",
+        "/v1/customers/{customer_id}/notes",
+        "/v1/customers/{customer_id}/activity",
+        "/v1/customers/{customer_id}/erasure",
+        "/v1/customers/{customer_id}/data",
+    ):
         assert path in paths, path

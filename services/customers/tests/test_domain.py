@@ -14,29 +14,41 @@ RECENT = NOW - timedelta(days=10)
 OLD = NOW - timedelta(days=120)
 
 
-@pytest.mark.parametrize(("count", "last", "expected"), [
-    (0, None, Engagement.none),
-    (1, RECENT, Engagement.active),
-    (2, RECENT, Engagement.active),
-    (3, RECENT, Engagement.growing),
-    (4, RECENT, Engagement.growing),
-    (5, RECENT, Engagement.regular),
-    (40, RECENT, Engagement.regular),
-    (1, OLD, Engagement.lapsed),
-    (12, OLD, Engagement.lapsed),
-    (1, NOW - timedelta(days=90), Engagement.lapsed),
-    (1, NOW - timedelta(days=89, hours=23), Engagement.active),
-    (2, NOW + timedelta(days=3), Engagement.active),  # next booking in the future
-])
+@pytest.mark.parametrize(
+    ("count", "last", "expected"),
+    [
+        (0, None, Engagement.none),
+        (1, RECENT, Engagement.active),
+        (2, RECENT, Engagement.active),
+        (3, RECENT, Engagement.growing),
+        (4, RECENT, Engagement.growing),
+        (5, RECENT, Engagement.regular),
+        (40, RECENT, Engagement.regular),
+        (1, OLD, Engagement.lapsed),
+        (12, OLD, Engagement.lapsed),
+        (1, NOW - timedelta(days=90), Engagement.lapsed),
+        (1, NOW - timedelta(days=89, hours=23), Engagement.active),
+        (2, NOW + timedelta(days=3), Engagement.active),  # next booking in the future
+    ],
+)
 def test_engagement_rule(count, last, expected):
     assert engagement(count, last, NOW) is expected
 
 
-@pytest.mark.parametrize(("raw", "safe"), [
-    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
-    ("+1+2", "'+1+2"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
-    ("\rx", "'\rx"), ("Ada", "Ada"), ("", ""), ("a=b", "a=b"),
-])
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1+2", "'+1+2"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Ada", "Ada"),
+        ("", ""),
+        ("a=b", "a=b"),
+    ],
+)
 def test_formula_cells_are_neutralised(raw, safe):
     assert neutralise(raw) == safe
 

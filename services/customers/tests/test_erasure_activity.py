@@ -19,8 +19,13 @@ from frontdesk.customers.adapters.tables import (
 )
 from frontdesk.kit.auth import Permission
 
-ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
-       "phone": "+447911123456", "tags": ["injury"]}
+ADA = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "email": "ada@example.com",
+    "phone": "+447911123456",
+    "tags": ["injury"],
+}
 
 
 async def seeded(client, tokens, runtime, tenant_id):
@@ -31,8 +36,11 @@ async def seeded(client, tokens, runtime, tenant_id):
     await apply(runtime, b, tenant_id, b.booking_id, 1, occurred_at=NOW - timedelta(days=4))
     url = f"/v1/customers/{cid}/notes"
     await client.post(url, json={"text": "Team note"}, headers=tokens.headers(sub="admin-1"))
-    await client.post(url, json={"text": "Secret", "visibility": "private"},
-                      headers=tokens.headers("staff", Permission.view_notes, sub="trainer"))
+    await client.post(
+        url,
+        json={"text": "Secret", "visibility": "private"},
+        headers=tokens.headers("staff", Permission.view_notes, sub="trainer"),
+    )
     return cid
 
 
@@ -44,34 +52,45 @@ async def count(runtime, table, cid):
 
 async def outbox(runtime, key, tenant_id):
     async with runtime.engine.connect() as conn:
-        return list((await conn.execute(select(messaging.outbox.c.envelope).where(
-            messaging.outbox.c.routing_key == key,
-            messaging.outbox.c.tenant_id == tenant_id))).scalars().all())
+        return list(
+            (
+                await conn.execute(
+                    select(messaging.outbox.c.envelope).where(
+                        messaging.outbox.c.routing_key == key,
+                        messaging.outbox.c.tenant_id == tenant_id,
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
 
 
 async def test_delete_cascades_here_and_is_announced(client, tokens, runtime, tenant_id):
     cid = await seeded(client, tokens, runtime, tenant_id)
-    assert (await client.delete(f"/v1/customers/{cid}", headers=tokens.headers())).status_code \
-        == 204
+    assert (
+        await client.delete(f"/v1/customers/{cid}", headers=tokens.headers())
+    ).status_code == 204
     for table in (notes, customer_summaries, customer_bookings, customer_activity):
         assert await count(runtime, table, uuid.UUID(cid)) == 0, table.name
-    assert (await client.get(f"/v1/customers/{cid}", headers=tokens.headers())).status_code \
-        == 404
+    assert (await client.get(f"/v1/customers/{cid}", headers=tokens.headers())).status_code == 404
     deleted = await outbox(runtime, "customers.customer.deleted.v1", tenant_id)
     assert [e["payload"]["customer_id"] for e in deleted] == [cid]
 
 
-async def test_erasure_scrubs_and_keeps_the_anonymous_numbers(client, tokens, runtime,
-                                                            tenant_id):
+async def test_erasure_scrubs_and_keeps_the_anonymous_numbers(client, tokens, runtime, tenant_id):
     cid = await seeded(client, tokens, runtime, tenant_id)
     staff = tokens.headers("staff", Permission.add_participants)
-    assert (await client.post(f"/v1/customers/{cid}/erasure", headers=staff)).status_code \
-        == 403
+    assert (await client.post(f"/v1/customers/{cid}/erasure", headers=staff)).status_code == 403
     r = await client.post(f"/v1/customers/{cid}/erasure", headers=tokens.headers())
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["first_name"], body["last_name"], body["email"], body["phone"]) == \
-        ("Erased", "Customer", None, None)
+    assert (body["first_name"], body["last_name"], body["email"], body["phone"]) == (
+        "Erased",
+        "Customer",
+        None,
+        None,
+    )
     assert body["tags"] == [] and body["erased"] is True
     assert body["summary"]["lifetime_spend_minor"] == 80_00
     assert body["summary"]["bookings_count"] == 1
@@ -88,8 +107,11 @@ async def test_erasure_scrubs_and_keeps_the_anonymous_numbers(client, tokens, ru
     ):
         r = await client.request(method, url, json=json, headers=admin)
         assert r.status_code == 409, (url, r.text)
-    r = await client.post("/v1/customers/bulk", headers=admin,
-                          json={"ids": [cid], "action": "set_status", "status": "vip"})
+    r = await client.post(
+        "/v1/customers/bulk",
+        headers=admin,
+        json={"ids": [cid], "action": "set_status", "status": "vip"},
+    )
     assert r.status_code == 409
     # Search no longer finds the person; the stats still count the revenue.
     assert (await client.get("/v1/customers?q=lovelace", headers=admin)).json()["items"] == []
@@ -113,20 +135,31 @@ async def test_access_request_returns_everything_held(client, tokens, runtime, t
     assert (await client.get(f"/v1/customers/{cid}/data", headers=other)).status_code == 404
 
 
-async def test_activity_timeline_merges_everything_newest_first(client, tokens, runtime,
-                                                                tenant_id):
+async def test_activity_timeline_merges_everything_newest_first(client, tokens, runtime, tenant_id):
     cid = await seeded(client, tokens, runtime, tenant_id)
     c = uuid.UUID(cid)
-    invoice = {"invoice_id": uuid.uuid4(), "number": "2025-0007", "customer_id": c,
-               "total_minor": 40_00, "currency": "EUR"}
-    await apply(runtime, InvoiceIssued(**invoice), tenant_id,
-                occurred_at=NOW - timedelta(days=2))
-    await apply(runtime, InvoicePaid(**invoice, paid_minor=40_00), tenant_id,
-                occurred_at=NOW - timedelta(days=1))
+    invoice = {
+        "invoice_id": uuid.uuid4(),
+        "number": "2025-0007",
+        "customer_id": c,
+        "total_minor": 40_00,
+        "currency": "EUR",
+    }
+    await apply(runtime, InvoiceIssued(**invoice), tenant_id, occurred_at=NOW - timedelta(days=2))
+    await apply(
+        runtime,
+        InvoicePaid(**invoice, paid_minor=40_00),
+        tenant_id,
+        occurred_at=NOW - timedelta(days=1),
+    )
     message = {"message_id": uuid.uuid4(), "customer_id": c, "channel": "sms"}
     await apply(runtime, MessageSent(**message), tenant_id, occurred_at=NOW - timedelta(hours=5))
-    await apply(runtime, MessageFailed(**message, error="unreachable", permanent=True),
-                tenant_id, occurred_at=NOW - timedelta(hours=4))
+    await apply(
+        runtime,
+        MessageFailed(**message, error="unreachable", permanent=True),
+        tenant_id,
+        occurred_at=NOW - timedelta(hours=4),
+    )
     # A message for nobody leaves no trace.
     await apply(runtime, MessageSent(message_id=uuid.uuid4(), channel="email"), tenant_id)
     b = booking(BookingAttended, customer_id=c, starts_at=NOW - timedelta(days=3))
@@ -137,8 +170,16 @@ async def test_activity_timeline_merges_everything_newest_first(client, tokens, 
     assert r.status_code == 200, r.text
     items = r.json()["items"]
     kinds = [i["kind"] for i in items]
-    assert kinds == ["note", "note", "message", "message", "invoice", "invoice", "booking",
-                     "booking"]
+    assert kinds == [
+        "note",
+        "note",
+        "message",
+        "message",
+        "invoice",
+        "invoice",
+        "booking",
+        "booking",
+    ]
     assert {i["summary"] for i in items if i["kind"] == "note"} == {"Team note", "Secret"}
     assert items[4]["details"]["number"] == "2025-0007"
 
@@ -153,11 +194,14 @@ async def test_activity_timeline_merges_everything_newest_first(client, tokens, 
             break
     assert seen == [i["id"] for i in items]
     plain = tokens.headers("staff", sub="other")
-    kinds = [i["kind"] for i in (await client.get(f"/v1/customers/{cid}/activity",
-                                                   headers=plain)).json()["items"]]
+    kinds = [
+        i["kind"]
+        for i in (await client.get(f"/v1/customers/{cid}/activity", headers=plain)).json()["items"]
+    ]
     assert "note" not in kinds and len(kinds) == len(items) - 2
-    admin_view = (await client.get(f"/v1/customers/{cid}/activity",
-                                   headers=tokens.headers(sub="admin-1"))).json()["items"]
+    admin_view = (
+        await client.get(f"/v1/customers/{cid}/activity", headers=tokens.headers(sub="admin-1"))
+    ).json()["items"]
     assert {i["summary"] for i in admin_view if i["kind"] == "note"} == {"Team note"}
     bad = await client.get(f"/v1/customers/{cid}/activity?cursor=nope", headers=viewer)
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "cursor"

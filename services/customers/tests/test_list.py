@@ -24,8 +24,12 @@ async def make(client, tokens, first, last, email=None, phone=None, **extra):
 async def bookings(runtime, tenant_id, customer_id, days_ago: list[int]):
     for days in days_ago:
         starts = NOW - timedelta(days=days)
-        await apply(runtime, booking(BookingAttended, customer_id=customer_id, starts_at=starts),
-                    tenant_id, occurred_at=starts)
+        await apply(
+            runtime,
+            booking(BookingAttended, customer_id=customer_id, starts_at=starts),
+            tenant_id,
+            occurred_at=starts,
+        )
 
 
 async def names(client, tokens, query=""):
@@ -38,21 +42,27 @@ async def names(client, tokens, query=""):
 async def studio(client, tokens, runtime, tenant_id):
     """Five customers with credits, spend, bookings and tags of their own."""
     ids = {
-        "ada": await make(client, tokens, "Ada", "Lovelace", "ada@example.com",
-                          tags=["VIP lounge"]),
-        "grace": await make(client, tokens, "Grace", "Hopper", "grace@navy.mil",
-                            "+447911123456", status="vip"),
-        "alan": await make(client, tokens, "Alan", "Turing", "alan@example.org",
-                           tags=["injury", "beginner"]),
-        "edsger": await make(client, tokens, "Edsger", "Dijkstra", "ewd@example.nl",
-                             status="inactive"),
-        "barbara": await make(client, tokens, "Barbara", "Liskov", "barbara@mit.edu",
-                              tags=["beginner"]),
+        "ada": await make(
+            client, tokens, "Ada", "Lovelace", "ada@example.com", tags=["VIP lounge"]
+        ),
+        "grace": await make(
+            client, tokens, "Grace", "Hopper", "grace@navy.mil", "+447911123456", status="vip"
+        ),
+        "alan": await make(
+            client, tokens, "Alan", "Turing", "alan@example.org", tags=["injury", "beginner"]
+        ),
+        "edsger": await make(
+            client, tokens, "Edsger", "Dijkstra", "ewd@example.nl", status="inactive"
+        ),
+        "barbara": await make(
+            client, tokens, "Barbara", "Liskov", "barbara@mit.edu", tags=["beginner"]
+        ),
     }
     t = tenant_id
     await apply(runtime, balance(ids["ada"], available=10, purchased=20), t, ids["ada"], 1)
-    await apply(runtime, balance(ids["grace"], available=0, paused=5, purchased=5), t,
-                ids["grace"], 1)
+    await apply(
+        runtime, balance(ids["grace"], available=0, paused=5, purchased=5), t, ids["grace"], 1
+    )
     await apply(runtime, balance(ids["alan"], available=3, purchased=3), t, ids["alan"], 1)
     await apply(runtime, account(ids["ada"], spend=50_00), t, ids["ada"], 1)
     await apply(runtime, account(ids["grace"], spend=120_00), t, ids["grace"], 1)
@@ -74,12 +84,21 @@ async def test_rows_show_what_the_desk_needs(client, tokens, studio):
     assert ada["last_activity_at"] is not None and ada["status"] == "active"
 
 
-async def test_default_sort_is_latest_activity_first_with_never_active_last(
-        client, tokens, studio):
+async def test_default_sort_is_latest_activity_first_with_never_active_last(client, tokens, studio):
     assert await names(client, tokens) == [
-        "Ada Lovelace", "Alan Turing", "Barbara Liskov", "Grace Hopper", "Edsger Dijkstra"]
+        "Ada Lovelace",
+        "Alan Turing",
+        "Barbara Liskov",
+        "Grace Hopper",
+        "Edsger Dijkstra",
+    ]
     assert await names(client, tokens, "?sort=last_activity") == [
-        "Grace Hopper", "Barbara Liskov", "Alan Turing", "Ada Lovelace", "Edsger Dijkstra"]
+        "Grace Hopper",
+        "Barbara Liskov",
+        "Alan Turing",
+        "Ada Lovelace",
+        "Edsger Dijkstra",
+    ]
 
 
 SORTS = [
@@ -142,10 +161,14 @@ async def test_search_and_filters(client, tokens, studio):
 
 async def test_registration_date_range(client, tokens, studio, runtime):
     async with runtime.engine.begin() as conn:
-        await conn.execute(update(customers).where(customers.c.id == studio["edsger"])
-                           .values(created_at=datetime(2024, 3, 15, 12, tzinfo=UTC)))
-    assert await names(client, tokens, "?registered_from=2024-03-15&registered_to=2024-03-15") \
-        == ["Edsger Dijkstra"]
+        await conn.execute(
+            update(customers)
+            .where(customers.c.id == studio["edsger"])
+            .values(created_at=datetime(2024, 3, 15, 12, tzinfo=UTC))
+        )
+    assert await names(client, tokens, "?registered_from=2024-03-15&registered_to=2024-03-15") == [
+        "Edsger Dijkstra"
+    ]
     assert "Edsger Dijkstra" not in await names(client, tokens, "?registered_from=2024-03-16")
     assert await names(client, tokens, "?registered_to=2024-03-14") == []
 
@@ -155,8 +178,9 @@ async def test_other_tenants_never_appear(client, tokens, studio):
     assert r.json() == {"items": [], "next_cursor": None}
 
 
-@pytest.mark.parametrize("sort", ["-last_activity", "last_activity", "-revenue", "last_name",
-                                  "bookings"])
+@pytest.mark.parametrize(
+    "sort", ["-last_activity", "last_activity", "-revenue", "last_name", "bookings"]
+)
 def test_cursor_sorts_are_known(sort):
     assert queries.Sort.parse(sort).token == sort
 
@@ -204,8 +228,9 @@ async def test_bad_list_queries_answer_problem_json(client, tokens):
 
 async def test_cursor_of_another_sort_is_refused(client, tokens, studio):
     body = (await client.get("/v1/customers?limit=1", headers=tokens.headers())).json()
-    r = await client.get(f"/v1/customers?sort=-revenue&cursor={body['next_cursor']}",
-                         headers=tokens.headers())
+    r = await client.get(
+        f"/v1/customers?sort=-revenue&cursor={body['next_cursor']}", headers=tokens.headers()
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "cursor"
 
 
@@ -219,23 +244,31 @@ async def test_stats_and_tab_counts(client, tokens, studio):
     r = await client.get("/v1/customers/stats", headers=tokens.headers("staff"))
     assert r.status_code == 200
     assert r.json() == {
-        "total_customers": 5, "with_credits": 2, "total_bookings": 11,
+        "total_customers": 5,
+        "with_credits": 2,
+        "total_bookings": 11,
         "total_revenue": [{"amount_minor": 179_00, "currency": "EUR"}],
-        "tabs": {"all": 5, "with_credits": 2, "paused_credits": 1, "no_credits": 2,
-                 "inactive": 1},
+        "tabs": {"all": 5, "with_credits": 2, "paused_credits": 1, "no_credits": 2, "inactive": 1},
     }
-    empty = await client.get("/v1/customers/stats", headers=tokens.headers(
-        tenant_id=uuid.uuid4()))
+    empty = await client.get("/v1/customers/stats", headers=tokens.headers(tenant_id=uuid.uuid4()))
     assert empty.json()["total_customers"] == 0 and empty.json()["total_revenue"] == []
 
 
 async def test_sql_engagement_agrees_with_the_domain_rule(runtime):
     now = datetime(2025, 6, 1, tzinfo=UTC)
-    cases = [(n, last) for n in (0, 1, 2, 3, 4, 5, 9)
-             for last in (None, now - timedelta(days=1), now - timedelta(days=89),
-                          now - timedelta(days=90), now - timedelta(days=400),
-                          now + timedelta(days=2))
-             if (n == 0) == (last is None) or n == 0]
+    cases = [
+        (n, last)
+        for n in (0, 1, 2, 3, 4, 5, 9)
+        for last in (
+            None,
+            now - timedelta(days=1),
+            now - timedelta(days=89),
+            now - timedelta(days=90),
+            now - timedelta(days=400),
+            now + timedelta(days=2),
+        )
+        if (n == 0) == (last is None) or n == 0
+    ]
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(queries.engagement_check_statement(now, cases))).all()
     assert len(rows) == len(cases)

@@ -20,14 +20,19 @@ async def test_timeline_pinned_first_then_newest_with_author(client, tokens):
     assert first.status_code == 201, first.text
     assert first.json()["author"] == {"sub": "trainer-1", "name": "Tina Trainer"}
     await client.post(url, json={"text": "Prefers the 6 pm class"}, headers=trainer)
-    await client.post(url, json={"text": "Special conditions until March", "pinned": True},
-                      headers=tokens.headers("admin", sub="boss", name="Bea Boss"))
+    await client.post(
+        url,
+        json={"text": "Special conditions until March", "pinned": True},
+        headers=tokens.headers("admin", sub="boss", name="Bea Boss"),
+    )
     texts = [n["text"] for n in (await client.get(url, headers=trainer)).json()]
-    assert texts == ["Special conditions until March", "Prefers the 6 pm class",
-                     "Has knee problems"]
+    assert texts == [
+        "Special conditions until March",
+        "Prefers the 6 pm class",
+        "Has knee problems",
+    ]
     # Pin the oldest: it moves to the top; unpin: back in its place.
-    pin = await client.patch(f"{url}/{first.json()['id']}", json={"pinned": True},
-                             headers=trainer)
+    pin = await client.patch(f"{url}/{first.json()['id']}", json={"pinned": True}, headers=trainer)
     assert pin.status_code == 200 and pin.json()["pinned"] is True
     texts = [n["text"] for n in (await client.get(url, headers=trainer)).json()]
     assert texts[1] == "Has knee problems" and texts[0] == "Special conditions until March"
@@ -55,14 +60,19 @@ async def test_private_notes_are_for_their_author_only(client, tokens):
     cid = await customer(client, tokens)
     url = f"/v1/customers/{cid}/notes"
     mentor = tokens.headers("staff", VIEW, sub="mentor")
-    await client.post(url, json={"text": "Wedding in August", "visibility": "private"},
-                      headers=mentor)
+    await client.post(
+        url, json={"text": "Wedding in August", "visibility": "private"}, headers=mentor
+    )
     await client.post(url, json={"text": "Team knows this"}, headers=mentor)
     assert len((await client.get(url, headers=mentor)).json()) == 2
-    for other in (tokens.headers("admin", sub="admin"), tokens.headers("owner", sub="owner"),
-                  tokens.headers("staff", VIEW, sub="colleague")):
+    for other in (
+        tokens.headers("admin", sub="admin"),
+        tokens.headers("owner", sub="owner"),
+        tokens.headers("staff", VIEW, sub="colleague"),
+    ):
         assert [n["text"] for n in (await client.get(url, headers=other)).json()] == [
-            "Team knows this"]
+            "Team knows this"
+        ]
 
 
 async def test_only_the_author_deletes(client, tokens):
@@ -90,8 +100,7 @@ async def test_note_text_is_checked(client, tokens):
     r = await client.post(url, json={"text": "x", "visibility": "public"}, headers=admin)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "visibility"
     assert len((await client.get(url, headers=admin)).json()) == 1
-    r = await client.post(f"/v1/customers/{uuid.uuid4()}/notes", json={"text": "x"},
-                          headers=admin)
+    r = await client.post(f"/v1/customers/{uuid.uuid4()}/notes", json={"text": "x"}, headers=admin)
     assert r.status_code == 404
 
 
@@ -110,8 +119,9 @@ async def test_tags_add_remove_and_filter(client, tokens):
     r = await client.delete(f"/v1/customers/{cid}/tags/INJURY", headers=admin)
     assert r.json()["tags"] == ["pre/postnatal"]
     assert (await client.get("/v1/customers?tag=injury", headers=admin)).json()["items"] == []
-    assert (await client.put(f"/v1/customers/{cid}/tags/{'x' * 60}",
-                             headers=admin)).status_code == 422
+    assert (
+        await client.put(f"/v1/customers/{cid}/tags/{'x' * 60}", headers=admin)
+    ).status_code == 422
     staff = tokens.headers("staff")
     assert (await client.put(f"/v1/customers/{cid}/tags/vip", headers=staff)).status_code == 403
 
@@ -123,9 +133,13 @@ async def test_customer_self_service(client, tokens):
     assert r.status_code == 200 and r.json()["id"] == cid
     assert r.json()["possible_duplicates"] == []
     assert (await client.get("/v1/customers/me", headers=tokens.headers())).status_code == 404
-    for method, url in (("GET", "/v1/customers"), ("GET", "/v1/customers/export.csv"),
-                        ("POST", "/v1/customers/bulk")):
-        r = await client.request(method, url, headers=me,
-                                 json={"ids": [cid], "action": "add_tag", "tag": "x"})
+    for method, url in (
+        ("GET", "/v1/customers"),
+        ("GET", "/v1/customers/export.csv"),
+        ("POST", "/v1/customers/bulk"),
+    ):
+        r = await client.request(
+            method, url, headers=me, json={"ids": [cid], "action": "add_tag", "tag": "x"}
+        )
         assert r.status_code == 403, url
     assert (await client.put(f"/v1/customers/{cid}/tags/x", headers=me)).status_code == 403

@@ -17,8 +17,11 @@ FREE = {"method": "free"}
 
 async def seats_taken(runtime, session_id):
     async with runtime.engine.connect() as conn:
-        return (await conn.execute(select(sessions.c.seats_taken)
-                                   .where(sessions.c.id == uuid.UUID(session_id)))).scalar_one()
+        return (
+            await conn.execute(
+                select(sessions.c.seats_taken).where(sessions.c.id == uuid.UUID(session_id))
+            )
+        ).scalar_one()
 
 
 async def test_capacity_is_never_exceeded_under_200_concurrent_requests(studio, runtime):
@@ -26,8 +29,10 @@ async def test_capacity_is_never_exceeded_under_200_concurrent_requests(studio, 
 
     async def attempt():
         return await studio.client.post(
-            "/v1/bookings", json={"session_id": session["id"], "customer_id": str(uuid.uuid4())},
-            headers=studio.admin)
+            "/v1/bookings",
+            json={"session_id": session["id"], "customer_id": str(uuid.uuid4())},
+            headers=studio.admin,
+        )
 
     answers = await asyncio.gather(*(attempt() for _ in range(200)))
     codes = sorted(r.status_code for r in answers)
@@ -38,23 +43,36 @@ async def test_capacity_is_never_exceeded_under_200_concurrent_requests(studio, 
     assert full.json()["errors"][0]["field"] == "seats"
     assert await seats_taken(runtime, session["id"]) == 20
     async with runtime.engine.connect() as conn:
-        active = (await conn.execute(select(func.count()).select_from(bookings).where(
-            bookings.c.session_id == uuid.UUID(session["id"]),
-            bookings.c.status == "confirmed"))).scalar_one()
+        active = (
+            await conn.execute(
+                select(func.count())
+                .select_from(bookings)
+                .where(
+                    bookings.c.session_id == uuid.UUID(session["id"]),
+                    bookings.c.status == "confirmed",
+                )
+            )
+        ).scalar_one()
     assert active == 20
 
 
 async def test_pay_per_session_confirms_at_once_with_the_price(studio):
     session = await studio.session(payment=PAY)
     customer = uuid.uuid4()
-    r = await studio.client.post("/v1/bookings", json={"session_id": session["id"],
-                                                       "customer_id": str(customer), "seats": 2},
-                                 headers=studio.admin)
+    r = await studio.client.post(
+        "/v1/bookings",
+        json={"session_id": session["id"], "customer_id": str(customer), "seats": 2},
+        headers=studio.admin,
+    )
     assert r.status_code == 201, r.text
     booking = r.json()
     assert booking["status"] == "confirmed"
-    assert booking["payment"] == {"method": "pay_per_session", "credits": 0,
-                                  "price_minor": 3000, "currency": "EUR"}
+    assert booking["payment"] == {
+        "method": "pay_per_session",
+        "credits": 0,
+        "price_minor": 3000,
+        "currency": "EUR",
+    }
     confirmed = await studio.published("scheduling.booking.confirmed.v1")
     assert confirmed[0]["payment"]["price_minor"] == 3000
     assert confirmed[0]["customer_id"] == str(customer)
@@ -66,9 +84,11 @@ async def test_one_booking_per_customer_per_session(studio, runtime):
     session = await studio.session(payment=FREE)
     customer = uuid.uuid4()
     first = await studio.book(session, customer, expect=(201,))
-    r = await studio.client.post("/v1/bookings", json={"session_id": session["id"],
-                                                       "customer_id": str(customer)},
-                                 headers=studio.admin)
+    r = await studio.client.post(
+        "/v1/bookings",
+        json={"session_id": session["id"], "customer_id": str(customer)},
+        headers=studio.admin,
+    )
     assert r.status_code == 409
     assert r.json()["errors"][0]["field"] == "customer_id"
     assert await seats_taken(runtime, session["id"]) == 1  # the second seat was given back
@@ -96,11 +116,17 @@ async def test_saga_confirms_on_debit_succeeded(studio, runtime):
     booking = await studio.book(session, customer, expect=(202,))
     assert booking["status"] == "pending"
     requested = await studio.published("scheduling.booking.requested.v1")
-    assert requested[0]["payment"] == {"method": "credits", "credits": 1, "price_minor": 0,
-                                       "currency": "EUR"}
+    assert requested[0]["payment"] == {
+        "method": "credits",
+        "credits": 1,
+        "price_minor": 0,
+        "currency": "EUR",
+    }
     assert requested[0]["guest"] is None
-    await studio.publish(DebitSucceeded(booking_id=uuid.UUID(booking["id"]),
-                                        customer_id=customer, credits=1), customer)
+    await studio.publish(
+        DebitSucceeded(booking_id=uuid.UUID(booking["id"]), customer_id=customer, credits=1),
+        customer,
+    )
     done = await studio.wait_status(booking["id"], "confirmed")
     assert done["version"] == 2
     assert len(await studio.published("scheduling.booking.confirmed.v1")) == 1
@@ -112,16 +138,25 @@ async def test_saga_rejects_on_debit_rejected_and_frees_the_seat(studio, runtime
     customer = uuid.uuid4()
     booking = await studio.book(session, customer, expect=(202,))
     assert await seats_taken(runtime, session["id"]) == 1
-    await studio.publish(DebitRejected(booking_id=uuid.UUID(booking["id"]), customer_id=customer,
-                                       credits=1, reason="insufficient_credits"), customer)
+    await studio.publish(
+        DebitRejected(
+            booking_id=uuid.UUID(booking["id"]),
+            customer_id=customer,
+            credits=1,
+            reason="insufficient_credits",
+        ),
+        customer,
+    )
     done = await studio.wait_status(booking["id"], "rejected")
     assert done["reason"] == "insufficient_credits"
     assert await seats_taken(runtime, session["id"]) == 0
     rejected = await studio.published("scheduling.booking.rejected.v1")
     assert rejected[0]["reason"] == "insufficient_credits"
     # a late, duplicate success changes nothing (credits refunds it from our rejection)
-    await studio.publish(DebitSucceeded(booking_id=uuid.UUID(booking["id"]),
-                                        customer_id=customer, credits=1), customer)
+    await studio.publish(
+        DebitSucceeded(booking_id=uuid.UUID(booking["id"]), customer_id=customer, credits=1),
+        customer,
+    )
     await asyncio.sleep(0.5)
     assert (await studio.booking(booking["id"]))["status"] == "rejected"
     assert await seats_taken(runtime, session["id"]) == 0
@@ -143,29 +178,38 @@ async def test_prefer_wait_answers_201_once_decided(studio):
 
     async def debit_soon():
         booking_id = await wait_for(lambda: _pending_id(studio, session["id"]))
-        await studio.publish(DebitSucceeded(booking_id=booking_id, customer_id=customer,
-                                            credits=1), customer)
+        await studio.publish(
+            DebitSucceeded(booking_id=booking_id, customer_id=customer, credits=1), customer
+        )
 
     task = asyncio.create_task(debit_soon())
-    r = await studio.client.post("/v1/bookings", json={"session_id": session["id"],
-                                                       "customer_id": str(customer)},
-                                 headers={**studio.admin, "Prefer": "wait=5"})
+    r = await studio.client.post(
+        "/v1/bookings",
+        json={"session_id": session["id"], "customer_id": str(customer)},
+        headers={**studio.admin, "Prefer": "wait=5"},
+    )
     await task
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "confirmed"
     assert r.headers["preference-applied"] == "wait=5"
     # nothing comes: after the wait it is still 202 and pending
-    r = await studio.client.post("/v1/bookings", json={"session_id": session["id"],
-                                                       "customer_id": str(uuid.uuid4())},
-                                 headers={**studio.admin, "Prefer": "wait=0.3"})
+    r = await studio.client.post(
+        "/v1/bookings",
+        json={"session_id": session["id"], "customer_id": str(uuid.uuid4())},
+        headers={**studio.admin, "Prefer": "wait=0.3"},
+    )
     assert r.status_code == 202 and r.json()["status"] == "pending"
 
 
 async def _pending_id(studio, session_id):
     async with studio.runtime.engine.connect() as conn:
-        return (await conn.execute(select(bookings.c.id).where(
-            bookings.c.session_id == uuid.UUID(session_id),
-            bookings.c.status == "pending"))).scalar()
+        return (
+            await conn.execute(
+                select(bookings.c.id).where(
+                    bookings.c.session_id == uuid.UUID(session_id), bookings.c.status == "pending"
+                )
+            )
+        ).scalar()
 
 
 async def test_guest_booking_waits_for_the_customer_and_is_linked(studio):
@@ -176,8 +220,10 @@ async def test_guest_booking_waits_for_the_customer_and_is_linked(studio):
     requested = await studio.published("scheduling.booking.requested.v1")
     assert requested[0]["guest"]["email"] == "grace@example.com"
     customer = uuid.uuid4()
-    await studio.publish(GuestResolved(booking_id=uuid.UUID(booking["id"]),
-                                       customer_id=customer, created=True), customer)
+    await studio.publish(
+        GuestResolved(booking_id=uuid.UUID(booking["id"]), customer_id=customer, created=True),
+        customer,
+    )
     done = await studio.wait_status(booking["id"], "confirmed")
     assert done["customer_id"] == str(customer)
     linked = await studio.published("scheduling.booking.customer_linked.v1")
@@ -191,32 +237,47 @@ async def test_same_guest_twice_on_one_session_is_refused(studio):
     session = await studio.session(payment=PAY)
     guest = {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com"}
     await studio.book(session, guest=guest, expect=(202,))
-    r = await studio.client.post("/v1/bookings", json={"session_id": session["id"],
-                                                       "guest": guest}, headers=studio.admin)
+    r = await studio.client.post(
+        "/v1/bookings", json={"session_id": session["id"], "guest": guest}, headers=studio.admin
+    )
     assert r.status_code == 409 and r.json()["errors"][0]["field"] == "guest.email"
 
 
 async def _customer_state(runtime, customer_id):
     async with runtime.engine.connect() as conn:
-        row = (await conn.execute(select(customer_states.c.status, customer_states.c.version)
-                                  .where(customer_states.c.customer_id == customer_id))).first()
+        row = (
+            await conn.execute(
+                select(customer_states.c.status, customer_states.c.version).where(
+                    customer_states.c.customer_id == customer_id
+                )
+            )
+        ).first()
     return tuple(row) if row else None
 
 
 async def test_blocked_customers_cannot_book(studio, runtime):
     session = await studio.session(payment=FREE)
     customer = uuid.uuid4()
-    await studio.publish(CustomerStatusChanged(customer_id=customer, old_status="active",
-                                               new_status="blocked"), customer, version=3)
+    await studio.publish(
+        CustomerStatusChanged(customer_id=customer, old_status="active", new_status="blocked"),
+        customer,
+        version=3,
+    )
     await wait_for(lambda: _customer_state(runtime, customer))
     body = {"session_id": session["id"], "customer_id": str(customer)}
     r = await studio.client.post("/v1/bookings", json=body, headers=studio.admin)
     assert r.status_code == 409 and r.json()["title"] == "Customer blocked"
     # a stale event (older version) does not unblock; a newer one does
-    await studio.publish(CustomerStatusChanged(customer_id=customer, old_status="blocked",
-                                               new_status="active"), customer, version=2)
-    await studio.publish(CustomerStatusChanged(customer_id=customer, old_status="blocked",
-                                               new_status="vip"), customer, version=4)
+    await studio.publish(
+        CustomerStatusChanged(customer_id=customer, old_status="blocked", new_status="active"),
+        customer,
+        version=2,
+    )
+    await studio.publish(
+        CustomerStatusChanged(customer_id=customer, old_status="blocked", new_status="vip"),
+        customer,
+        version=4,
+    )
 
     async def vip():
         return await _customer_state(runtime, customer) == ("vip", 4)
@@ -236,8 +297,9 @@ async def test_timely_cancel_refunds_and_late_cancel_forfeits(studio, runtime):
     later = datetime.now(UTC) + timedelta(days=3)
     s1, timely = await _confirmed(studio, later)
     s2, late = await _confirmed(studio, soon)
-    r = await studio.client.post(f"/v1/bookings/{timely['id']}/cancel",
-                                 json={"reason": "ill"}, headers=studio.admin)
+    r = await studio.client.post(
+        f"/v1/bookings/{timely['id']}/cancel", json={"reason": "ill"}, headers=studio.admin
+    )
     assert r.status_code == 200, r.text
     assert r.json()["refund"] is True and r.json()["late"] is False
     r = await studio.client.post(f"/v1/bookings/{late['id']}/cancel", headers=studio.admin)
@@ -247,8 +309,9 @@ async def test_timely_cancel_refunds_and_late_cancel_forfeits(studio, runtime):
     assert await seats_taken(runtime, s1["id"]) == 0
     assert await seats_taken(runtime, s2["id"]) == 0
     # the tenant's own policy: free until 2 hours before
-    r = await studio.client.put("/v1/booking-policy", json={"free_cancel_hours": 2},
-                                headers=studio.admin)
+    r = await studio.client.put(
+        "/v1/booking-policy", json={"free_cancel_hours": 2}, headers=studio.admin
+    )
     assert r.status_code == 200
     _, other = await _confirmed(studio, soon + timedelta(minutes=1))
     r = await studio.client.post(f"/v1/bookings/{other['id']}/cancel", headers=studio.admin)
@@ -261,8 +324,11 @@ async def test_timely_cancel_refunds_and_late_cancel_forfeits(studio, runtime):
 async def test_reschedule_moves_the_seat(studio, runtime):
     s1, booking = await _confirmed(studio, datetime.now(UTC) + timedelta(days=3))
     s2 = await studio.session(starts_at=datetime.now(UTC) + timedelta(days=4), payment=PAY)
-    r = await studio.client.post(f"/v1/bookings/{booking['id']}/reschedule",
-                                 json={"session_id": s2["id"]}, headers=studio.admin)
+    r = await studio.client.post(
+        f"/v1/bookings/{booking['id']}/reschedule",
+        json={"session_id": s2["id"]},
+        headers=studio.admin,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["session_id"] == s2["id"]
     assert await seats_taken(runtime, s1["id"]) == 0
@@ -271,8 +337,11 @@ async def test_reschedule_moves_the_seat(studio, runtime):
     assert moved[0]["session_id"] == s2["id"]
     assert moved[0]["previous_starts_at"].startswith(s1["starts_at"][:16])
     s3 = await studio.session(payment={"method": "credits", "credits": 1})
-    r = await studio.client.post(f"/v1/bookings/{booking['id']}/reschedule",
-                                 json={"session_id": s3["id"]}, headers=studio.admin)
+    r = await studio.client.post(
+        f"/v1/bookings/{booking['id']}/reschedule",
+        json={"session_id": s3["id"]},
+        headers=studio.admin,
+    )
     assert r.status_code == 409
 
 
@@ -285,8 +354,7 @@ async def test_check_in_and_no_show_are_legal_only_from_confirmed(studio):
     assert r.json()["checked_in_at"] is not None
     r = await studio.client.post(f"/v1/bookings/{b['id']}/no-show", headers=studio.admin)
     assert r.status_code == 200 and r.json()["status"] == "no_show"
-    for booking_id, action in ((a["id"], "no-show"), (b["id"], "check-in"),
-                               (a["id"], "cancel")):
+    for booking_id, action in ((a["id"], "no-show"), (b["id"], "check-in"), (a["id"], "cancel")):
         r = await studio.client.post(f"/v1/bookings/{booking_id}/{action}", headers=studio.admin)
         assert r.status_code == 409, (action, r.text)
         assert r.json()["errors"][0]["field"] == "status"
@@ -296,28 +364,46 @@ async def test_check_in_and_no_show_are_legal_only_from_confirmed(studio):
 
 async def test_upcoming_past_and_next_per_customer(studio):
     customer = uuid.uuid4()
-    sessions_ = [await studio.session(starts_at=datetime.now(UTC) + timedelta(days=d),
-                                      payment=PAY) for d in (5, 2, 9)]
+    sessions_ = [
+        await studio.session(starts_at=datetime.now(UTC) + timedelta(days=d), payment=PAY)
+        for d in (5, 2, 9)
+    ]
     made = [await studio.book(s, customer, expect=(201,)) for s in sessions_]
     r = await studio.client.post(f"/v1/bookings/{made[2]['id']}/cancel", headers=studio.admin)
     assert r.status_code == 200
-    upcoming = (await studio.client.get(f"/v1/bookings?customer_id={customer}&when=upcoming",
-                                        headers=studio.admin)).json()["items"]
+    upcoming = (
+        await studio.client.get(
+            f"/v1/bookings?customer_id={customer}&when=upcoming", headers=studio.admin
+        )
+    ).json()["items"]
     assert [b["id"] for b in upcoming] == [made[1]["id"], made[0]["id"]]
-    past = (await studio.client.get(f"/v1/bookings?customer_id={customer}&when=past",
-                                    headers=studio.admin)).json()["items"]
+    past = (
+        await studio.client.get(
+            f"/v1/bookings?customer_id={customer}&when=past", headers=studio.admin
+        )
+    ).json()["items"]
     assert [b["id"] for b in past] == [made[2]["id"]]
-    nxt = (await studio.client.get(f"/v1/bookings/next?customer_id={customer}",
-                                   headers=studio.admin)).json()
+    nxt = (
+        await studio.client.get(f"/v1/bookings/next?customer_id={customer}", headers=studio.admin)
+    ).json()
     assert nxt["id"] == made[1]["id"] and nxt["title"] == "Yoga"
-    page = (await studio.client.get(f"/v1/bookings?customer_id={customer}&limit=2",
-                                    headers=studio.admin)).json()
+    page = (
+        await studio.client.get(
+            f"/v1/bookings?customer_id={customer}&limit=2", headers=studio.admin
+        )
+    ).json()
     assert len(page["items"]) == 2 and page["next_cursor"]
-    rest = (await studio.client.get(
-        f"/v1/bookings?customer_id={customer}&limit=2&cursor={page['next_cursor']}",
-        headers=studio.admin)).json()
-    assert [b["id"] for b in page["items"] + rest["items"]] == \
-        [made[1]["id"], made[0]["id"], made[2]["id"]]
+    rest = (
+        await studio.client.get(
+            f"/v1/bookings?customer_id={customer}&limit=2&cursor={page['next_cursor']}",
+            headers=studio.admin,
+        )
+    ).json()
+    assert [b["id"] for b in page["items"] + rest["items"]] == [
+        made[1]["id"],
+        made[0]["id"],
+        made[2]["id"],
+    ]
     bad = await studio.client.get("/v1/bookings?cursor=zzz", headers=studio.admin)
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "cursor"
 
@@ -325,8 +411,9 @@ async def test_upcoming_past_and_next_per_customer(studio):
 async def test_studio_cancels_a_class_and_every_attendee_is_refunded(studio, runtime):
     session = await studio.session(payment=PAY, capacity=5)
     confirmed = [await studio.book(session, expect=(201,)) for _ in range(3)]
-    r = await studio.client.post(f"/v1/sessions/{session['id']}/cancel",
-                                 json={"reason": "trainer ill"}, headers=studio.admin)
+    r = await studio.client.post(
+        f"/v1/sessions/{session['id']}/cancel", json={"reason": "trainer ill"}, headers=studio.admin
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "cancelled" and r.json()["seats_taken"] == 0
     cancelled = await studio.published("scheduling.booking.cancelled.v1")
@@ -334,9 +421,11 @@ async def test_studio_cancels_a_class_and_every_attendee_is_refunded(studio, run
     assert all(c["refund"] and c["cancelled_by"] == "studio" for c in cancelled)
     (event,) = await studio.published("scheduling.session.cancelled.v1")
     assert sorted(event["booking_ids"]) == sorted(b["id"] for b in confirmed)
-    r = await studio.client.post("/v1/bookings", json={"session_id": session["id"],
-                                                       "customer_id": str(uuid.uuid4())},
-                                 headers=studio.admin)
+    r = await studio.client.post(
+        "/v1/bookings",
+        json={"session_id": session["id"], "customer_id": str(uuid.uuid4())},
+        headers=studio.admin,
+    )
     assert r.status_code == 409
 
 
@@ -347,11 +436,25 @@ async def test_bad_input_names_the_field_and_changes_nothing(studio, runtime):
         ({"session_id": session["id"], "customer_id": str(uuid.uuid4()), "seats": -1}, "seats"),
         ({"session_id": "nope", "customer_id": str(uuid.uuid4())}, "session_id"),
         ({"session_id": str(uuid.uuid4()), "customer_id": str(uuid.uuid4())}, "session_id"),
-        ({"session_id": session["id"], "guest": {"first_name": "A", "last_name": "B",
-                                                 "email": "not-an-email"}}, "guest.email"),
-        ({"session_id": session["id"], "guest": {"first_name": "A", "last_name": "B",
-                                                 "email": "a@example.com", "phone": "12"}},
-         "guest.phone"),
+        (
+            {
+                "session_id": session["id"],
+                "guest": {"first_name": "A", "last_name": "B", "email": "not-an-email"},
+            },
+            "guest.email",
+        ),
+        (
+            {
+                "session_id": session["id"],
+                "guest": {
+                    "first_name": "A",
+                    "last_name": "B",
+                    "email": "a@example.com",
+                    "phone": "12",
+                },
+            },
+            "guest.phone",
+        ),
     ]
     for body, field in cases:
         r = await studio.client.post("/v1/bookings", json=body, headers=studio.admin)
@@ -364,31 +467,38 @@ async def test_bad_input_names_the_field_and_changes_nothing(studio, runtime):
 async def test_permissions_and_tenancy(studio, tokens):
     session = await studio.session(payment=FREE)
     staff = tokens.headers("staff")
-    r = await studio.client.post("/v1/bookings", json={"session_id": session["id"],
-                                                       "customer_id": str(uuid.uuid4())},
-                                 headers=staff)
+    r = await studio.client.post(
+        "/v1/bookings",
+        json={"session_id": session["id"], "customer_id": str(uuid.uuid4())},
+        headers=staff,
+    )
     assert r.status_code == 403
     allowed = tokens.headers("staff", Permission.add_participants)
-    r = await studio.client.post("/v1/bookings", json={"session_id": session["id"],
-                                                       "customer_id": str(uuid.uuid4())},
-                                 headers=allowed)
+    r = await studio.client.post(
+        "/v1/bookings",
+        json={"session_id": session["id"], "customer_id": str(uuid.uuid4())},
+        headers=allowed,
+    )
     assert r.status_code == 201
     me = uuid.uuid4()
     mine = tokens.headers("customer", sub=me)
-    r = await studio.client.post("/v1/bookings", json={"session_id": session["id"]},
-                                 headers=mine)
+    r = await studio.client.post("/v1/bookings", json={"session_id": session["id"]}, headers=mine)
     assert r.status_code == 201 and r.json()["customer_id"] == str(me)
     own = r.json()
     other = (await studio.client.get("/v1/bookings", headers=mine)).json()["items"]
     assert [b["id"] for b in other] == [own["id"]]
     stranger = tokens.headers("admin", tenant_id=uuid.uuid4())
-    assert (await studio.client.get(f"/v1/bookings/{own['id']}", headers=stranger)) \
-        .status_code == 404
-    assert (await studio.client.get(f"/v1/sessions/{session['id']}", headers=stranger)) \
-        .status_code == 404
-    r = await studio.client.post("/v1/bookings", json={"session_id": session["id"],
-                                                       "customer_id": str(uuid.uuid4())},
-                                 headers=stranger)
+    assert (
+        await studio.client.get(f"/v1/bookings/{own['id']}", headers=stranger)
+    ).status_code == 404
+    assert (
+        await studio.client.get(f"/v1/sessions/{session['id']}", headers=stranger)
+    ).status_code == 404
+    r = await studio.client.post(
+        "/v1/bookings",
+        json={"session_id": session["id"], "customer_id": str(uuid.uuid4())},
+        headers=stranger,
+    )
     assert r.status_code == 422  # another tenant's session does not exist for them
 
 
@@ -396,12 +506,18 @@ async def test_erasure_scrubs_guest_contact_and_blocks_booking(studio):
     from frontdesk.contracts.customers import CustomerErased
 
     session = await studio.session(payment=PAY)
-    guest = {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com",
-             "phone": "+447911123456"}
+    guest = {
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "email": "grace@example.com",
+        "phone": "+447911123456",
+    }
     booking = await studio.book(session, guest=guest, notes="knee", expect=(202,))
     customer = uuid.uuid4()
-    await studio.publish(GuestResolved(booking_id=uuid.UUID(booking["id"]),
-                                       customer_id=customer, created=True), customer)
+    await studio.publish(
+        GuestResolved(booking_id=uuid.UUID(booking["id"]), customer_id=customer, created=True),
+        customer,
+    )
     await studio.wait_status(booking["id"], "confirmed")
     await studio.publish(CustomerErased(customer_id=customer), customer, version=9)
 
@@ -412,7 +528,9 @@ async def test_erasure_scrubs_guest_contact_and_blocks_booking(studio):
     b = await wait_for(scrubbed)
     assert b["status"] == "confirmed" and b["payment"]["price_minor"] == 1500
     other = await studio.session(payment=PAY)
-    r = await studio.client.post("/v1/bookings", json={"session_id": other["id"],
-                                                       "customer_id": str(customer)},
-                                 headers=studio.admin)
+    r = await studio.client.post(
+        "/v1/bookings",
+        json={"session_id": other["id"], "customer_id": str(customer)},
+        headers=studio.admin,
+    )
     assert r.status_code == 409

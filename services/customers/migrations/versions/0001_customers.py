@@ -29,14 +29,17 @@ def upgrade() -> None:
         sa.Column("email", sa.String(320)),
         sa.Column("phone", sa.String(20)),
         sa.Column("status", sa.String(20), server_default="active", nullable=False),
-        sa.Column("tags", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'"),
-                  nullable=False),
+        sa.Column(
+            "tags", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'"), nullable=False
+        ),
         sa.Column("source", sa.String(20), server_default="staff", nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-                  nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-                  nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("erased_at", sa.DateTime(timezone=True)),
         sa.PrimaryKeyConstraint("id", name="pk_customers"),
     )

@@ -27,14 +27,23 @@ def token(
     tenant: Annotated[str, typer.Option(help="tenant id (UUID) or 'demo'")] = "demo",
     role: Annotated[Role, typer.Option()] = Role.admin,
     permission: Annotated[list[Permission] | None, typer.Option()] = None,
-    sub: Annotated[str | None, typer.Option(help="subject; a customer's id for role customer")]
-    = None,
+    sub: Annotated[
+        str | None, typer.Option(help="subject; a customer's id for role customer")
+    ] = None,
     name: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Print a development JWT."""
     tenant_id = DEMO_TENANT if tenant == "demo" else uuid.UUID(tenant)
-    typer.echo(issue_token(Settings(), tenant_id=tenant_id, role=role,
-                           permissions=permission or [], sub=sub, name=name))
+    typer.echo(
+        issue_token(
+            Settings(),
+            tenant_id=tenant_id,
+            role=role,
+            permissions=permission or [],
+            sub=sub,
+            name=name,
+        )
+    )
 
 
 @app.command()
@@ -57,10 +66,13 @@ def info(tenant: Annotated[str, typer.Option(help="tenant id (UUID) or 'demo'")]
     settings = Settings()
     typer.echo("Frontdesk services:")
     for spec in installed_specs():
-        typer.echo(f"  {spec.name:<14} http://{settings.host}:{spec.port}  "
-                   f"(docs: http://{settings.host}:{spec.port}/docs)")
-    token = issue_token(settings, tenant_id=tenant_id, role=Role.admin, sub="demo-admin",
-                        name="Demo Admin")
+        typer.echo(
+            f"  {spec.name:<14} http://{settings.host}:{spec.port}  "
+            f"(docs: http://{settings.host}:{spec.port}/docs)"
+        )
+    token = issue_token(
+        settings, tenant_id=tenant_id, role=Role.admin, sub="demo-admin", name="Demo Admin"
+    )
     typer.echo(f"\nAdmin token for tenant {tenant_id}:\n  export TOKEN={token}\n")
 
 
@@ -132,10 +144,14 @@ async def replay_parked(message_id: str, services: list[str] | None = None) -> s
             while (message := await queue.get(no_ack=False, fail=False)) is not None:
                 if message.message_id != message_id:
                     continue
-                headers = {k: v for k, v in dict(message.headers or {}).items()
-                           if k not in (bus.ATTEMPT_HEADER, bus.ERROR_HEADER, bus.PARKED_AT_HEADER)}
+                headers = {
+                    k: v
+                    for k, v in dict(message.headers or {}).items()
+                    if k not in (bus.ATTEMPT_HEADER, bus.ERROR_HEADER, bus.PARKED_AT_HEADER)
+                }
                 copy = bus.build_message(
-                    message.body, message_id=message_id,
+                    message.body,
+                    message_id=message_id,
                     routing_key=bus.header_str(headers, bus.ROUTING_KEY_HEADER) or "",
                     headers=headers,
                 )
@@ -158,13 +174,16 @@ def parked_list(service: Annotated[list[str] | None, typer.Option()] = None) -> 
     if not messages:
         typer.echo("no parked messages")
     for m in messages:
-        typer.echo(f"{m['id']}  {m['service']:<13} {m['routing_key']}  "
-                   f"attempts={m['attempts']}  {(m['error'] or '')[:120]}")
+        typer.echo(
+            f"{m['id']}  {m['service']:<13} {m['routing_key']}  "
+            f"attempts={m['attempts']}  {(m['error'] or '')[:120]}"
+        )
 
 
 @parked.command("show")
-def parked_show(message_id: str, service: Annotated[list[str] | None, typer.Option()] = None) \
-        -> None:
+def parked_show(
+    message_id: str, service: Annotated[list[str] | None, typer.Option()] = None
+) -> None:
     """Show one parked message with its error and body."""
     for m in asyncio.run(list_parked(service)):
         if m["id"] == message_id:
@@ -180,8 +199,9 @@ def parked_show(message_id: str, service: Annotated[list[str] | None, typer.Opti
 
 
 @parked.command("replay")
-def parked_replay(message_id: str, service: Annotated[list[str] | None, typer.Option()] = None) \
-        -> None:
+def parked_replay(
+    message_id: str, service: Annotated[list[str] | None, typer.Option()] = None
+) -> None:
     """Re-deliver one parked message to the service that parked it."""
     where = asyncio.run(replay_parked(message_id, service))
     if where is None:

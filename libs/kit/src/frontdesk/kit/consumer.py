@@ -132,7 +132,10 @@ class Consumer:
                 span.record_exception(error)
                 log.warning(
                     "handler %s failed on %s (attempt %d): %r",
-                    self.name, envelope.routing_key, attempt, error,
+                    self.name,
+                    envelope.routing_key,
+                    attempt,
+                    error,
                 )
                 await self._retry_or_park(message, envelope.routing_key, attempt, repr(error))
                 return
@@ -156,8 +159,11 @@ class Consumer:
         await self._forward(
             message,
             self._topology.retry_queue(self.name, attempt + 1),
-            {bus.ATTEMPT_HEADER: attempt + 1, bus.ERROR_HEADER: error[:2000],
-             bus.ROUTING_KEY_HEADER: routing_key},
+            {
+                bus.ATTEMPT_HEADER: attempt + 1,
+                bus.ERROR_HEADER: error[:2000],
+                bus.ROUTING_KEY_HEADER: routing_key,
+            },
         )
 
     async def _park(
@@ -194,4 +200,3 @@ class Consumer:
         )
         await self._settle(message.ack())
         self.handled += 1
-

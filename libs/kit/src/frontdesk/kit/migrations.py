@@ -90,10 +90,12 @@ def create_messaging_tables() -> None:
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("routing_key", sa.String(200), nullable=False),
         sa.Column("envelope", postgresql.JSONB(), nullable=False),
-        sa.Column("headers", postgresql.JSONB(), server_default=sa.text("'{}'::jsonb"),
-                  nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-                  nullable=False),
+        sa.Column(
+            "headers", postgresql.JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False
+        ),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -108,7 +110,8 @@ def create_messaging_tables() -> None:
         sa.Column("consumer", sa.String(100), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("routing_key", sa.String(200), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-                  nullable=False),
+        sa.Column(
+            "processed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.PrimaryKeyConstraint("message_id", "consumer", name="pk_inbox"),
     )

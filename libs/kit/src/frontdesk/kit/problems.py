@@ -121,15 +121,17 @@ def install(app: FastAPI) -> None:
             FieldError(field=_field_name(tuple(e["loc"])), message=str(e["msg"]))
             for e in exc.errors()
         ]
-        return problem_response(
-            InvalidInput("The request has invalid fields.", errors=errors)
-        )
+        return problem_response(InvalidInput("The request has invalid fields.", errors=errors))
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         return problem_response(
-            Problem(str(exc.detail), status=exc.status_code, title=_title(exc.status_code),
-                    headers=dict(exc.headers or {}))
+            Problem(
+                str(exc.detail),
+                status=exc.status_code,
+                title=_title(exc.status_code),
+                headers=dict(exc.headers or {}),
+            )
         )
 
     async def on_error(_: Request, exc: Exception) -> JSONResponse:

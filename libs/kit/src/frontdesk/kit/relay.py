@@ -178,4 +178,3 @@ class Relay:
                 headers=headers,
             )
             await self._exchange.publish(message, routing_key=row.routing_key, mandatory=True)
-

@@ -108,8 +108,11 @@ class Runtime:
         except Exception as error:
             checks["database"] = f"error: {error.__class__.__name__}"
         connection = self.relay.connection
-        checks["broker"] = "ok" if connection is not None and connection.connected.is_set() \
+        checks["broker"] = (
+            "ok"
+            if connection is not None and connection.connected.is_set()
             else "error: not connected"
+        )
         return checks
 
     async def close(self) -> None:
@@ -136,8 +139,9 @@ async def reject_unknown_query_params(request: Request) -> None:
     if unknown:
         raise problems.Problem(
             "Unknown query parameter(s): " + ", ".join(unknown),
-            errors=[problems.FieldError(field=name, message="unknown parameter")
-                    for name in unknown],
+            errors=[
+                problems.FieldError(field=name, message="unknown parameter") for name in unknown
+            ],
             title="Unknown query parameter",
         )
 
@@ -185,8 +189,10 @@ def create_app(runtime: Runtime, *, start_relay: bool = True) -> FastAPI:
     async def readyz() -> JSONResponse:
         checks = await runtime.ready()
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": checks},
+            status_code=200 if ok else 503,
+        )
 
     for router in spec.routers():
         app.include_router(router)
@@ -242,8 +248,13 @@ def main(spec: ServiceSpec, argv: Sequence[str] | None = None) -> None:
     if command == "api":
         import uvicorn
 
-        uvicorn.run(create_app(runtime), host=settings.host, port=settings.port,
-                    log_config=None, access_log=False)
+        uvicorn.run(
+            create_app(runtime),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+        )
     elif command == "worker":
         asyncio.run(_serve_worker(runtime))
     elif command == "relay":

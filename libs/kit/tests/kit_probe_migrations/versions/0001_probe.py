@@ -33,8 +33,9 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.Uuid(), nullable=False),
         sa.Column("first_name", sa.String(100), nullable=False),
         sa.Column("trace_id", sa.String(32)),
-        sa.Column("seen_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-                  nullable=False),
+        sa.Column(
+            "seen_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
     )
 
 

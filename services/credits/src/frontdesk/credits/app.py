@@ -18,8 +18,13 @@ from frontdesk.kit.service import Runtime, ServiceSpec
 
 
 def routers() -> list[APIRouter]:
-    return [products.router, packages.router, packages.history_router,
-            memberships.plans_router, memberships.router]
+    return [
+        products.router,
+        packages.router,
+        packages.history_router,
+        memberships.plans_router,
+        memberships.router,
+    ]
 
 
 async def sweep_expired(runtime: Runtime) -> dict[str, int]:

@@ -17,8 +17,13 @@ from frontdesk.kit.uow import UnitOfWork
 
 def registered(row: Any) -> CustomerRegistered:
     return CustomerRegistered(
-        customer_id=row["id"], first_name=row["first_name"], last_name=row["last_name"],
-        email=row["email"], phone=row["phone"], status=row["status"], tags=list(row["tags"]),
+        customer_id=row["id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        email=row["email"],
+        phone=row["phone"],
+        status=row["status"],
+        tags=list(row["tags"]),
         source=row["source"],
     )
 
@@ -26,8 +31,12 @@ def registered(row: Any) -> CustomerRegistered:
 async def create(uow: UnitOfWork, tenant_id: uuid.UUID, values: dict[str, Any]) -> RowMapping:
     repo = CustomerRepository(uow.session, tenant_id)
     row = await repo.add({"id": uuid.uuid4(), **values})
-    uow.publish(registered(row), tenant_id=tenant_id, aggregate_id=row["id"],
-                aggregate_version=row["version"])
+    uow.publish(
+        registered(row),
+        tenant_id=tenant_id,
+        aggregate_id=row["id"],
+        aggregate_version=row["version"],
+    )
     return row
 
 

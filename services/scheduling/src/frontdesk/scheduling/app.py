@@ -16,8 +16,13 @@ from frontdesk.scheduling.settings import SchedulingSettings
 
 
 def routers() -> list[APIRouter]:
-    return [resources.router, sessions.router, bookings.router, appointments.router,
-            calendar.router]
+    return [
+        resources.router,
+        sessions.router,
+        bookings.router,
+        appointments.router,
+        calendar.router,
+    ]
 
 
 async def saga_timeouts(runtime: Runtime) -> None:
@@ -40,5 +45,5 @@ SPEC = ServiceSpec(
     handlers=consumers.handlers,
     periodic=periodic,
     description="Staff, locations, rooms, classes with capacity, appointments, bookings and "
-                "the booking saga, check-in, calendars and iCalendar feeds.",
+    "the booking saga, check-in, calendars and iCalendar feeds.",
 )

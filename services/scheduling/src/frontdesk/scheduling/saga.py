@@ -46,27 +46,40 @@ async def facts(repo: Repository, booking: RowMapping, session: RowMapping) -> d
         "timezone": location["timezone"] if location else "UTC",
         "seats": booking["seats"],
         "payment": BookingPayment(
-            method=booking["payment_method"], credits=booking["credits"],
-            price_minor=booking["price_minor"], currency=booking["currency"],
+            method=booking["payment_method"],
+            credits=booking["credits"],
+            price_minor=booking["price_minor"],
+            currency=booking["currency"],
         ),
     }
 
 
 async def publish(
-    uow: UnitOfWork, repo: Repository, event_class: type[BookingFacts],
-    booking: RowMapping, session: RowMapping, **extra: Any,
+    uow: UnitOfWork,
+    repo: Repository,
+    event_class: type[BookingFacts],
+    booking: RowMapping,
+    session: RowMapping,
+    **extra: Any,
 ) -> None:
     event = event_class(**await facts(repo, booking, session), **extra)
-    uow.publish(event, tenant_id=repo.tenant_id, aggregate_id=booking["id"],
-                aggregate_version=booking["version"])
+    uow.publish(
+        event,
+        tenant_id=repo.tenant_id,
+        aggregate_id=booking["id"],
+        aggregate_version=booking["version"],
+    )
 
 
 def guest_contact(booking: RowMapping) -> Contact | None:
     if booking["customer_id"] is not None or booking["guest_email"] is None:
         return None
-    return Contact(first_name=booking["guest_first_name"] or "",
-                   last_name=booking["guest_last_name"] or "",
-                   email=booking["guest_email"], phone=booking["guest_phone"])
+    return Contact(
+        first_name=booking["guest_first_name"] or "",
+        last_name=booking["guest_last_name"] or "",
+        email=booking["guest_email"],
+        phone=booking["guest_phone"],
+    )
 
 
 def settles_without_credits(booking: RowMapping) -> bool:
@@ -74,8 +87,9 @@ def settles_without_credits(booking: RowMapping) -> bool:
     return bool(booking["payment_method"] != "credits" or booking["credits"] == 0)
 
 
-async def start(uow: UnitOfWork, repo: Repository, booking: RowMapping,
-                session: RowMapping) -> RowMapping:
+async def start(
+    uow: UnitOfWork, repo: Repository, booking: RowMapping, session: RowMapping
+) -> RowMapping:
     """Step 1: announce the request; settle at once when nothing else is awaited."""
     await publish(uow, repo, BookingRequested, booking, session, guest=guest_contact(booking))
     if booking["customer_id"] is not None and settles_without_credits(booking):
@@ -83,26 +97,36 @@ async def start(uow: UnitOfWork, repo: Repository, booking: RowMapping,
     return booking
 
 
-async def confirm(uow: UnitOfWork, repo: Repository, booking: RowMapping,
-                  session: RowMapping) -> RowMapping:
-    row = await repo.update_booking(booking["id"], {"status": BookingStatus.confirmed.value,
-                                                    "decided_at": tz.now()})
+async def confirm(
+    uow: UnitOfWork, repo: Repository, booking: RowMapping, session: RowMapping
+) -> RowMapping:
+    row = await repo.update_booking(
+        booking["id"], {"status": BookingStatus.confirmed.value, "decided_at": tz.now()}
+    )
     await publish(uow, repo, BookingConfirmed, row, session)
     return row
 
 
-async def reject(uow: UnitOfWork, repo: Repository, booking: RowMapping,
-                 session: RowMapping, reason: str) -> RowMapping:
+async def reject(
+    uow: UnitOfWork, repo: Repository, booking: RowMapping, session: RowMapping, reason: str
+) -> RowMapping:
     """Compensation: the booking is rejected and its seats are given back."""
     await repo.free_seats(session["id"], booking["seats"])
-    row = await repo.update_booking(booking["id"], {"status": BookingStatus.rejected.value,
-                                                    "reason": reason, "decided_at": tz.now()})
+    row = await repo.update_booking(
+        booking["id"],
+        {"status": BookingStatus.rejected.value, "reason": reason, "decided_at": tz.now()},
+    )
     await publish(uow, repo, BookingRejected, row, session, reason=reason)
     return row
 
 
-async def on_debit(uow: UnitOfWork, repo: Repository, booking_id: uuid.UUID,
-                   succeeded: bool, reason: str | None = None) -> None:
+async def on_debit(
+    uow: UnitOfWork,
+    repo: Repository,
+    booking_id: uuid.UUID,
+    succeeded: bool,
+    reason: str | None = None,
+) -> None:
     """credits answered. A late answer for a booking already decided changes nothing here:
     credits refunds a debit of a rejected booking from our BookingRejected."""
     locked = await repo.lock_booking(booking_id)
@@ -118,8 +142,9 @@ async def on_debit(uow: UnitOfWork, repo: Repository, booking_id: uuid.UUID,
         await reject(uow, repo, booking, session, reason or "debit_rejected")
 
 
-async def on_guest_resolved(uow: UnitOfWork, repo: Repository, booking_id: uuid.UUID,
-                            customer_id: uuid.UUID) -> None:
+async def on_guest_resolved(
+    uow: UnitOfWork, repo: Repository, booking_id: uuid.UUID, customer_id: uuid.UUID
+) -> None:
     """customers found or created the guest's record: link it, then settle if we can."""
     locked = await repo.lock_booking(booking_id)
     if locked is None:
@@ -128,11 +153,14 @@ async def on_guest_resolved(uow: UnitOfWork, repo: Repository, booking_id: uuid.
     booking, session = locked
     if booking["customer_id"] is not None:
         return  # already linked (a duplicate or a customer booking)
-    if booking["status"] == BookingStatus.pending and \
-            await repo.active_booking_of(session["id"], customer_id, exclude=booking["id"]):
+    if booking["status"] == BookingStatus.pending and await repo.active_booking_of(
+        session["id"], customer_id, exclude=booking["id"]
+    ):
         booking = await reject(uow, repo, booking, session, "already_booked")
-    elif booking["status"] == BookingStatus.pending and \
-            await repo.customer_status(customer_id) in ("blocked", "deleted"):
+    elif booking["status"] == BookingStatus.pending and await repo.customer_status(customer_id) in (
+        "blocked",
+        "deleted",
+    ):
         booking = await reject(uow, repo, booking, session, "customer_blocked")
     booking = await repo.update_booking(booking["id"], {"customer_id": customer_id})
     await publish(uow, repo, BookingCustomerLinked, booking, session)
@@ -142,8 +170,11 @@ async def on_guest_resolved(uow: UnitOfWork, repo: Repository, booking_id: uuid.
 
 async def expire_pending(runtime: Runtime, *, timeout: float | None = None) -> int:
     """The saga timeout: pending bookings older than the timeout are rejected."""
-    seconds = timeout if timeout is not None else \
-        float(getattr(runtime.settings, "saga_timeout_seconds", 30.0))
+    seconds = (
+        timeout
+        if timeout is not None
+        else float(getattr(runtime.settings, "saga_timeout_seconds", 30.0))
+    )
     cutoff = tz.now() - timedelta(seconds=seconds)
     async with runtime.uow() as uow:
         candidates = await Repository(uow.session, uuid.UUID(int=0)).expired_pending(cutoff)

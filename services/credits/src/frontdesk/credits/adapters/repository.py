@@ -148,7 +148,11 @@ class AccountRepository(_Repo):
         return await self._first(stmt)
 
     async def refresh(
-        self, customer_id: uuid.UUID, now: datetime, *, purchased: int = 0,
+        self,
+        customer_id: uuid.UUID,
+        now: datetime,
+        *,
+        purchased: int = 0,
         extra: dict[str, Any] | None = None,
     ) -> RowMapping:
         """Recount available and paused from the packages; bump the version."""
@@ -156,8 +160,9 @@ class AccountRepository(_Repo):
         mine = and_(p.c.tenant_id == self.tenant_id, p.c.customer_id == customer_id)
         available = (
             select(func.coalesce(func.sum(p.c.balance), 0))
-            .where(mine, p.c.status == "active",
-                   or_(p.c.expires_at.is_(None), p.c.expires_at > now))
+            .where(
+                mine, p.c.status == "active", or_(p.c.expires_at.is_(None), p.c.expires_at > now)
+            )
             .scalar_subquery()
         )
         paused = (
@@ -243,8 +248,11 @@ class PackageRepository(_Repo):
         p = credit_packages
         stmt = (
             select(p)
-            .where(p.c.tenant_id == self.tenant_id, p.c.customer_id == customer_id,
-                   p.c.status.in_(("active", "paused")))
+            .where(
+                p.c.tenant_id == self.tenant_id,
+                p.c.customer_id == customer_id,
+                p.c.status.in_(("active", "paused")),
+            )
             .order_by(p.c.expires_at.asc().nulls_last(), p.c.created_at, p.c.id)
             .with_for_update()
         )
@@ -254,15 +262,20 @@ class PackageRepository(_Repo):
         p = credit_packages
         stmt = (
             select(p)
-            .where(p.c.tenant_id == self.tenant_id, p.c.customer_id == customer_id,
-                   p.c.status == "active", p.c.expires_at <= now)
+            .where(
+                p.c.tenant_id == self.tenant_id,
+                p.c.customer_id == customer_id,
+                p.c.status == "active",
+                p.c.expires_at <= now,
+            )
             .order_by(p.c.expires_at, p.c.created_at, p.c.id)
             .with_for_update()
         )
         return await self._all(stmt)
 
-    async def list(self, page: Page, *, customer_id: uuid.UUID | None = None,
-                   status: str | None = None) -> Sequence[RowMapping]:
+    async def list(
+        self, page: Page, *, customer_id: uuid.UUID | None = None, status: str | None = None
+    ) -> Sequence[RowMapping]:
         p = credit_packages
         stmt = select(p).where(p.c.tenant_id == self.tenant_id)
         if customer_id is not None:
@@ -278,14 +291,18 @@ class PackageRepository(_Repo):
         p = credit_packages
         await self.session.execute(
             update(p)
-            .where(p.c.tenant_id == self.tenant_id, p.c.customer_id == customer_id,
-                   p.c.product_id.is_(None))
+            .where(
+                p.c.tenant_id == self.tenant_id,
+                p.c.customer_id == customer_id,
+                p.c.product_id.is_(None),
+            )
             .values(name="Credit grant")
         )
 
 
-async def due_packages(session: AsyncSession, now: datetime, limit: int
-                       ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+async def due_packages(
+    session: AsyncSession, now: datetime, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(tenant_id, customer_id) of customers with active packages past their expiry."""
     p = credit_packages
     stmt = (
@@ -297,8 +314,9 @@ async def due_packages(session: AsyncSession, now: datetime, limit: int
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 
-async def due_memberships(session: AsyncSession, now: datetime, limit: int
-                          ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+async def due_memberships(
+    session: AsyncSession, now: datetime, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(tenant_id, id) of active memberships past their expiry."""
     m = memberships
     stmt = (
@@ -318,8 +336,13 @@ class HistoryRepository(_Repo):
             )
 
     async def list(
-        self, *, limit: int, after_seq: int | None, customer_id: uuid.UUID | None = None,
-        package_id: uuid.UUID | None = None, booking_id: uuid.UUID | None = None,
+        self,
+        *,
+        limit: int,
+        after_seq: int | None,
+        customer_id: uuid.UUID | None = None,
+        package_id: uuid.UUID | None = None,
+        booking_id: uuid.UUID | None = None,
     ) -> Sequence[RowMapping]:
         h = credit_history
         stmt = select(h).where(h.c.tenant_id == self.tenant_id)
@@ -337,8 +360,11 @@ class HistoryRepository(_Repo):
         h = credit_history
         await self.session.execute(
             update(h)
-            .where(h.c.tenant_id == self.tenant_id, h.c.customer_id == customer_id,
-                   h.c.reason.is_not(None))
+            .where(
+                h.c.tenant_id == self.tenant_id,
+                h.c.customer_id == customer_id,
+                h.c.reason.is_not(None),
+            )
             .values(reason=None)
         )
 
@@ -355,8 +381,13 @@ class IdempotencyRepository(_Repo):
         t = idempotency_keys
         stmt = (
             pg_insert(t)
-            .values(tenant_id=self.tenant_id, scope=scope, key=key, fingerprint=fingerprint,
-                    resource_id=resource_id)
+            .values(
+                tenant_id=self.tenant_id,
+                scope=scope,
+                key=key,
+                fingerprint=fingerprint,
+                resource_id=resource_id,
+            )
             .on_conflict_do_nothing()
             .returning(t.c.resource_id)
         )
@@ -400,8 +431,7 @@ class BookingDebitRepository(_Repo):
 
 
 class MembershipRepository(_Repo):
-    async def get(self, membership_id: uuid.UUID, *, for_update: bool = False
-                  ) -> RowMapping | None:
+    async def get(self, membership_id: uuid.UUID, *, for_update: bool = False) -> RowMapping | None:
         m = memberships
         stmt = select(m).where(m.c.tenant_id == self.tenant_id, m.c.id == membership_id)
         if for_update:
@@ -410,16 +440,22 @@ class MembershipRepository(_Repo):
 
     async def current_of(self, customer_id: uuid.UUID) -> RowMapping | None:
         m = memberships
-        stmt = select(m).where(m.c.tenant_id == self.tenant_id, m.c.customer_id == customer_id,
-                               m.c.status.in_(("active", "frozen")))
+        stmt = select(m).where(
+            m.c.tenant_id == self.tenant_id,
+            m.c.customer_id == customer_id,
+            m.c.status.in_(("active", "frozen")),
+        )
         return await self._first(stmt)
 
     async def lock_current_of(self, customer_id: uuid.UUID) -> Sequence[RowMapping]:
         m = memberships
         stmt = (
             select(m)
-            .where(m.c.tenant_id == self.tenant_id, m.c.customer_id == customer_id,
-                   m.c.status.in_(("active", "frozen")))
+            .where(
+                m.c.tenant_id == self.tenant_id,
+                m.c.customer_id == customer_id,
+                m.c.status.in_(("active", "frozen")),
+            )
             .with_for_update()
         )
         return await self._all(stmt)
@@ -438,8 +474,9 @@ class MembershipRepository(_Repo):
         )
         return await self._one(stmt)
 
-    async def list(self, page: Page, *, customer_id: uuid.UUID | None = None,
-                   status: str | None = None) -> Sequence[RowMapping]:
+    async def list(
+        self, page: Page, *, customer_id: uuid.UUID | None = None, status: str | None = None
+    ) -> Sequence[RowMapping]:
         m = memberships
         stmt = select(m).where(m.c.tenant_id == self.tenant_id)
         if customer_id is not None:
@@ -452,12 +489,15 @@ class MembershipRepository(_Repo):
 
     async def add_history(self, values: dict[str, Any]) -> None:
         await self.session.execute(
-            insert(membership_history).values(tenant_id=self.tenant_id, id=uuid.uuid4(),
-                                              **values)
+            insert(membership_history).values(tenant_id=self.tenant_id, id=uuid.uuid4(), **values)
         )
 
     async def history(
-        self, *, limit: int, after_seq: int | None, membership_id: uuid.UUID | None = None,
+        self,
+        *,
+        limit: int,
+        after_seq: int | None,
+        membership_id: uuid.UUID | None = None,
         customer_id: uuid.UUID | None = None,
     ) -> Sequence[RowMapping]:
         h = membership_history
@@ -474,7 +514,10 @@ class MembershipRepository(_Repo):
         h = membership_history
         await self.session.execute(
             update(h)
-            .where(h.c.tenant_id == self.tenant_id, h.c.customer_id == customer_id,
-                   h.c.reason.is_not(None))
+            .where(
+                h.c.tenant_id == self.tenant_id,
+                h.c.customer_id == customer_id,
+                h.c.reason.is_not(None),
+            )
             .values(reason=None)
         )

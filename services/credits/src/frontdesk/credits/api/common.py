@@ -82,8 +82,12 @@ def staff_only(principal: CurrentPrincipal) -> Principal:
 
 
 def encode_cursor(*key: Any) -> str:
-    raw = json.dumps([k.isoformat() if isinstance(k, datetime) else str(k)
-                      if isinstance(k, uuid.UUID) else k for k in key])
+    raw = json.dumps(
+        [
+            k.isoformat() if isinstance(k, datetime) else str(k) if isinstance(k, uuid.UUID) else k
+            for k in key
+        ]
+    )
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 

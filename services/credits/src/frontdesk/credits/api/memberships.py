@@ -52,11 +52,13 @@ PLAN_NOT_NULL = ("name", "discount_percent", "included_services", "duration_days
 
 
 @plans_router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanOut)
-async def create_plan(body: PlanCreate, response: Response, rt: RuntimeDep,
-                      principal: CreditsManager) -> PlanOut:
+async def create_plan(
+    body: PlanCreate, response: Response, rt: RuntimeDep, principal: CreditsManager
+) -> PlanOut:
     async with rt.uow() as uow:
         row = await CatalogueRepository.plans(uow.session, principal.tenant_id).add(
-            {"id": uuid.uuid4(), **body.model_dump()})
+            {"id": uuid.uuid4(), **body.model_dump()}
+        )
         await uow.commit()
     response.headers["ETag"] = etag(row["version"])
     response.headers["Location"] = f"/v1/membership-plans/{row['id']}"
@@ -64,21 +66,29 @@ async def create_plan(body: PlanCreate, response: Response, rt: RuntimeDep,
 
 
 @plans_router.get("", response_model=PlanPage)
-async def list_plans(rt: RuntimeDep, principal: CurrentPrincipal, active: bool | None = None,
-                     cursor: str | None = None, limit: Limit = DEFAULT_LIMIT) -> PlanPage:
+async def list_plans(
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    active: bool | None = None,
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> PlanPage:
     if principal.is_customer:
         active = True
     async with rt.uow() as uow:
         rows = await CatalogueRepository.plans(uow.session, principal.tenant_id).list(
-            Page(limit, created_cursor(cursor)), active=active)
-    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) \
-        if len(rows) == limit else None
+            Page(limit, created_cursor(cursor)), active=active
+        )
+    next_cursor = (
+        encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None
+    )
     return PlanPage(items=[PlanOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
 @plans_router.get("/{plan_id}", response_model=PlanOut)
-async def get_plan(plan_id: uuid.UUID, response: Response, rt: RuntimeDep,
-                   principal: CurrentPrincipal) -> PlanOut:
+async def get_plan(
+    plan_id: uuid.UUID, response: Response, rt: RuntimeDep, principal: CurrentPrincipal
+) -> PlanOut:
     async with rt.uow() as uow:
         row = await CatalogueRepository.plans(uow.session, principal.tenant_id).get(plan_id)
     if row is None or (principal.is_customer and not row["active"]):
@@ -88,9 +98,14 @@ async def get_plan(plan_id: uuid.UUID, response: Response, rt: RuntimeDep,
 
 
 @plans_router.patch("/{plan_id}", response_model=PlanOut)
-async def patch_plan(plan_id: uuid.UUID, body: PlanPatch, response: Response, rt: RuntimeDep,
-                     principal: CreditsManager,
-                     if_match: Annotated[str | None, Header()] = None) -> PlanOut:
+async def patch_plan(
+    plan_id: uuid.UUID,
+    body: PlanPatch,
+    response: Response,
+    rt: RuntimeDep,
+    principal: CreditsManager,
+    if_match: Annotated[str | None, Header()] = None,
+) -> PlanOut:
     """Changes apply to later assignments; current memberships keep their terms."""
     changes = body.model_dump(exclude_unset=True)
     for field in PLAN_NOT_NULL:
@@ -123,16 +138,27 @@ async def retire_plan(plan_id: uuid.UUID, rt: RuntimeDep, principal: CreditsMana
 # --- memberships ---------------------------------------------------------------------
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=MembershipOut,
-             responses={409: {"description": "The customer already has a current membership"}})
-async def assign_membership(body: MembershipAssign, response: Response, rt: RuntimeDep,
-                            principal: CreditsManager) -> MembershipOut:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MembershipOut,
+    responses={409: {"description": "The customer already has a current membership"}},
+)
+async def assign_membership(
+    body: MembershipAssign, response: Response, rt: RuntimeDep, principal: CreditsManager
+) -> MembershipOut:
     """Starts now (or at ``starts_at``) and expires after the plan's duration."""
     with rules():
         async with rt.uow() as uow:
-            row = await memberships.assign(uow, principal.tenant_id, body.customer_id,
-                                           body.plan_id, actor=principal.sub,
-                                           starts_at=body.starts_at, reason=body.reason)
+            row = await memberships.assign(
+                uow,
+                principal.tenant_id,
+                body.customer_id,
+                body.plan_id,
+                actor=principal.sub,
+                starts_at=body.starts_at,
+                reason=body.reason,
+            )
             await uow.commit()
     response.headers["Location"] = f"/v1/memberships/{row['id']}"
     return MembershipOut.of(row)
@@ -140,24 +166,33 @@ async def assign_membership(body: MembershipAssign, response: Response, rt: Runt
 
 @router.get("", response_model=MembershipPage)
 async def list_memberships(
-    rt: RuntimeDep, principal: CurrentPrincipal, customer_id: uuid.UUID | None = None,
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    customer_id: uuid.UUID | None = None,
     status_: Annotated[MembershipStatus | None, Query(alias="status")] = None,
-    cursor: str | None = None, limit: Limit = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> MembershipPage:
     scope = customer_scope(principal, customer_id)
     async with rt.uow() as uow:
         rows = await MembershipRepository(uow.session, principal.tenant_id).list(
-            Page(limit, created_cursor(cursor)), customer_id=scope,
-            status=status_.value if status_ else None)
-    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) \
-        if len(rows) == limit else None
+            Page(limit, created_cursor(cursor)),
+            customer_id=scope,
+            status=status_.value if status_ else None,
+        )
+    next_cursor = (
+        encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None
+    )
     return MembershipPage(items=[MembershipOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/history", response_model=MembershipHistoryPage)
 async def customer_membership_history(
-    rt: RuntimeDep, principal: CurrentPrincipal, customer_id: uuid.UUID | None = None,
-    cursor: str | None = None, limit: Limit = DEFAULT_LIMIT,
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    customer_id: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> MembershipHistoryPage:
     """Every membership step of one customer (all their memberships), oldest first."""
     scope = customer_scope(principal, customer_id)
@@ -167,8 +202,9 @@ async def customer_membership_history(
 
 
 @router.get("/{membership_id}", response_model=MembershipOut)
-async def get_membership(membership_id: uuid.UUID, rt: RuntimeDep,
-                         principal: CurrentPrincipal) -> MembershipOut:
+async def get_membership(
+    membership_id: uuid.UUID, rt: RuntimeDep, principal: CurrentPrincipal
+) -> MembershipOut:
     async with rt.uow() as uow:
         row = await MembershipRepository(uow.session, principal.tenant_id).get(membership_id)
     if row is None:
@@ -178,9 +214,13 @@ async def get_membership(membership_id: uuid.UUID, rt: RuntimeDep,
 
 
 @router.get("/{membership_id}/history", response_model=MembershipHistoryPage)
-async def membership_history(membership_id: uuid.UUID, rt: RuntimeDep,
-                             principal: CurrentPrincipal, cursor: str | None = None,
-                             limit: Limit = DEFAULT_LIMIT) -> MembershipHistoryPage:
+async def membership_history(
+    membership_id: uuid.UUID,
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> MembershipHistoryPage:
     async with rt.uow() as uow:
         row = await MembershipRepository(uow.session, principal.tenant_id).get(membership_id)
     if row is None:
@@ -189,67 +229,100 @@ async def membership_history(membership_id: uuid.UUID, rt: RuntimeDep,
     return await _history(rt, principal, limit, cursor, membership_id=membership_id)
 
 
-async def _history(rt: RuntimeDep, principal: Principal, limit: int, cursor: str | None,
-                   **filters: uuid.UUID) -> MembershipHistoryPage:
+async def _history(
+    rt: RuntimeDep, principal: Principal, limit: int, cursor: str | None, **filters: uuid.UUID
+) -> MembershipHistoryPage:
     async with rt.uow() as uow:
         rows = await MembershipRepository(uow.session, principal.tenant_id).history(
-            limit=limit, after_seq=seq_cursor(cursor), **filters)
+            limit=limit, after_seq=seq_cursor(cursor), **filters
+        )
     next_cursor = encode_cursor(rows[-1]["seq"]) if len(rows) == limit else None
-    return MembershipHistoryPage(items=[MembershipHistoryOut.of(r) for r in rows],
-                                 next_cursor=next_cursor)
+    return MembershipHistoryPage(
+        items=[MembershipHistoryOut.of(r) for r in rows], next_cursor=next_cursor
+    )
 
 
-async def _change(rt: RuntimeDep, principal: Principal, membership_id: uuid.UUID,
-                  what: Change, reason: str | None,
-                  plan_id: uuid.UUID | None = None) -> MembershipOut:
+async def _change(
+    rt: RuntimeDep,
+    principal: Principal,
+    membership_id: uuid.UUID,
+    what: Change,
+    reason: str | None,
+    plan_id: uuid.UUID | None = None,
+) -> MembershipOut:
     with rules("No such membership."):
         async with rt.uow() as uow:
-            row = await memberships.change(uow, principal.tenant_id, membership_id, what,
-                                           actor=principal.sub, plan_id=plan_id, reason=reason)
+            row = await memberships.change(
+                uow,
+                principal.tenant_id,
+                membership_id,
+                what,
+                actor=principal.sub,
+                plan_id=plan_id,
+                reason=reason,
+            )
             await uow.commit()
     return MembershipOut.of(row)
 
 
 @router.post("/{membership_id}/renew", response_model=MembershipOut)
-async def renew(membership_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager,
-                body: ReasonIn | None = None) -> MembershipOut:
+async def renew(
+    membership_id: uuid.UUID,
+    rt: RuntimeDep,
+    principal: CreditsManager,
+    body: ReasonIn | None = None,
+) -> MembershipOut:
     """One more plan period, from the current expiry (or from now if it lapsed)."""
-    return await _change(rt, principal, membership_id, Change.renewed,
-                         body.reason if body else None)
+    return await _change(
+        rt, principal, membership_id, Change.renewed, body.reason if body else None
+    )
 
 
 @router.post("/{membership_id}/upgrade", response_model=MembershipOut)
-async def upgrade(membership_id: uuid.UUID, body: PlanChangeIn, rt: RuntimeDep,
-                  principal: CreditsManager) -> MembershipOut:
+async def upgrade(
+    membership_id: uuid.UUID, body: PlanChangeIn, rt: RuntimeDep, principal: CreditsManager
+) -> MembershipOut:
     """Moves to another plan from now, for that plan's duration."""
-    return await _change(rt, principal, membership_id, Change.upgraded, body.reason,
-                         body.plan_id)
+    return await _change(rt, principal, membership_id, Change.upgraded, body.reason, body.plan_id)
 
 
 @router.post("/{membership_id}/downgrade", response_model=MembershipOut)
-async def downgrade(membership_id: uuid.UUID, body: PlanChangeIn, rt: RuntimeDep,
-                    principal: CreditsManager) -> MembershipOut:
-    return await _change(rt, principal, membership_id, Change.downgraded, body.reason,
-                         body.plan_id)
+async def downgrade(
+    membership_id: uuid.UUID, body: PlanChangeIn, rt: RuntimeDep, principal: CreditsManager
+) -> MembershipOut:
+    return await _change(rt, principal, membership_id, Change.downgraded, body.reason, body.plan_id)
 
 
 @router.post("/{membership_id}/freeze", response_model=MembershipOut)
-async def freeze(membership_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager,
-                 body: ReasonIn | None = None) -> MembershipOut:
-    return await _change(rt, principal, membership_id, Change.frozen,
-                         body.reason if body else None)
+async def freeze(
+    membership_id: uuid.UUID,
+    rt: RuntimeDep,
+    principal: CreditsManager,
+    body: ReasonIn | None = None,
+) -> MembershipOut:
+    return await _change(rt, principal, membership_id, Change.frozen, body.reason if body else None)
 
 
 @router.post("/{membership_id}/unfreeze", response_model=MembershipOut)
-async def unfreeze(membership_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager,
-                   body: ReasonIn | None = None) -> MembershipOut:
+async def unfreeze(
+    membership_id: uuid.UUID,
+    rt: RuntimeDep,
+    principal: CreditsManager,
+    body: ReasonIn | None = None,
+) -> MembershipOut:
     """The expiry moves later by the time the membership was frozen."""
-    return await _change(rt, principal, membership_id, Change.unfrozen,
-                         body.reason if body else None)
+    return await _change(
+        rt, principal, membership_id, Change.unfrozen, body.reason if body else None
+    )
 
 
 @router.post("/{membership_id}/cancel", response_model=MembershipOut)
-async def cancel(membership_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager,
-                 body: ReasonIn | None = None) -> MembershipOut:
-    return await _change(rt, principal, membership_id, Change.cancelled,
-                         body.reason if body else None)
+async def cancel(
+    membership_id: uuid.UUID,
+    rt: RuntimeDep,
+    principal: CreditsManager,
+    body: ReasonIn | None = None,
+) -> MembershipOut:
+    return await _change(
+        rt, principal, membership_id, Change.cancelled, body.reason if body else None
+    )

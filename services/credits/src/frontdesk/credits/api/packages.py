@@ -56,8 +56,12 @@ history_router = APIRouter(prefix="/v1/credit-history", tags=["credit history"])
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=200,
-           description="Repeat a purchase safely: the same key answers the same package."),
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Repeat a purchase safely: the same key answers the same package.",
+    ),
 ]
 
 
@@ -77,37 +81,54 @@ def _buyer(principal: Principal, body: PackagePurchase) -> ledger.Purchase:
         raise InvalidInput.for_field("customer_id", "required")
     if (body.product_id is None) == (body.credits is None):
         raise InvalidInput.for_field(
-            "product_id", "give either product_id or credits (a custom grant), not both")
+            "product_id", "give either product_id or credits (a custom grant), not both"
+        )
     if body.product_id is not None:
-        extra = {k for k in ("name", "validity_days", "expires_at")
-                 if getattr(body, k) is not None}
+        extra = {k for k in ("name", "validity_days", "expires_at") if getattr(body, k) is not None}
         if extra:
             field = sorted(extra)[0]
             raise InvalidInput.for_field(field, "only for a custom grant (without product_id)")
-        return ledger.Purchase(customer_id=body.customer_id, product_id=body.product_id,
-                               reason=body.reason)
+        return ledger.Purchase(
+            customer_id=body.customer_id, product_id=body.product_id, reason=body.reason
+        )
     assert body.credits is not None
-    grant = ledger.Grant(name=body.name or "Credit grant", credits=body.credits,
-                         validity_days=body.validity_days, expires_at=body.expires_at,
-                         price_minor=body.price_minor, currency=body.currency)
+    grant = ledger.Grant(
+        name=body.name or "Credit grant",
+        credits=body.credits,
+        validity_days=body.validity_days,
+        expires_at=body.expires_at,
+        price_minor=body.price_minor,
+        currency=body.currency,
+    )
     return ledger.Purchase(customer_id=body.customer_id, grant=grant, reason=body.reason)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PackageOut,
-             responses={200: {"model": PackageOut,
-                              "description": "Replay of an earlier purchase (same key)"},
-                        409: {"description": "Key reused for another purchase, or the "
-                                             "customer was deleted"}})
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PackageOut,
+    responses={
+        200: {"model": PackageOut, "description": "Replay of an earlier purchase (same key)"},
+        409: {"description": "Key reused for another purchase, or the customer was deleted"},
+    },
+)
 async def purchase_package(
-    body: PackagePurchase, response: Response, rt: RuntimeDep, principal: CurrentPrincipal,
+    body: PackagePurchase,
+    response: Response,
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
 ) -> PackageOut:
     request = _buyer(principal, body)
     with rules("No such package."):
         async with rt.uow() as uow:
-            row, created = await ledger.purchase(uow, principal.tenant_id, request,
-                                                 actor=principal.sub,
-                                                 idempotency_key=idempotency_key)
+            row, created = await ledger.purchase(
+                uow,
+                principal.tenant_id,
+                request,
+                actor=principal.sub,
+                idempotency_key=idempotency_key,
+            )
             if created:
                 await uow.commit()
     if not created:
@@ -132,16 +153,20 @@ async def list_packages(
     scope = customer_scope(principal, customer_id)
     async with rt.uow() as uow:
         rows = await PackageRepository(uow.session, principal.tenant_id).list(
-            Page(limit, created_cursor(cursor)), customer_id=scope,
-            status=status_.value if status_ else None)
-    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) \
-        if len(rows) == limit else None
+            Page(limit, created_cursor(cursor)),
+            customer_id=scope,
+            status=status_.value if status_ else None,
+        )
+    next_cursor = (
+        encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None
+    )
     return PackagePage(items=[PackageOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/balance", response_model=BalanceOut)
-async def get_balance(rt: RuntimeDep, principal: CurrentPrincipal,
-                      customer_id: uuid.UUID | None = None) -> BalanceOut:
+async def get_balance(
+    rt: RuntimeDep, principal: CurrentPrincipal, customer_id: uuid.UUID | None = None
+) -> BalanceOut:
     """The customer's credit account: usable, paused and all credits ever bought."""
     scope = customer_scope(principal, customer_id)
     if scope is None:
@@ -149,16 +174,20 @@ async def get_balance(rt: RuntimeDep, principal: CurrentPrincipal,
     async with rt.uow() as uow:
         account = await AccountRepository(uow.session, principal.tenant_id).get(scope)
     if account is None:
-        return BalanceOut(customer_id=scope, available=0, paused=0, purchased_total=0,
-                          version=0)
-    return BalanceOut(customer_id=scope, available=account["available"],
-                      paused=account["paused"], purchased_total=account["purchased_total"],
-                      version=account["version"])
+        return BalanceOut(customer_id=scope, available=0, paused=0, purchased_total=0, version=0)
+    return BalanceOut(
+        customer_id=scope,
+        available=account["available"],
+        paused=account["paused"],
+        purchased_total=account["purchased_total"],
+        version=account["version"],
+    )
 
 
 @router.get("/{package_id}", response_model=PackageOut)
-async def get_package(package_id: uuid.UUID, response: Response, rt: RuntimeDep,
-                      principal: CurrentPrincipal) -> PackageOut:
+async def get_package(
+    package_id: uuid.UUID, response: Response, rt: RuntimeDep, principal: CurrentPrincipal
+) -> PackageOut:
     async with rt.uow() as uow:
         row = await PackageRepository(uow.session, principal.tenant_id).get(package_id)
     if row is None:
@@ -168,8 +197,12 @@ async def get_package(package_id: uuid.UUID, response: Response, rt: RuntimeDep,
     return PackageOut.of(row)
 
 
-async def _act(rt: Any, principal: Principal, package_id: uuid.UUID,
-               op: Callable[[UnitOfWork], Awaitable[RowMapping]]) -> PackageOut:
+async def _act(
+    rt: Any,
+    principal: Principal,
+    package_id: uuid.UUID,
+    op: Callable[[UnitOfWork], Awaitable[RowMapping]],
+) -> PackageOut:
     with rules("No such package."):
         async with rt.uow() as uow:
             row = await op(uow)
@@ -178,54 +211,108 @@ async def _act(rt: Any, principal: Principal, package_id: uuid.UUID,
 
 
 @router.patch("/{package_id}", response_model=PackageOut)
-async def rename_package(package_id: uuid.UUID, body: PackagePatch, rt: RuntimeDep,
-                         principal: CreditsManager) -> PackageOut:
-    return await _act(rt, principal, package_id, lambda uow: ledger.rename(
-        uow, principal.tenant_id, package_id, body.name, actor=principal.sub,
-        reason=body.reason))
+async def rename_package(
+    package_id: uuid.UUID, body: PackagePatch, rt: RuntimeDep, principal: CreditsManager
+) -> PackageOut:
+    return await _act(
+        rt,
+        principal,
+        package_id,
+        lambda uow: ledger.rename(
+            uow, principal.tenant_id, package_id, body.name, actor=principal.sub, reason=body.reason
+        ),
+    )
 
 
 @router.post("/{package_id}/top-up", response_model=PackageOut)
-async def top_up_package(package_id: uuid.UUID, body: CreditsChange, rt: RuntimeDep,
-                         principal: CreditsManager) -> PackageOut:
-    return await _act(rt, principal, package_id, lambda uow: ledger.top_up(
-        uow, principal.tenant_id, package_id, body.credits, actor=principal.sub,
-        reason=body.reason))
+async def top_up_package(
+    package_id: uuid.UUID, body: CreditsChange, rt: RuntimeDep, principal: CreditsManager
+) -> PackageOut:
+    return await _act(
+        rt,
+        principal,
+        package_id,
+        lambda uow: ledger.top_up(
+            uow,
+            principal.tenant_id,
+            package_id,
+            body.credits,
+            actor=principal.sub,
+            reason=body.reason,
+        ),
+    )
 
 
 @router.post("/{package_id}/deduct", response_model=PackageOut)
-async def deduct_from_package(package_id: uuid.UUID, body: CreditsChange, rt: RuntimeDep,
-                              principal: CreditsManager) -> PackageOut:
-    return await _act(rt, principal, package_id, lambda uow: ledger.deduct(
-        uow, principal.tenant_id, package_id, body.credits, actor=principal.sub,
-        reason=body.reason))
+async def deduct_from_package(
+    package_id: uuid.UUID, body: CreditsChange, rt: RuntimeDep, principal: CreditsManager
+) -> PackageOut:
+    return await _act(
+        rt,
+        principal,
+        package_id,
+        lambda uow: ledger.deduct(
+            uow,
+            principal.tenant_id,
+            package_id,
+            body.credits,
+            actor=principal.sub,
+            reason=body.reason,
+        ),
+    )
 
 
 @router.post("/{package_id}/pause", response_model=PackageOut)
-async def pause_package(package_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager,
-                        body: ReasonIn | None = None) -> PackageOut:
+async def pause_package(
+    package_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager, body: ReasonIn | None = None
+) -> PackageOut:
     reason = body.reason if body else None
-    return await _act(rt, principal, package_id, lambda uow: ledger.pause(
-        uow, principal.tenant_id, package_id, actor=principal.sub, reason=reason))
+    return await _act(
+        rt,
+        principal,
+        package_id,
+        lambda uow: ledger.pause(
+            uow, principal.tenant_id, package_id, actor=principal.sub, reason=reason
+        ),
+    )
 
 
 @router.post("/{package_id}/resume", response_model=PackageOut)
-async def resume_package(package_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager,
-                         body: ReasonIn | None = None) -> PackageOut:
+async def resume_package(
+    package_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager, body: ReasonIn | None = None
+) -> PackageOut:
     """The expiry moves later by the time the package was paused."""
     reason = body.reason if body else None
-    return await _act(rt, principal, package_id, lambda uow: ledger.resume(
-        uow, principal.tenant_id, package_id, actor=principal.sub, reason=reason))
+    return await _act(
+        rt,
+        principal,
+        package_id,
+        lambda uow: ledger.resume(
+            uow, principal.tenant_id, package_id, actor=principal.sub, reason=reason
+        ),
+    )
 
 
 @router.post("/{package_id}/extend", response_model=PackageOut)
-async def extend_package(package_id: uuid.UUID, body: ExtendIn, rt: RuntimeDep,
-                         principal: CreditsManager) -> PackageOut:
+async def extend_package(
+    package_id: uuid.UUID, body: ExtendIn, rt: RuntimeDep, principal: CreditsManager
+) -> PackageOut:
     """A later expiry (``expires_at``, or ``days`` added); an expired package comes back
     with its expired credits."""
-    return await _act(rt, principal, package_id, lambda uow: ledger.extend(
-        uow, principal.tenant_id, package_id, expires_at=body.expires_at, days=body.days,
-        actor=principal.sub, reason=body.reason))
+    return await _act(
+        rt,
+        principal,
+        package_id,
+        lambda uow: ledger.extend(
+            uow,
+            principal.tenant_id,
+            package_id,
+            expires_at=body.expires_at,
+            days=body.days,
+            actor=principal.sub,
+            reason=body.reason,
+        ),
+    )
 
 
 @history_router.get("", response_model=HistoryPage)
@@ -242,7 +329,11 @@ async def list_history(
     scope = customer_scope(principal, customer_id)
     async with rt.uow() as uow:
         rows = await HistoryRepository(uow.session, principal.tenant_id).list(
-            limit=limit, after_seq=seq_cursor(cursor), customer_id=scope,
-            package_id=package_id, booking_id=booking_id)
+            limit=limit,
+            after_seq=seq_cursor(cursor),
+            customer_id=scope,
+            package_id=package_id,
+            booking_id=booking_id,
+        )
     next_cursor = encode_cursor(rows[-1]["seq"]) if len(rows) == limit else None
     return HistoryPage(items=[HistoryEntryOut.of(r) for r in rows], next_cursor=next_cursor)

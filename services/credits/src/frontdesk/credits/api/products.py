@@ -29,11 +29,13 @@ NOT_NULL = ("name", "credits", "price_minor", "currency", "active")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ProductOut)
-async def create_product(body: ProductCreate, response: Response, rt: RuntimeDep,
-                         principal: CreditsManager) -> ProductOut:
+async def create_product(
+    body: ProductCreate, response: Response, rt: RuntimeDep, principal: CreditsManager
+) -> ProductOut:
     async with rt.uow() as uow:
         row = await CatalogueRepository.products(uow.session, principal.tenant_id).add(
-            {"id": uuid.uuid4(), **body.model_dump()})
+            {"id": uuid.uuid4(), **body.model_dump()}
+        )
         await uow.commit()
     response.headers["ETag"] = etag(row["version"])
     response.headers["Location"] = f"/v1/credit-products/{row['id']}"
@@ -53,18 +55,20 @@ async def list_products(
         active = True
     async with rt.uow() as uow:
         rows = await CatalogueRepository.products(uow.session, principal.tenant_id).list(
-            Page(limit, created_cursor(cursor)), active=active)
-    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) \
-        if len(rows) == limit else None
+            Page(limit, created_cursor(cursor)), active=active
+        )
+    next_cursor = (
+        encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None
+    )
     return ProductPage(items=[ProductOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/{product_id}", response_model=ProductOut)
-async def get_product(product_id: uuid.UUID, response: Response, rt: RuntimeDep,
-                      principal: CurrentPrincipal) -> ProductOut:
+async def get_product(
+    product_id: uuid.UUID, response: Response, rt: RuntimeDep, principal: CurrentPrincipal
+) -> ProductOut:
     async with rt.uow() as uow:
-        row = await CatalogueRepository.products(uow.session, principal.tenant_id).get(
-            product_id)
+        row = await CatalogueRepository.products(uow.session, principal.tenant_id).get(product_id)
     if row is None or (principal.is_customer and not row["active"]):
         raise NotFound("No such credit product.")
     response.headers["ETag"] = etag(row["version"])
@@ -73,8 +77,12 @@ async def get_product(product_id: uuid.UUID, response: Response, rt: RuntimeDep,
 
 @router.patch("/{product_id}", response_model=ProductOut)
 async def patch_product(
-    product_id: uuid.UUID, body: ProductPatch, response: Response, rt: RuntimeDep,
-    principal: CreditsManager, if_match: Annotated[str | None, Header()] = None,
+    product_id: uuid.UUID,
+    body: ProductPatch,
+    response: Response,
+    rt: RuntimeDep,
+    principal: CreditsManager,
+    if_match: Annotated[str | None, Header()] = None,
 ) -> ProductOut:
     """Changes apply to future purchases; packages already bought keep their terms."""
     changes = body.model_dump(exclude_unset=True)
@@ -94,8 +102,9 @@ async def patch_product(
 
 
 @router.delete("/{product_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def retire_product(product_id: uuid.UUID, rt: RuntimeDep,
-                         principal: CreditsManager) -> Response:
+async def retire_product(
+    product_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager
+) -> Response:
     """Retires the product (no longer sold); packages bought from it stay."""
     async with rt.uow() as uow:
         repo = CatalogueRepository.products(uow.session, principal.tenant_id)

@@ -88,7 +88,8 @@ class PackagePurchase(_In):
     """From a product (``product_id``), or a custom grant (``credits`` and friends; staff)."""
 
     customer_id: uuid.UUID | None = Field(
-        default=None, description="required for staff; a customer token buys for itself")
+        default=None, description="required for staff; a customer token buys for itself"
+    )
     product_id: uuid.UUID | None = None
     name: Name | None = None
     credits: Credits | None = None

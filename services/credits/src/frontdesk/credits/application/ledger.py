@@ -53,8 +53,14 @@ def utcnow() -> datetime:
 class Ledger:
     """The changes to one customer's credits within one transaction."""
 
-    def __init__(self, uow: UnitOfWork, tenant_id: uuid.UUID, customer_id: uuid.UUID,
-                 actor: str, now: datetime) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        customer_id: uuid.UUID,
+        actor: str,
+        now: datetime,
+    ) -> None:
         self.uow = uow
         self.tenant_id = tenant_id
         self.customer_id = customer_id
@@ -71,24 +77,35 @@ class Ledger:
             raise RuleBroken("customer_id", "the customer was deleted", conflict=True)
         return account
 
-    def record(self, package: RowMapping, kind: str, delta: int, reason: str | None = None,
-               *, booking_id: uuid.UUID | None = None, balance_after: int | None = None) -> None:
-        self._entries.append({
-            "id": uuid.uuid4(),
-            "customer_id": self.customer_id,
-            "package_id": package["id"],
-            "booking_id": booking_id,
-            "kind": kind,
-            "delta": delta,
-            "balance_after": package["balance"] if balance_after is None else balance_after,
-            "reason": reason,
-            "actor": self.actor,
-        })
+    def record(
+        self,
+        package: RowMapping,
+        kind: str,
+        delta: int,
+        reason: str | None = None,
+        *,
+        booking_id: uuid.UUID | None = None,
+        balance_after: int | None = None,
+    ) -> None:
+        self._entries.append(
+            {
+                "id": uuid.uuid4(),
+                "customer_id": self.customer_id,
+                "package_id": package["id"],
+                "booking_id": booking_id,
+                "kind": kind,
+                "delta": delta,
+                "balance_after": package["balance"] if balance_after is None else balance_after,
+                "reason": reason,
+                "actor": self.actor,
+            }
+        )
 
     async def close(self, reason: str, extra: dict[str, Any] | None = None) -> RowMapping:
         """Recount the account, write the history, publish the new balance."""
-        account = await self.accounts.refresh(self.customer_id, self.now,
-                                              purchased=self.purchased, extra=extra)
+        account = await self.accounts.refresh(
+            self.customer_id, self.now, purchased=self.purchased, extra=extra
+        )
         for entry in self._entries:
             entry["available_after"] = account["available"]
         await HistoryRepository(self.uow.session, self.tenant_id).add_many(self._entries)
@@ -132,36 +149,46 @@ class Purchase:
 
     def fingerprint(self) -> str:
         body = json.dumps(
-            {"customer_id": str(self.customer_id),
-             "product_id": str(self.product_id) if self.product_id else None,
-             "grant": self.grant.__dict__ if self.grant else None},
-            sort_keys=True, default=str,
+            {
+                "customer_id": str(self.customer_id),
+                "product_id": str(self.product_id) if self.product_id else None,
+                "grant": self.grant.__dict__ if self.grant else None,
+            },
+            sort_keys=True,
+            default=str,
         )
         return hashlib.sha256(body.encode()).hexdigest()
 
 
-async def purchase(uow: UnitOfWork, tenant_id: uuid.UUID, request: Purchase, *, actor: str,
-                   idempotency_key: str | None = None, now: datetime | None = None,
-                   ) -> tuple[RowMapping, bool]:
+async def purchase(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    request: Purchase,
+    *,
+    actor: str,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> tuple[RowMapping, bool]:
     """Buy from a product or grant credits; (package, created). The same
     ``idempotency_key`` answers the first package again and buys nothing."""
     now = now or utcnow()
     package_id = uuid.uuid4()
     if idempotency_key is not None:
         earlier = await IdempotencyRepository(uow.session, tenant_id).claim(
-            "purchase", idempotency_key, request.fingerprint(), package_id)
+            "purchase", idempotency_key, request.fingerprint(), package_id
+        )
         if earlier is not None:
             if earlier["fingerprint"] != request.fingerprint():
-                raise RuleBroken("Idempotency-Key",
-                                 "this key was used for a different purchase", conflict=True)
+                raise RuleBroken(
+                    "Idempotency-Key", "this key was used for a different purchase", conflict=True
+                )
             package = await PackageRepository(uow.session, tenant_id).get(earlier["resource_id"])
             assert package is not None
             return package, False
     if (request.product_id is None) == (request.grant is None):
         raise RuleBroken("product_id", "give either product_id or a custom grant (credits)")
     if request.product_id is not None:
-        product = await CatalogueRepository.products(uow.session, tenant_id).get(
-            request.product_id)
+        product = await CatalogueRepository.products(uow.session, tenant_id).get(request.product_id)
         if product is None or not product["active"]:
             raise RuleBroken("product_id", "no such active product")
         name, credits = product["name"], product["credits"]
@@ -182,19 +209,37 @@ async def purchase(uow: UnitOfWork, tenant_id: uuid.UUID, request: Purchase, *, 
         kind = "grant"
     ledger = Ledger(uow, tenant_id, request.customer_id, actor, now)
     await ledger.open()
-    package = await ledger.packages.add({
-        "id": package_id, "customer_id": request.customer_id, "product_id": request.product_id,
-        "name": name, "credits_total": credits, "balance": credits, "price_minor": price_minor,
-        "currency": currency, "expires_at": expires_at, "purchased_by": actor,
-    })
+    package = await ledger.packages.add(
+        {
+            "id": package_id,
+            "customer_id": request.customer_id,
+            "product_id": request.product_id,
+            "name": name,
+            "credits_total": credits,
+            "balance": credits,
+            "price_minor": price_minor,
+            "currency": currency,
+            "expires_at": expires_at,
+            "purchased_by": actor,
+        }
+    )
     ledger.record(package, kind, credits, request.reason)
     ledger.purchased += credits
     uow.publish(
-        PackagePurchased(package_id=package_id, customer_id=request.customer_id,
-                         product_id=request.product_id, name=name, credits=credits,
-                         price_minor=price_minor, currency=currency, expires_at=expires_at,
-                         purchased_by=actor),
-        tenant_id=tenant_id, aggregate_id=package_id, aggregate_version=package["version"],
+        PackagePurchased(
+            package_id=package_id,
+            customer_id=request.customer_id,
+            product_id=request.product_id,
+            name=name,
+            credits=credits,
+            price_minor=price_minor,
+            currency=currency,
+            expires_at=expires_at,
+            purchased_by=actor,
+        ),
+        tenant_id=tenant_id,
+        aggregate_id=package_id,
+        aggregate_version=package["version"],
     )
     await ledger.close(kind)
     return package, True
@@ -204,8 +249,12 @@ async def purchase(uow: UnitOfWork, tenant_id: uuid.UUID, request: Purchase, *, 
 
 
 async def _change(
-    uow: UnitOfWork, tenant_id: uuid.UUID, package_id: uuid.UUID, actor: str,
-    now: datetime | None, apply: Callable[[Ledger, RowMapping], Any],
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    package_id: uuid.UUID,
+    actor: str,
+    now: datetime | None,
+    apply: Callable[[Ledger, RowMapping], Any],
     customer_id: uuid.UUID | None = None,
 ) -> RowMapping:
     now = now or utcnow()
@@ -222,17 +271,27 @@ async def _change(
     return row  # type: ignore[no-any-return]
 
 
-async def top_up(uow: UnitOfWork, tenant_id: uuid.UUID, package_id: uuid.UUID, credits: int,
-                 *, actor: str, reason: str | None = None, now: datetime | None = None,
-                 ) -> RowMapping:
+async def top_up(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    package_id: uuid.UUID,
+    credits: int,
+    *,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> RowMapping:
     rules.require_positive("credits", credits)
 
     async def apply(ledger: Ledger, package: RowMapping) -> tuple[str, RowMapping]:
         rules.require_open(package, "top up")
-        row = await ledger.packages.update(package["id"], {
-            "balance": credit_packages.c.balance + credits,
-            "credits_total": credit_packages.c.credits_total + credits,
-        })
+        row = await ledger.packages.update(
+            package["id"],
+            {
+                "balance": credit_packages.c.balance + credits,
+                "credits_total": credit_packages.c.credits_total + credits,
+            },
+        )
         ledger.record(row, "top_up", credits, reason)
         ledger.purchased += credits
         return "top_up", row
@@ -240,26 +299,41 @@ async def top_up(uow: UnitOfWork, tenant_id: uuid.UUID, package_id: uuid.UUID, c
     return await _change(uow, tenant_id, package_id, actor, now, apply)
 
 
-async def deduct(uow: UnitOfWork, tenant_id: uuid.UUID, package_id: uuid.UUID, credits: int,
-                 *, actor: str, reason: str | None = None, now: datetime | None = None,
-                 ) -> RowMapping:
+async def deduct(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    package_id: uuid.UUID,
+    credits: int,
+    *,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> RowMapping:
     rules.require_positive("credits", credits)
 
     async def apply(ledger: Ledger, package: RowMapping) -> tuple[str, RowMapping]:
         rules.require_open(package, "deduct from")
         if package["balance"] < credits:
             raise RuleBroken("credits", f"only {package['balance']} credits left", conflict=True)
-        row = await ledger.packages.update(package["id"],
-                                           {"balance": credit_packages.c.balance - credits})
+        row = await ledger.packages.update(
+            package["id"], {"balance": credit_packages.c.balance - credits}
+        )
         ledger.record(row, "deduct", -credits, reason)
         return "deduct", row
 
     return await _change(uow, tenant_id, package_id, actor, now, apply)
 
 
-async def rename(uow: UnitOfWork, tenant_id: uuid.UUID, package_id: uuid.UUID, name: str,
-                 *, actor: str, reason: str | None = None, now: datetime | None = None,
-                 ) -> RowMapping:
+async def rename(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    package_id: uuid.UUID,
+    name: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> RowMapping:
     async def apply(ledger: Ledger, package: RowMapping) -> tuple[str, RowMapping]:
         row = await ledger.packages.update(package["id"], {"name": name})
         ledger.record(row, "renamed", 0, reason or f"renamed from {package['name']!r}")
@@ -268,44 +342,67 @@ async def rename(uow: UnitOfWork, tenant_id: uuid.UUID, package_id: uuid.UUID, n
     return await _change(uow, tenant_id, package_id, actor, now, apply)
 
 
-async def pause(uow: UnitOfWork, tenant_id: uuid.UUID, package_id: uuid.UUID,
-                *, actor: str, reason: str | None = None, now: datetime | None = None,
-                ) -> RowMapping:
+async def pause(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    package_id: uuid.UUID,
+    *,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> RowMapping:
     async def apply(ledger: Ledger, package: RowMapping) -> tuple[str, RowMapping]:
         rules.pause(package)
-        row = await ledger.packages.update(package["id"], {"status": "paused",
-                                                           "paused_at": ledger.now})
+        row = await ledger.packages.update(
+            package["id"], {"status": "paused", "paused_at": ledger.now}
+        )
         ledger.record(row, "paused", 0, reason)
         return "paused", row
 
     return await _change(uow, tenant_id, package_id, actor, now, apply)
 
 
-async def resume(uow: UnitOfWork, tenant_id: uuid.UUID, package_id: uuid.UUID,
-                 *, actor: str, reason: str | None = None, now: datetime | None = None,
-                 ) -> RowMapping:
+async def resume(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    package_id: uuid.UUID,
+    *,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> RowMapping:
     async def apply(ledger: Ledger, package: RowMapping) -> tuple[str, RowMapping]:
         expires_at = rules.resumed_expiry(package, ledger.now)
-        row = await ledger.packages.update(package["id"], {
-            "status": "active", "paused_at": None, "expires_at": expires_at})
+        row = await ledger.packages.update(
+            package["id"], {"status": "active", "paused_at": None, "expires_at": expires_at}
+        )
         ledger.record(row, "resumed", 0, reason)
         return "resumed", row
 
     return await _change(uow, tenant_id, package_id, actor, now, apply)
 
 
-async def extend(uow: UnitOfWork, tenant_id: uuid.UUID, package_id: uuid.UUID,
-                 *, expires_at: datetime | None = None, days: int | None = None, actor: str,
-                 reason: str | None = None, now: datetime | None = None) -> RowMapping:
+async def extend(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    package_id: uuid.UUID,
+    *,
+    expires_at: datetime | None = None,
+    days: int | None = None,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> RowMapping:
     """A later expiry; extending an expired package brings its expired credits back."""
 
     async def apply(ledger: Ledger, package: RowMapping) -> tuple[str, RowMapping]:
         new = rules.extended_expiry(package, expires_at=expires_at, days=days, now=ledger.now)
         if package["status"] == PackageStatus.expired:
             restored = package["expired_credits"]
-            row = await ledger.packages.update(package["id"], {
-                "status": "active", "expires_at": new, "balance": restored,
-                "expired_credits": 0})
+            row = await ledger.packages.update(
+                package["id"],
+                {"status": "active", "expires_at": new, "balance": restored, "expired_credits": 0},
+            )
             ledger.record(row, "reactivated", restored, reason)
             return "reactivated", row
         row = await ledger.packages.update(package["id"], {"expires_at": new})
@@ -326,8 +423,13 @@ class DebitOutcome:
 
 
 async def debit_for_booking(
-    uow: UnitOfWork, tenant_id: uuid.UUID, booking_id: uuid.UUID,
-    customer_id: uuid.UUID | None, credits: int, *, now: datetime | None = None,
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    customer_id: uuid.UUID | None,
+    credits: int,
+    *,
+    now: datetime | None = None,
 ) -> DebitOutcome:
     """Step 2 of the booking saga: take ``credits`` from the customer's usable
     packages, earliest expiry first, or reject; publish the outcome.
@@ -339,23 +441,38 @@ async def debit_for_booking(
     """
     now = now or utcnow()
     bookings = BookingDebitRepository(uow.session, tenant_id)
-    publish: dict[str, Any] = {"tenant_id": tenant_id, "aggregate_id": booking_id,
-                               "aggregate_version": 1}
-    claimed = await bookings.claim(booking_id, {"customer_id": customer_id, "credits": credits,
-                                                "status": "debited"})
+    publish: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "aggregate_id": booking_id,
+        "aggregate_version": 1,
+    }
+    claimed = await bookings.claim(
+        booking_id, {"customer_id": customer_id, "credits": credits, "status": "debited"}
+    )
     if claimed is None:
         existing = await bookings.lock(booking_id)
         assert existing is not None
         if existing["status"] == "closed":
-            uow.publish(DebitRejected(booking_id=booking_id, customer_id=customer_id,
-                                      credits=credits, reason="booking_closed"), **publish)
+            uow.publish(
+                DebitRejected(
+                    booking_id=booking_id,
+                    customer_id=customer_id,
+                    credits=credits,
+                    reason="booking_closed",
+                ),
+                **publish,
+            )
             return DebitOutcome("rejected", "booking_closed")
         return DebitOutcome("duplicate", existing["status"])
 
     async def reject(reason: str) -> DebitOutcome:
         await bookings.update(booking_id, {"status": "rejected", "reason": reason})
-        uow.publish(DebitRejected(booking_id=booking_id, customer_id=customer_id,
-                                  credits=credits, reason=reason), **publish)
+        uow.publish(
+            DebitRejected(
+                booking_id=booking_id, customer_id=customer_id, credits=credits, reason=reason
+            ),
+            **publish,
+        )
         return DebitOutcome("rejected", reason)
 
     if customer_id is None:
@@ -373,18 +490,25 @@ async def debit_for_booking(
         return await reject("insufficient_credits")
     for allocation in plan:
         row = await ledger.packages.update(
-            allocation.package_id, {"balance": credit_packages.c.balance - allocation.credits})
+            allocation.package_id, {"balance": credit_packages.c.balance - allocation.credits}
+        )
         ledger.record(row, "debit", -allocation.credits, booking_id=booking_id)
-    await bookings.update(booking_id, {"debits": [
-        {"package_id": str(a.package_id), "credits": a.credits} for a in plan]})
+    await bookings.update(
+        booking_id,
+        {"debits": [{"package_id": str(a.package_id), "credits": a.credits} for a in plan]},
+    )
     if not plan:  # nothing to take (a free booking paid "with" 0 credits)
-        uow.publish(DebitSucceeded(booking_id=booking_id, customer_id=customer_id, credits=0),
-                    **publish)
+        uow.publish(
+            DebitSucceeded(booking_id=booking_id, customer_id=customer_id, credits=0), **publish
+        )
         return DebitOutcome("debited")
     uow.publish(
-        DebitSucceeded(booking_id=booking_id, customer_id=customer_id, credits=credits,
-                       debits=[PackageDebit(package_id=a.package_id, credits=a.credits)
-                               for a in plan]),
+        DebitSucceeded(
+            booking_id=booking_id,
+            customer_id=customer_id,
+            credits=credits,
+            debits=[PackageDebit(package_id=a.package_id, credits=a.credits) for a in plan],
+        ),
         **publish,
     )
     await ledger.close("debit")
@@ -392,8 +516,14 @@ async def debit_for_booking(
 
 
 async def settle_booking(
-    uow: UnitOfWork, tenant_id: uuid.UUID, booking_id: uuid.UUID,
-    customer_id: uuid.UUID | None, *, refund: bool, cause: str, now: datetime | None = None,
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    customer_id: uuid.UUID | None,
+    *,
+    refund: bool,
+    cause: str,
+    now: datetime | None = None,
 ) -> str:
     """A booking ended (cancelled or rejected): refund its debit once, or forfeit it.
 
@@ -402,8 +532,10 @@ async def settle_booking(
     """
     now = now or utcnow()
     bookings = BookingDebitRepository(uow.session, tenant_id)
-    tombstone = await bookings.claim(booking_id, {"customer_id": customer_id, "status": "closed",
-                                                  "reason": cause, "settled_at": now})
+    tombstone = await bookings.claim(
+        booking_id,
+        {"customer_id": customer_id, "status": "closed", "reason": cause, "settled_at": now},
+    )
     if tombstone is not None:
         return "closed"
     existing = await bookings.lock(booking_id)
@@ -411,8 +543,9 @@ async def settle_booking(
     if existing["status"] != "debited":
         return str(existing["status"])  # nothing taken, or settled already
     if not refund:
-        await bookings.update(booking_id, {"status": "forfeited", "reason": cause,
-                                           "settled_at": now})
+        await bookings.update(
+            booking_id, {"status": "forfeited", "reason": cause, "settled_at": now}
+        )
         return "forfeited"
     owner: uuid.UUID = existing["customer_id"]
     ledger = Ledger(uow, tenant_id, owner, SYSTEM, now)
@@ -427,22 +560,38 @@ async def settle_booking(
             if package["status"] == PackageStatus.expired:
                 values["expired_credits"] = credit_packages.c.expired_credits + debit.credits
             row = await ledger.packages.update(package["id"], values)
-            ledger.record(row, "refund", debit.credits, cause, booking_id=booking_id,
-                          balance_after=debit.credits)
-            ledger.record(row, str(package["status"]), -debit.credits,
-                          "refunded to a closed package", booking_id=booking_id)
+            ledger.record(
+                row,
+                "refund",
+                debit.credits,
+                cause,
+                booking_id=booking_id,
+                balance_after=debit.credits,
+            )
+            ledger.record(
+                row,
+                str(package["status"]),
+                -debit.credits,
+                "refunded to a closed package",
+                booking_id=booking_id,
+            )
             continue
         row = await ledger.packages.update(
-            package["id"], {"balance": credit_packages.c.balance + debit.credits})
+            package["id"], {"balance": credit_packages.c.balance + debit.credits}
+        )
         ledger.record(row, "refund", debit.credits, cause, booking_id=booking_id)
     await bookings.update(booking_id, {"status": "refunded", "reason": cause, "settled_at": now})
     uow.publish(
-        CreditsRefunded(booking_id=booking_id, customer_id=owner,
-                        credits=sum(d.credits for d in debits),
-                        debits=[PackageDebit(package_id=d.package_id, credits=d.credits)
-                                for d in debits],
-                        reason=cause),
-        tenant_id=tenant_id, aggregate_id=booking_id, aggregate_version=2,
+        CreditsRefunded(
+            booking_id=booking_id,
+            customer_id=owner,
+            credits=sum(d.credits for d in debits),
+            debits=[PackageDebit(package_id=d.package_id, credits=d.credits) for d in debits],
+            reason=cause,
+        ),
+        tenant_id=tenant_id,
+        aggregate_id=booking_id,
+        aggregate_version=2,
     )
     await ledger.close("refund")
     return "refunded"
@@ -451,8 +600,9 @@ async def settle_booking(
 # --- customers' lifecycle ------------------------------------------------------------
 
 
-async def close_account(uow: UnitOfWork, tenant_id: uuid.UUID, customer_id: uuid.UUID,
-                        *, now: datetime | None = None) -> None:
+async def close_account(
+    uow: UnitOfWork, tenant_id: uuid.UUID, customer_id: uuid.UUID, *, now: datetime | None = None
+) -> None:
     """The customer was deleted: void their open packages (history kept)."""
     now = now or utcnow()
     ledger = Ledger(uow, tenant_id, customer_id, SYSTEM, now)
@@ -460,14 +610,16 @@ async def close_account(uow: UnitOfWork, tenant_id: uuid.UUID, customer_id: uuid
     if account["closed_at"] is not None:
         return
     for package in await ledger.packages.lock_open_of(customer_id):
-        row = await ledger.packages.update(package["id"], {
-            "status": "voided", "balance": 0, "paused_at": None})
+        row = await ledger.packages.update(
+            package["id"], {"status": "voided", "balance": 0, "paused_at": None}
+        )
         ledger.record(row, "voided", -package["balance"], "customer deleted")
     await ledger.close("customer_deleted", extra={"closed_at": now})
 
 
-async def scrub_customer(uow: UnitOfWork, tenant_id: uuid.UUID, customer_id: uuid.UUID,
-                         *, now: datetime | None = None) -> None:
+async def scrub_customer(
+    uow: UnitOfWork, tenant_id: uuid.UUID, customer_id: uuid.UUID, *, now: datetime | None = None
+) -> None:
     """GDPR erasure: drop free text, keep the anonymous ledger (amounts, dates, ids)."""
     now = now or utcnow()
     accounts = AccountRepository(uow.session, tenant_id)
@@ -480,8 +632,9 @@ async def scrub_customer(uow: UnitOfWork, tenant_id: uuid.UUID, customer_id: uui
 # --- the expiry sweep ----------------------------------------------------------------
 
 
-async def expire_due_packages(uow_factory: Callable[[], UnitOfWork], *,
-                              now: datetime | None = None, batch: int = 200) -> int:
+async def expire_due_packages(
+    uow_factory: Callable[[], UnitOfWork], *, now: datetime | None = None, batch: int = 200
+) -> int:
     """Expire every active package past its expiry, one customer per transaction."""
     now = now or utcnow()
     expired = 0
@@ -495,9 +648,10 @@ async def expire_due_packages(uow_factory: Callable[[], UnitOfWork], *,
                 ledger = Ledger(uow, tenant_id, customer_id, SYSTEM, now)
                 await ledger.open(allow_closed=True)
                 for package in await ledger.packages.lock_due(customer_id, now):
-                    row = await ledger.packages.update(package["id"], {
-                        "status": "expired", "balance": 0,
-                        "expired_credits": package["balance"]})
+                    row = await ledger.packages.update(
+                        package["id"],
+                        {"status": "expired", "balance": 0, "expired_credits": package["balance"]},
+                    )
                     ledger.record(row, "expired", -package["balance"])
                     expired += 1
                 await ledger.close("expired")

@@ -21,16 +21,23 @@ async def on_booking_requested(uow: UnitOfWork, envelope: Envelope, event: Any) 
     assert isinstance(event, BookingRequested)
     if event.payment.method != "credits":
         return  # paid another way: nothing for credits to do
-    await ledger.debit_for_booking(uow, envelope.tenant_id, event.booking_id,
-                                   event.customer_id, event.payment.credits)
+    await ledger.debit_for_booking(
+        uow, envelope.tenant_id, event.booking_id, event.customer_id, event.payment.credits
+    )
 
 
 async def on_booking_cancelled(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, BookingCancelled)
     if event.payment.method != "credits":
         return
-    await ledger.settle_booking(uow, envelope.tenant_id, event.booking_id, event.customer_id,
-                                refund=event.refund, cause="booking cancelled")
+    await ledger.settle_booking(
+        uow,
+        envelope.tenant_id,
+        event.booking_id,
+        event.customer_id,
+        refund=event.refund,
+        cause="booking cancelled",
+    )
 
 
 async def on_booking_rejected(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
@@ -38,14 +45,21 @@ async def on_booking_rejected(uow: UnitOfWork, envelope: Envelope, event: Any) -
     assert isinstance(event, BookingRejected)
     if event.payment.method != "credits":
         return
-    await ledger.settle_booking(uow, envelope.tenant_id, event.booking_id, event.customer_id,
-                                refund=True, cause="booking rejected")
+    await ledger.settle_booking(
+        uow,
+        envelope.tenant_id,
+        event.booking_id,
+        event.customer_id,
+        refund=True,
+        cause="booking rejected",
+    )
 
 
 async def on_customer_deleted(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, CustomerDeleted)
-    await memberships.cancel_all_for(uow, envelope.tenant_id, event.customer_id,
-                                     reason="customer deleted")
+    await memberships.cancel_all_for(
+        uow, envelope.tenant_id, event.customer_id, reason="customer deleted"
+    )
     await ledger.close_account(uow, envelope.tenant_id, event.customer_id)
 
 

@@ -46,8 +46,7 @@ def require_allowed(membership: Mapping[Any, Any], change: Change) -> None:
         allowed = ", ".join(sorted(ALLOWED_FROM[change]))
         raise RuleBroken(
             "status",
-            f"cannot mark a membership {change.value} while it is {status.value} "
-            f"(needs {allowed})",
+            f"cannot mark a membership {change.value} while it is {status.value} (needs {allowed})",
             conflict=True,
         )
 

@@ -45,17 +45,22 @@ class NoteRepository:
         return row
 
     async def get(self, customer_id: uuid.UUID, note_id: uuid.UUID) -> RowMapping | None:
-        stmt = select(notes).where(
-            n.tenant_id == self.tenant_id, n.customer_id == customer_id, n.id == note_id
-        ).with_for_update()
+        stmt = (
+            select(notes)
+            .where(n.tenant_id == self.tenant_id, n.customer_id == customer_id, n.id == note_id)
+            .with_for_update()
+        )
         return (await self.session.execute(stmt)).mappings().first()
 
     async def timeline(self, customer_id: uuid.UUID, viewer_sub: str | None) -> list[RowMapping]:
         """Pinned first, then newest first."""
         stmt = (
             select(notes)
-            .where(n.tenant_id == self.tenant_id, n.customer_id == customer_id,
-                   self._visible(viewer_sub))
+            .where(
+                n.tenant_id == self.tenant_id,
+                n.customer_id == customer_id,
+                self._visible(viewer_sub),
+            )
             .order_by(n.pinned.desc(), n.created_at.desc(), n.id.desc())
         )
         return list((await self.session.execute(stmt)).mappings().all())
@@ -81,31 +86,51 @@ class NoteRepository:
         )
 
     async def activity(
-        self, customer_id: uuid.UUID, *, notes_for: str | None, include_notes: bool,
-        after: tuple[datetime, uuid.UUID] | None, limit: int,
+        self,
+        customer_id: uuid.UUID,
+        *,
+        notes_for: str | None,
+        include_notes: bool,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
     ) -> list[RowMapping]:
         """Events from other services and (if the viewer may see them) notes, newest first."""
         parts: list[Any] = [
-            select(a.id, a.kind, a.event, a.occurred_at, a.subject_id, a.summary, a.details)
-            .where(a.tenant_id == self.tenant_id, a.customer_id == customer_id)
+            select(a.id, a.kind, a.event, a.occurred_at, a.subject_id, a.summary, a.details).where(
+                a.tenant_id == self.tenant_id, a.customer_id == customer_id
+            )
         ]
         if include_notes:
             parts.append(
                 select(
-                    n.id, literal("note").label("kind"), literal("note.added").label("event"),
-                    n.created_at.label("occurred_at"), n.id.label("subject_id"),
+                    n.id,
+                    literal("note").label("kind"),
+                    literal("note.added").label("event"),
+                    n.created_at.label("occurred_at"),
+                    n.id.label("subject_id"),
                     func.left(n.text, 200).label("summary"),
                     func.jsonb_build_object(
-                        "author_sub", n.author_sub, "author_name", n.author_name,
-                        "visibility", n.visibility, "pinned", n.pinned,
-                    ).cast(JSONB).label("details"),
-                ).where(n.tenant_id == self.tenant_id, n.customer_id == customer_id,
-                        self._visible(notes_for))
+                        "author_sub",
+                        n.author_sub,
+                        "author_name",
+                        n.author_name,
+                        "visibility",
+                        n.visibility,
+                        "pinned",
+                        n.pinned,
+                    )
+                    .cast(JSONB)
+                    .label("details"),
+                ).where(
+                    n.tenant_id == self.tenant_id,
+                    n.customer_id == customer_id,
+                    self._visible(notes_for),
+                )
             )
         timeline = union_all(*parts).subquery("timeline")
         t = timeline.c
         stmt = select(timeline)
         if after is not None:
-            stmt = stmt.where(tuple_(t.occurred_at, t.id) < tuple_(*after))
+            stmt = stmt.where(tuple_(t.occurred_at, t.id) < tuple_(*(literal(v) for v in after)))
         stmt = stmt.order_by(t.occurred_at.desc(), t.id.desc()).limit(limit)
         return list((await self.session.execute(stmt)).mappings().all())

@@ -55,8 +55,10 @@ def engagement_sql(bookings: Any, last_booking_at: Any, now: Any) -> ColumnEleme
     """The rule of ``domain.engagement.engagement``, as a CASE (kept in step by a test)."""
     return case(
         (bookings <= 0, literal("none")),
-        (and_(last_booking_at.is_not(None), last_booking_at <= now - LAPSED_AFTER),
-         literal("lapsed")),
+        (
+            and_(last_booking_at.is_not(None), last_booking_at <= now - LAPSED_AFTER),
+            literal("lapsed"),
+        ),
         (bookings >= REGULAR_FROM, literal("regular")),
         (bookings >= GROWING_FROM, literal("growing")),
         else_=literal("active"),
@@ -92,8 +94,11 @@ class Sort:
         descending = raw.startswith("-")
         name = raw.lstrip("-+")
         if name not in SORTS:
-            raise BadQuery("sort", f"unknown sort {raw!r}; use one of {', '.join(SORTS)}, "
-                                   "with a leading '-' for descending")
+            raise BadQuery(
+                "sort",
+                f"unknown sort {raw!r}; use one of {', '.join(SORTS)}, "
+                "with a leading '-' for descending",
+            )
         return cls(name, descending)
 
     @property
@@ -201,11 +206,25 @@ def _conditions(tenant_id: uuid.UUID, f: Filters, now: datetime) -> list[ColumnE
 
 def _base(tenant_id: uuid.UUID, now: datetime) -> Select[Any]:
     return select(
-        c.id, c.first_name, c.last_name, c.email, c.phone, c.status, c.tags, c.created_at,
+        c.id,
+        c.first_name,
+        c.last_name,
+        c.email,
+        c.phone,
+        c.status,
+        c.tags,
+        c.created_at,
         c.erased_at,
-        s.credits_available, s.credits_paused, s.credits_purchased, s.lifetime_spend_minor,
-        s.outstanding_minor, s.currency, s.bookings_count, s.first_booking_at,
-        s.last_booking_at, s.last_activity_at,
+        s.credits_available,
+        s.credits_paused,
+        s.credits_purchased,
+        s.lifetime_spend_minor,
+        s.outstanding_minor,
+        s.currency,
+        s.bookings_count,
+        s.first_booking_at,
+        s.last_booking_at,
+        s.last_activity_at,
         engagement_sql(s.bookings_count, s.last_booking_at, now).label("engagement"),
     ).select_from(
         customers.join(
@@ -216,15 +235,24 @@ def _base(tenant_id: uuid.UUID, now: datetime) -> Select[Any]:
 
 
 def list_statement(
-    tenant_id: uuid.UUID, f: Filters, sort: Sort, *, now: datetime,
-    after: tuple[Any, uuid.UUID] | None = None, limit: int | None = None,
+    tenant_id: uuid.UUID,
+    f: Filters,
+    sort: Sort,
+    *,
+    now: datetime,
+    after: tuple[Any, uuid.UUID] | None = None,
+    limit: int | None = None,
 ) -> Select[Any]:
     key = sort.key()
     stmt = _base(tenant_id, now).add_columns(key.label("sort_key"))
     where = _conditions(tenant_id, f, now)
     if after is not None:
         pair = tuple_(key, c.id)
-        where.append(pair < tuple_(*after) if sort.descending else pair > tuple_(*after))
+        where.append(
+            pair < tuple_(*(literal(v) for v in after))
+            if sort.descending
+            else pair > tuple_(*(literal(v) for v in after))
+        )
     stmt = stmt.where(*where)
     if sort.descending:
         stmt = stmt.order_by(key.desc(), c.id.desc())
@@ -236,8 +264,14 @@ def list_statement(
 
 
 async def page(
-    session: AsyncSession, tenant_id: uuid.UUID, f: Filters, sort: Sort, *,
-    cursor: str | None, limit: int, now: datetime,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    f: Filters,
+    sort: Sort,
+    *,
+    cursor: str | None,
+    limit: int,
+    now: datetime,
 ) -> tuple[list[Any], str | None]:
     after = sort.decode(cursor) if cursor else None
     stmt = list_statement(tenant_id, f, sort, now=now, after=after, limit=limit + 1)
@@ -254,16 +288,20 @@ async def stats(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, Any]:
     )
     counts = [func.count().filter(tab_condition(tab)).label(tab) for tab in TABS if tab != "all"]
     row = (
-        await session.execute(
-            select(
-                func.count().label("all"),
-                func.coalesce(func.sum(s.bookings_count), 0).label("bookings"),
-                *counts,
+        (
+            await session.execute(
+                select(
+                    func.count().label("all"),
+                    func.coalesce(func.sum(s.bookings_count), 0).label("bookings"),
+                    *counts,
+                )
+                .select_from(joined)
+                .where(c.tenant_id == tenant_id)
             )
-            .select_from(joined)
-            .where(c.tenant_id == tenant_id)
         )
-    ).mappings().one()
+        .mappings()
+        .one()
+    )
     revenue = (
         await session.execute(
             select(s.currency, func.sum(s.lifetime_spend_minor).label("amount_minor"))
@@ -294,6 +332,7 @@ def engagement_check_statement(now: datetime, pairs: list[tuple[int, datetime | 
         sa_column("n", Integer), sa_column("last", SADateTime(timezone=True)), name="v"
     ).data(pairs)
     return select(
-        table.c.n, table.c.last,
+        table.c.n,
+        table.c.last,
         engagement_sql(cast(table.c.n, Integer), table.c.last, now),
     )

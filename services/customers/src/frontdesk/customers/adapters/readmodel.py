@@ -28,21 +28,38 @@ class ReadModel:
         self.tenant_id = tenant_id
 
     async def apply_balance(
-        self, customer_id: uuid.UUID, version: int, *, available: int, paused: int,
+        self,
+        customer_id: uuid.UUID,
+        version: int,
+        *,
+        available: int,
+        paused: int,
         purchased: int,
     ) -> bool:
         return await self._upsert_summary(
-            customer_id, "credits_version", version,
-            credits_available=available, credits_paused=paused, credits_purchased=purchased,
+            customer_id,
+            "credits_version",
+            version,
+            credits_available=available,
+            credits_paused=paused,
+            credits_purchased=purchased,
         )
 
     async def apply_account(
-        self, customer_id: uuid.UUID, version: int, *, lifetime_spend_minor: int,
-        outstanding_minor: int, currency: str,
+        self,
+        customer_id: uuid.UUID,
+        version: int,
+        *,
+        lifetime_spend_minor: int,
+        outstanding_minor: int,
+        currency: str,
     ) -> bool:
         return await self._upsert_summary(
-            customer_id, "billing_version", version,
-            lifetime_spend_minor=lifetime_spend_minor, outstanding_minor=outstanding_minor,
+            customer_id,
+            "billing_version",
+            version,
+            lifetime_spend_minor=lifetime_spend_minor,
+            outstanding_minor=outstanding_minor,
             currency=currency,
         )
 
@@ -51,13 +68,18 @@ class ReadModel:
     ) -> bool:
         table = customer_summaries
         stmt = insert(table).values(
-            tenant_id=self.tenant_id, customer_id=customer_id, **{version_column: version},
+            tenant_id=self.tenant_id,
+            customer_id=customer_id,
+            **{version_column: version},
             **values,
         )
         upsert = stmt.on_conflict_do_update(
             index_elements=[table.c.tenant_id, table.c.customer_id],
-            set_={**{k: stmt.excluded[k] for k in values}, version_column: version,
-                  "updated_at": func.now()},
+            set_={
+                **{k: stmt.excluded[k] for k in values},
+                version_column: version,
+                "updated_at": func.now(),
+            },
             where=table.c[version_column] < stmt.excluded[version_column],
         ).returning(table.c.customer_id)
         return (await self.session.execute(upsert)).first() is not None
@@ -73,7 +95,11 @@ class ReadModel:
         return (await self.session.execute(upsert)).first() is not None
 
     async def apply_booking(
-        self, booking_id: uuid.UUID, version: int, values: dict[str, Any], *,
+        self,
+        booking_id: uuid.UUID,
+        version: int,
+        values: dict[str, Any],
+        *,
         keep_status: bool = False,
     ) -> set[uuid.UUID] | None:
         """Upsert the booking's latest state; None if stale, else the customers to recompute.
@@ -98,7 +124,8 @@ class ReadModel:
         set_["customer_id"] = func.coalesce(stmt.excluded.customer_id, b.customer_id)
         set_["version"] = stmt.excluded.version
         upsert = stmt.on_conflict_do_update(
-            index_elements=[b.tenant_id, b.booking_id], set_=set_,
+            index_elements=[b.tenant_id, b.booking_id],
+            set_=set_,
             where=b.version < stmt.excluded.version,
         ).returning(b.customer_id)
         row = (await self.session.execute(upsert)).first()
@@ -137,8 +164,14 @@ class ReadModel:
             func.max(b.starts_at).filter(counted).label("last_booking_at"),
             func.max(b.last_event_at).label("last_activity_at"),
         ).where(b.tenant_id == self.tenant_id, b.customer_id == customer_id)
-        names = ["tenant_id", "customer_id", "bookings_count", "first_booking_at",
-                 "last_booking_at", "last_activity_at"]
+        names = [
+            "tenant_id",
+            "customer_id",
+            "bookings_count",
+            "first_booking_at",
+            "last_booking_at",
+            "last_activity_at",
+        ]
         stmt = insert(customer_summaries).from_select(names, source)
         stmt = stmt.on_conflict_do_update(
             index_elements=[customer_summaries.c.tenant_id, customer_summaries.c.customer_id],
@@ -147,13 +180,29 @@ class ReadModel:
         await self.session.execute(stmt)
 
     async def add_activity(
-        self, *, event_id: uuid.UUID, customer_id: uuid.UUID, kind: str, event: str,
-        occurred_at: datetime, subject_id: uuid.UUID, summary: str, details: dict[str, Any],
+        self,
+        *,
+        event_id: uuid.UUID,
+        customer_id: uuid.UUID,
+        kind: str,
+        event: str,
+        occurred_at: datetime,
+        subject_id: uuid.UUID,
+        summary: str,
+        details: dict[str, Any],
     ) -> None:
         await self.session.execute(
             insert(customer_activity)
-            .values(id=event_id, tenant_id=self.tenant_id, customer_id=customer_id, kind=kind,
-                    event=event, occurred_at=occurred_at, subject_id=subject_id,
-                    summary=summary, details=details)
+            .values(
+                id=event_id,
+                tenant_id=self.tenant_id,
+                customer_id=customer_id,
+                kind=kind,
+                event=event,
+                occurred_at=occurred_at,
+                subject_id=subject_id,
+                summary=summary,
+                details=details,
+            )
             .on_conflict_do_nothing()
         )

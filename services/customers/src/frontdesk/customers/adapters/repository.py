@@ -97,8 +97,12 @@ class CustomerRepository:
             same.append(customers.c.phone == row["phone"])
         stmt = (
             select(customers.c.id)
-            .where(customers.c.tenant_id == self.tenant_id, customers.c.id != row["id"],
-                   customers.c.erased_at.is_(None), or_(*same))
+            .where(
+                customers.c.tenant_id == self.tenant_id,
+                customers.c.id != row["id"],
+                customers.c.erased_at.is_(None),
+                or_(*same),
+            )
             .order_by(customers.c.created_at, customers.c.id)
             .limit(DUPLICATES_SHOWN)
         )
@@ -133,8 +137,12 @@ class CustomerRepository:
         b = customer_bookings.c
         stmt = (
             select(b.booking_id, b.title, b.starts_at)
-            .where(b.tenant_id == self.tenant_id, b.customer_id == customer_id,
-                   b.status == "confirmed", b.starts_at > now)
+            .where(
+                b.tenant_id == self.tenant_id,
+                b.customer_id == customer_id,
+                b.status == "confirmed",
+                b.starts_at > now,
+            )
             .order_by(b.starts_at)
             .limit(1)
         )
@@ -144,8 +152,12 @@ class CustomerRepository:
         m = customer_memberships.c
         stmt = (
             select(m.membership_id, m.plan_name, m.status, m.starts_at, m.expires_at)
-            .where(m.tenant_id == self.tenant_id, m.customer_id == customer_id,
-                   m.status.in_(["active", "frozen"]), m.expires_at > now)
+            .where(
+                m.tenant_id == self.tenant_id,
+                m.customer_id == customer_id,
+                m.status.in_(["active", "frozen"]),
+                m.expires_at > now,
+            )
             .order_by(m.expires_at.desc())
             .limit(1)
         )

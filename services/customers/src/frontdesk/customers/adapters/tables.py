@@ -45,11 +45,18 @@ customers = Table(
     Index("ix_customers_tenant_created", "tenant_id", "created_at", "id"),
     # 0002: search, sort by last name, duplicate lookup by name, tag filter.
     Index("ix_customers_tenant_last_name", "tenant_id", text("lower(last_name)"), "id"),
-    Index("ix_customers_tenant_names", "tenant_id", text("lower(first_name)"),
-          text("lower(last_name)")),
-    Index("ix_customers_tenant_name_trgm", "tenant_id",
-          text("(lower(first_name || ' ' || last_name)) gin_trgm_ops"),
-          postgresql_using="gin"),
+    Index(
+        "ix_customers_tenant_names",
+        "tenant_id",
+        text("lower(first_name)"),
+        text("lower(last_name)"),
+    ),
+    Index(
+        "ix_customers_tenant_name_trgm",
+        "tenant_id",
+        text("(lower(first_name || ' ' || last_name)) gin_trgm_ops"),
+        postgresql_using="gin",
+    ),
     Index("ix_customers_tenant_tags", "tenant_id", "tags", postgresql_using="gin"),
 )
 
@@ -141,6 +148,7 @@ customer_activity = Table(
     Column("subject_id", Uuid, nullable=False),
     Column("summary", Text, nullable=False),
     Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Index("ix_customer_activity_tenant_customer_time", "tenant_id", "customer_id",
-          "occurred_at", "id"),
+    Index(
+        "ix_customer_activity_tenant_customer_time", "tenant_id", "customer_id", "occurred_at", "id"
+    ),
 )

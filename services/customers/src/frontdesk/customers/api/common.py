@@ -37,8 +37,13 @@ def visible(principal: Principal, customer_id: uuid.UUID) -> None:
         raise NotFound("No such customer.")
 
 
-async def existing(repo: CustomerRepository, customer_id: uuid.UUID, *,
-                   for_update: bool = False, editable: bool = False) -> Any:
+async def existing(
+    repo: CustomerRepository,
+    customer_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+    editable: bool = False,
+) -> Any:
     row = await repo.get(customer_id, for_update=for_update)
     if row is None:
         raise NotFound("No such customer.")
@@ -55,8 +60,9 @@ async def detail(repo: CustomerRepository, row: Any, principal: Principal) -> Cu
     if summary_row is not None:
         summary = SummaryOut(
             **{k: summary_row[k] for k in SummaryOut.model_fields if k in summary_row},
-            engagement=engagement(summary_row["bookings_count"],
-                                  summary_row["last_booking_at"], now),
+            engagement=engagement(
+                summary_row["bookings_count"], summary_row["last_booking_at"], now
+            ),
         )
     next_session = await repo.next_session(row["id"], now)
     membership = await repo.active_membership(row["id"], now)

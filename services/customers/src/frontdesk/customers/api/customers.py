@@ -82,23 +82,40 @@ def _clean_contacts(body: dict[str, Any], default_region: str) -> dict[str, Any]
     return body
 
 
-def _publish_changes(uow: UnitOfWork, tenant_id: uuid.UUID, current: Any, row: Any,
-                     changed: set[str]) -> None:
+def _publish_changes(
+    uow: UnitOfWork, tenant_id: uuid.UUID, current: Any, row: Any, changed: set[str]
+) -> None:
     """The same events for a single edit, a tag change and a bulk action."""
-    publish = {"tenant_id": tenant_id, "aggregate_id": row["id"],
-               "aggregate_version": row["version"]}
+    publish = {
+        "tenant_id": tenant_id,
+        "aggregate_id": row["id"],
+        "aggregate_version": row["version"],
+    }
     if "status" in changed:
-        uow.publish(CustomerStatusChanged(customer_id=row["id"], old_status=current["status"],
-                                          new_status=row["status"]), **publish)
+        uow.publish(
+            CustomerStatusChanged(
+                customer_id=row["id"], old_status=current["status"], new_status=row["status"]
+            ),
+            **publish,
+        )
     if changed - {"status"}:
-        uow.publish(CustomerUpdated(customer_id=row["id"], first_name=row["first_name"],
-                                    last_name=row["last_name"], email=row["email"],
-                                    phone=row["phone"], tags=list(row["tags"]),
-                                    changed=sorted(changed - {"status"})), **publish)
+        uow.publish(
+            CustomerUpdated(
+                customer_id=row["id"],
+                first_name=row["first_name"],
+                last_name=row["last_name"],
+                email=row["email"],
+                phone=row["phone"],
+                tags=list(row["tags"]),
+                changed=sorted(changed - {"status"}),
+            ),
+            **publish,
+        )
 
 
-async def apply_changes(uow: UnitOfWork, tenant_id: uuid.UUID, current: Any,
-                        changes: dict[str, Any]) -> Any:
+async def apply_changes(
+    uow: UnitOfWork, tenant_id: uuid.UUID, current: Any, changes: dict[str, Any]
+) -> Any:
     """Update what differs and publish; returns the current row if nothing did."""
     changed = {k: v for k, v in changes.items() if current[k] != v}
     if not changed:
@@ -124,9 +141,14 @@ async def create_customer(
     return out
 
 
-@router.post("/find-or-create", response_model=CustomerOut,
-             responses={201: {"model": CustomerOut, "description": "Created"},
-                        200: {"description": "An existing customer with this email"}})
+@router.post(
+    "/find-or-create",
+    response_model=CustomerOut,
+    responses={
+        201: {"model": CustomerOut, "description": "Created"},
+        200: {"description": "An existing customer with this email"},
+    },
+)
 async def find_or_create_customer(
     body: FindOrCreate, response: Response, rt: RuntimeDep, principal: Editor
 ) -> CustomerOut:
@@ -200,8 +222,9 @@ async def patch_customer(
     return out
 
 
-async def _tag(customer_id: uuid.UUID, tag: str, add: bool, rt: Any,
-               principal: Principal, response: Response) -> CustomerOut:
+async def _tag(
+    customer_id: uuid.UUID, tag: str, add: bool, rt: Any, principal: Principal, response: Response
+) -> CustomerOut:
     try:
         cleaned = clean_tag(tag)
     except ContactError as error:
@@ -219,15 +242,17 @@ async def _tag(customer_id: uuid.UUID, tag: str, add: bool, rt: Any,
 
 
 @router.put("/{customer_id}/tags/{tag:path}", response_model=CustomerOut)
-async def add_tag(customer_id: uuid.UUID, tag: str, response: Response, rt: RuntimeDep,
-                  principal: Editor) -> CustomerOut:
+async def add_tag(
+    customer_id: uuid.UUID, tag: str, response: Response, rt: RuntimeDep, principal: Editor
+) -> CustomerOut:
     """Adds the tag (trimmed, lower-cased); adding it twice changes nothing."""
     return await _tag(customer_id, tag, True, rt, principal, response)
 
 
 @router.delete("/{customer_id}/tags/{tag:path}", response_model=CustomerOut)
-async def remove_tag(customer_id: uuid.UUID, tag: str, response: Response, rt: RuntimeDep,
-                     principal: Editor) -> CustomerOut:
+async def remove_tag(
+    customer_id: uuid.UUID, tag: str, response: Response, rt: RuntimeDep, principal: Editor
+) -> CustomerOut:
     return await _tag(customer_id, tag, False, rt, principal, response)
 
 
@@ -238,27 +263,43 @@ async def delete_customer(customer_id: uuid.UUID, rt: RuntimeDep, principal: Edi
         repo = CustomerRepository(uow.session, principal.tenant_id)
         current = await existing(repo, customer_id, for_update=True)
         await repo.delete(customer_id)
-        uow.publish(CustomerDeleted(customer_id=customer_id), tenant_id=principal.tenant_id,
-                    aggregate_id=customer_id, aggregate_version=current["version"] + 1)
+        uow.publish(
+            CustomerDeleted(customer_id=customer_id),
+            tenant_id=principal.tenant_id,
+            aggregate_id=customer_id,
+            aggregate_version=current["version"] + 1,
+        )
         await uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{customer_id}/erasure", response_model=CustomerOut)
-async def erase_customer(customer_id: uuid.UUID, response: Response, rt: RuntimeDep,
-                         principal: Admin) -> CustomerOut:
+async def erase_customer(
+    customer_id: uuid.UUID, response: Response, rt: RuntimeDep, principal: Admin
+) -> CustomerOut:
     """GDPR erasure: personal data scrubbed, notes deleted; the anonymous record and its
     numbers stay. Every other service scrubs on the published event."""
     async with rt.uow() as uow:
         repo = CustomerRepository(uow.session, principal.tenant_id)
         await existing(repo, customer_id, for_update=True, editable=True)
-        row = await repo.update(customer_id, {
-            "first_name": "Erased", "last_name": "Customer", "email": None, "phone": None,
-            "tags": [], "erased_at": datetime.now(UTC),
-        })
+        row = await repo.update(
+            customer_id,
+            {
+                "first_name": "Erased",
+                "last_name": "Customer",
+                "email": None,
+                "phone": None,
+                "tags": [],
+                "erased_at": datetime.now(UTC),
+            },
+        )
         await NoteRepository(uow.session, principal.tenant_id).delete_all(customer_id)
-        uow.publish(CustomerErased(customer_id=customer_id), tenant_id=principal.tenant_id,
-                    aggregate_id=customer_id, aggregate_version=row["version"])
+        uow.publish(
+            CustomerErased(customer_id=customer_id),
+            tenant_id=principal.tenant_id,
+            aggregate_id=customer_id,
+            aggregate_version=row["version"],
+        )
         out = await detail(repo, row, principal)
         await uow.commit()
     response.headers["ETag"] = etag(row["version"])
@@ -276,13 +317,13 @@ async def access_request(customer_id: uuid.UUID, rt: RuntimeDep, principal: Admi
         notes = await note_repo.timeline(customer_id, None)
         bookings = await repo.bookings(customer_id)
         memberships = await repo.memberships(customer_id)
-        activity = await note_repo.activity(customer_id, notes_for=None, include_notes=False,
-                                            after=None, limit=100_000)
+        activity = await note_repo.activity(
+            customer_id, notes_for=None, include_notes=False, after=None, limit=100_000
+        )
     return DataExport(
         customer=customer,
         notes=[NoteOut.of(n) for n in notes],
         bookings=[BookingOut(**{k: b[k] for k in BookingOut.model_fields}) for b in bookings],
-        memberships=[Membership(**{k: m[k] for k in Membership.model_fields})
-                     for m in memberships],
+        memberships=[Membership(**{k: m[k] for k in Membership.model_fields}) for m in memberships],
         activity=[ActivityItem(**a) for a in activity],
     )

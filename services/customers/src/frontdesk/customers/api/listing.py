@@ -38,8 +38,9 @@ EXPORT_CHUNK = 500
 
 
 def list_filters(
-    q: Annotated[str | None, Query(max_length=200,
-                                   description="Name (typo-tolerant), email or phone")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Name (typo-tolerant), email or phone")
+    ] = None,
     status: Annotated[list[Status] | None, Query()] = None,
     credits_min: Annotated[int | None, Query(ge=0)] = None,
     credits_max: Annotated[int | None, Query(ge=0)] = None,
@@ -61,19 +62,31 @@ def list_filters(
         except ContactError as error:
             raise InvalidInput.for_field("tag", str(error)) from None
     return Filters(
-        q=q, status=[s.value for s in status or []], credits_min=credits_min,
-        credits_max=credits_max, has_credits=has_credits,
+        q=q,
+        status=[s.value for s in status or []],
+        credits_min=credits_min,
+        credits_max=credits_max,
+        has_credits=has_credits,
         last_activity_within_days=last_activity_within_days,
-        inactive_for_days=inactive_for_days, registered_from=registered_from,
-        registered_to=registered_to, bookings_min=bookings_min, bookings_max=bookings_max,
-        tags=tags, engagement=engagement.value if engagement else None, tab=tab,
+        inactive_for_days=inactive_for_days,
+        registered_from=registered_from,
+        registered_to=registered_to,
+        bookings_min=bookings_min,
+        bookings_max=bookings_max,
+        tags=tags,
+        engagement=engagement.value if engagement else None,
+        tab=tab,
     )
 
 
 FiltersDep = Annotated[Filters, Depends(list_filters)]
-SortParam = Annotated[str, Query(
-    description="last_activity, revenue, bookings, purchased_credits or last_name; "
-                "a leading '-' sorts descending. Default: newest activity first.")]
+SortParam = Annotated[
+    str,
+    Query(
+        description="last_activity, revenue, bookings, purchased_credits or last_name; "
+        "a leading '-' sorts descending. Default: newest activity first."
+    ),
+]
 
 
 def _sort(raw: str) -> Sort:
@@ -96,7 +109,12 @@ async def list_customers(
     async with rt.uow() as uow:
         try:
             rows, next_cursor = await queries.page(
-                uow.session, principal.tenant_id, filters, order, cursor=cursor, limit=limit,
+                uow.session,
+                principal.tenant_id,
+                filters,
+                order,
+                cursor=cursor,
+                limit=limit,
                 now=datetime.now(UTC),
             )
         except BadQuery as error:
@@ -111,15 +129,20 @@ async def customer_stats(rt: RuntimeDep, principal: StaffPrincipal) -> Stats:
         return Stats.model_validate(await queries.stats(uow.session, principal.tenant_id))
 
 
-@router.get("/export.csv", response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}}, "description": "The CSV file"}})
+@router.get(
+    "/export.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "The CSV file"}},
+)
 async def export_csv(
     filters: FiltersDep,
     rt: RuntimeDep,
     principal: StaffPrincipal,
     sort: SortParam = queries.DEFAULT_SORT,
-    id: Annotated[list[uuid.UUID] | None, Query(
-        max_length=1000, description="Export just these customers (a selection)")] = None,
+    id: Annotated[
+        list[uuid.UUID] | None,
+        Query(max_length=1000, description="Export just these customers (a selection)"),
+    ] = None,
 ) -> StreamingResponse:
     """The filtered list (or a selection) as CSV, streamed from a server-side cursor."""
     order = _sort(sort)
@@ -146,7 +169,8 @@ async def export_csv(
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return StreamingResponse(
-        lines(), media_type="text/csv; charset=utf-8",
+        lines(),
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="customers-{stamp}.csv"'},
     )
 
@@ -193,10 +217,17 @@ async def bulk_action(body: BulkRequest, rt: RuntimeDep, principal: StaffPrincip
             request_id = uuid.uuid4()
             assert body.channel is not None and body.body is not None
             uow.publish(
-                BulkMessageRequested(request_id=request_id, customer_ids=ids,
-                                     channel=body.channel, subject=body.subject,
-                                     body=body.body, requested_by=principal.sub),
-                tenant_id=principal.tenant_id, aggregate_id=request_id, aggregate_version=1,
+                BulkMessageRequested(
+                    request_id=request_id,
+                    customer_ids=ids,
+                    channel=body.channel,
+                    subject=body.subject,
+                    body=body.body,
+                    requested_by=principal.sub,
+                ),
+                tenant_id=principal.tenant_id,
+                aggregate_id=request_id,
+                aggregate_version=1,
             )
         else:
             for current in rows:
@@ -212,5 +243,4 @@ async def bulk_action(body: BulkRequest, rt: RuntimeDep, principal: StaffPrincip
                 row = await apply_changes(uow, principal.tenant_id, current, changes)
                 changed += row is not current
         await uow.commit()
-    return BulkResult(action=body.action, selected=len(ids), changed=changed,
-                      request_id=request_id)
+    return BulkResult(action=body.action, selected=len(ids), changed=changed, request_id=request_id)

@@ -30,18 +30,21 @@ router = APIRouter(prefix="/v1/customers/{customer_id}", tags=["notes and activi
 NoteReader = Annotated[Principal, Depends(require(Permission.view_notes))]
 
 
-async def _note(repo: NoteRepository, customer_id: uuid.UUID, note_id: uuid.UUID,
-                principal: Principal) -> Any:
+async def _note(
+    repo: NoteRepository, customer_id: uuid.UUID, note_id: uuid.UUID, principal: Principal
+) -> Any:
     row = await repo.get(customer_id, note_id)
-    if row is None or not can_see(visibility=row["visibility"], author_sub=row["author_sub"],
-                                  viewer_sub=principal.sub):
+    if row is None or not can_see(
+        visibility=row["visibility"], author_sub=row["author_sub"], viewer_sub=principal.sub
+    ):
         raise NotFound("No such note.")
     return row
 
 
 @router.get("/notes", response_model=list[NoteOut])
-async def list_notes(customer_id: uuid.UUID, rt: RuntimeDep,
-                     principal: NoteReader) -> list[NoteOut]:
+async def list_notes(
+    customer_id: uuid.UUID, rt: RuntimeDep, principal: NoteReader
+) -> list[NoteOut]:
     """Pinned first, then newest first; private notes only to their author."""
     async with rt.uow() as uow:
         await existing(CustomerRepository(uow.session, principal.tenant_id), customer_id)
@@ -52,26 +55,39 @@ async def list_notes(customer_id: uuid.UUID, rt: RuntimeDep,
 
 
 @router.post("/notes", status_code=status.HTTP_201_CREATED, response_model=NoteOut)
-async def add_note(customer_id: uuid.UUID, body: NoteCreate, rt: RuntimeDep,
-                   principal: NoteReader) -> NoteOut:
+async def add_note(
+    customer_id: uuid.UUID, body: NoteCreate, rt: RuntimeDep, principal: NoteReader
+) -> NoteOut:
     text = body.text.strip()
     if not text:
         raise InvalidInput.for_field("text", "must not be blank")
     async with rt.uow() as uow:
-        await existing(CustomerRepository(uow.session, principal.tenant_id), customer_id,
-                       editable=True)
-        row = await NoteRepository(uow.session, principal.tenant_id).add({
-            "id": uuid.uuid4(), "customer_id": customer_id, "author_sub": principal.sub,
-            "author_name": principal.name, "text": text, "visibility": body.visibility.value,
-            "pinned": body.pinned,
-        })
+        await existing(
+            CustomerRepository(uow.session, principal.tenant_id), customer_id, editable=True
+        )
+        row = await NoteRepository(uow.session, principal.tenant_id).add(
+            {
+                "id": uuid.uuid4(),
+                "customer_id": customer_id,
+                "author_sub": principal.sub,
+                "author_name": principal.name,
+                "text": text,
+                "visibility": body.visibility.value,
+                "pinned": body.pinned,
+            }
+        )
         await uow.commit()
     return NoteOut.of(row)
 
 
 @router.patch("/notes/{note_id}", response_model=NoteOut)
-async def pin_note(customer_id: uuid.UUID, note_id: uuid.UUID, body: NotePatch,
-                   rt: RuntimeDep, principal: NoteReader) -> NoteOut:
+async def pin_note(
+    customer_id: uuid.UUID,
+    note_id: uuid.UUID,
+    body: NotePatch,
+    rt: RuntimeDep,
+    principal: NoteReader,
+) -> NoteOut:
     """Pin or unpin (anyone who sees the note)."""
     async with rt.uow() as uow:
         repo = NoteRepository(uow.session, principal.tenant_id)
@@ -82,8 +98,9 @@ async def pin_note(customer_id: uuid.UUID, note_id: uuid.UUID, body: NotePatch,
 
 
 @router.delete("/notes/{note_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_note(customer_id: uuid.UUID, note_id: uuid.UUID, rt: RuntimeDep,
-                      principal: NoteReader) -> Response:
+async def delete_note(
+    customer_id: uuid.UUID, note_id: uuid.UUID, rt: RuntimeDep, principal: NoteReader
+) -> Response:
     """Only the author deletes a note."""
     async with rt.uow() as uow:
         repo = NoteRepository(uow.session, principal.tenant_id)
@@ -105,8 +122,9 @@ def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
         data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return datetime.fromisoformat(data["t"]), uuid.UUID(data["i"])
     except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-        raise Problem.for_field("cursor", "not a cursor this list gave out",
-                                title="Bad cursor") from None
+        raise Problem.for_field(
+            "cursor", "not a cursor this list gave out", title="Bad cursor"
+        ) from None
 
 
 @router.get("/activity", response_model=ActivityPage)
@@ -123,8 +141,11 @@ async def activity(
     async with rt.uow() as uow:
         await existing(CustomerRepository(uow.session, principal.tenant_id), customer_id)
         rows = await NoteRepository(uow.session, principal.tenant_id).activity(
-            customer_id, notes_for=principal.sub,
-            include_notes=principal.can(Permission.view_notes), after=after, limit=limit + 1,
+            customer_id,
+            notes_for=principal.sub,
+            include_notes=principal.can(Permission.view_notes),
+            after=after,
+            limit=limit + 1,
         )
     more = len(rows) > limit
     rows = rows[:limit]

@@ -97,8 +97,11 @@ class CustomerOut(BaseModel):
 
     @classmethod
     def of(cls, row: Any, **extra: Any) -> CustomerOut:
-        own = {k: row[k] for k in cls.model_fields
-               if k not in ("erased", "possible_duplicates", "summary")}
+        own = {
+            k: row[k]
+            for k in cls.model_fields
+            if k not in ("erased", "possible_duplicates", "summary")
+        }
         return cls(**own, erased=row["erased_at"] is not None, **extra)
 
 
@@ -125,12 +128,21 @@ class CustomerRow(BaseModel):
     @classmethod
     def of(cls, row: Any) -> CustomerRow:
         return cls(
-            id=row["id"], first_name=row["first_name"], last_name=row["last_name"],
-            email=row["email"], phone=row["phone"], status=row["status"], tags=row["tags"],
-            created_at=row["created_at"], credits_available=row["credits_available"],
-            credits_paused=row["credits_paused"], credits_purchased=row["credits_purchased"],
-            revenue_minor=row["lifetime_spend_minor"], currency=row["currency"],
-            bookings=row["bookings_count"], last_activity_at=row["last_activity_at"],
+            id=row["id"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            email=row["email"],
+            phone=row["phone"],
+            status=row["status"],
+            tags=row["tags"],
+            created_at=row["created_at"],
+            credits_available=row["credits_available"],
+            credits_paused=row["credits_paused"],
+            credits_purchased=row["credits_purchased"],
+            revenue_minor=row["lifetime_spend_minor"],
+            currency=row["currency"],
+            bookings=row["bookings_count"],
+            last_activity_at=row["last_activity_at"],
             engagement=row["engagement"],
         )
 
@@ -193,10 +205,14 @@ class NoteOut(BaseModel):
     @classmethod
     def of(cls, row: Any) -> NoteOut:
         return cls(
-            id=row["id"], customer_id=row["customer_id"], text=row["text"],
-            visibility=row["visibility"], pinned=row["pinned"],
+            id=row["id"],
+            customer_id=row["customer_id"],
+            text=row["text"],
+            visibility=row["visibility"],
+            pinned=row["pinned"],
             author=Author(sub=row["author_sub"], name=row["author_name"]),
-            created_at=row["created_at"], updated_at=row["updated_at"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
         )
 
 

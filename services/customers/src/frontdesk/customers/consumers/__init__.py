@@ -71,9 +71,12 @@ BOOKING_STATUS: dict[type[BookingFacts], str | None] = {
     BookingCustomerLinked: None,  # keeps the status it has
 }
 BOOKING_WORDS = {
-    BookingConfirmed: "Booked", BookingRescheduled: "Rescheduled",
-    BookingCancelled: "Cancelled", BookingRejected: "Booking rejected",
-    BookingAttended: "Attended", BookingNoShow: "No-show",
+    BookingConfirmed: "Booked",
+    BookingRescheduled: "Rescheduled",
+    BookingCancelled: "Cancelled",
+    BookingRejected: "Booking rejected",
+    BookingAttended: "Attended",
+    BookingNoShow: "No-show",
 }
 
 
@@ -96,8 +99,7 @@ def guest_values(event: BookingRequested) -> dict[str, Any] | None:
         try:
             values["phone"] = normalise_phone(guest.phone, _region)
         except ContactError:
-            log.info("guest phone of booking %s is unusable; kept the email only",
-                     event.booking_id)
+            log.info("guest phone of booking %s is unusable; kept the email only", event.booking_id)
     return values
 
 
@@ -112,9 +114,11 @@ async def on_booking_requested(uow: UnitOfWork, envelope: Envelope, event: Any) 
             row, created = await actions.find_or_create(uow, envelope.tenant_id, values)
             customer_id = row["id"]
             uow.publish(
-                GuestResolved(booking_id=event.booking_id, customer_id=customer_id,
-                              created=created),
-                tenant_id=envelope.tenant_id, aggregate_id=event.booking_id,
+                GuestResolved(
+                    booking_id=event.booking_id, customer_id=customer_id, created=created
+                ),
+                tenant_id=envelope.tenant_id,
+                aggregate_id=event.booking_id,
                 aggregate_version=1,
             )
     await _apply_booking(uow, envelope, event, customer_id)
@@ -131,17 +135,24 @@ async def _apply_booking(
     model = ReadModel(uow.session, envelope.tenant_id)
     status = BOOKING_STATUS[type(event)]
     values = {
-        "customer_id": customer_id, "title": event.title[:200],
-        "session_kind": event.session_kind, "starts_at": event.starts_at,
-        "ends_at": event.ends_at, "last_event_at": envelope.occurred_at,
+        "customer_id": customer_id,
+        "title": event.title[:200],
+        "session_kind": event.session_kind,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "last_event_at": envelope.occurred_at,
         "status": status or "pending",
     }
     affected = await model.apply_booking(
         event.booking_id, envelope.aggregate_version, values, keep_status=status is None
     )
     if affected is None:
-        log.info("stale %s for booking %s (version %d) ignored", envelope.type,
-                 event.booking_id, envelope.aggregate_version)
+        log.info(
+            "stale %s for booking %s (version %d) ignored",
+            envelope.type,
+            event.booking_id,
+            envelope.aggregate_version,
+        )
     else:
         for customer in sorted(affected):  # a fixed order: no deadlocks
             await model.recompute_bookings(customer)
@@ -149,45 +160,67 @@ async def _apply_booking(
     if word and customer_id is not None:
         # The timeline keeps every event, stale or not: each one happened.
         await model.add_activity(
-            event_id=envelope.id, customer_id=customer_id, kind="booking",
-            event=envelope.type, occurred_at=envelope.occurred_at,
+            event_id=envelope.id,
+            customer_id=customer_id,
+            kind="booking",
+            event=envelope.type,
+            occurred_at=envelope.occurred_at,
             subject_id=event.booking_id,
             summary=f"{word}: {event.title} ({event.starts_at.isoformat()})",
-            details={"title": event.title, "starts_at": event.starts_at.isoformat(),
-                     "session_kind": event.session_kind},
+            details={
+                "title": event.title,
+                "starts_at": event.starts_at.isoformat(),
+                "session_kind": event.session_kind,
+            },
         )
 
 
 async def on_balance(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, BalanceChanged)
     applied = await ReadModel(uow.session, envelope.tenant_id).apply_balance(
-        event.customer_id, envelope.aggregate_version, available=event.available,
-        paused=event.paused, purchased=event.purchased_total,
+        event.customer_id,
+        envelope.aggregate_version,
+        available=event.available,
+        paused=event.paused,
+        purchased=event.purchased_total,
     )
     if not applied:
-        log.info("stale balance of %s (version %d) ignored", event.customer_id,
-                 envelope.aggregate_version)
+        log.info(
+            "stale balance of %s (version %d) ignored",
+            event.customer_id,
+            envelope.aggregate_version,
+        )
 
 
 async def on_account(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, AccountChanged)
     applied = await ReadModel(uow.session, envelope.tenant_id).apply_account(
-        event.customer_id, envelope.aggregate_version,
+        event.customer_id,
+        envelope.aggregate_version,
         lifetime_spend_minor=event.lifetime_spend_minor,
-        outstanding_minor=event.outstanding_minor, currency=event.currency,
+        outstanding_minor=event.outstanding_minor,
+        currency=event.currency,
     )
     if not applied:
-        log.info("stale account of %s (version %d) ignored", event.customer_id,
-                 envelope.aggregate_version)
+        log.info(
+            "stale account of %s (version %d) ignored",
+            event.customer_id,
+            envelope.aggregate_version,
+        )
 
 
 async def on_membership(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, MembershipSnapshot)
     status = "expired" if isinstance(event, MembershipExpired) else event.status
     await ReadModel(uow.session, envelope.tenant_id).apply_membership(
-        {"membership_id": event.membership_id, "customer_id": event.customer_id,
-         "plan_name": event.plan_name[:200], "status": status, "starts_at": event.starts_at,
-         "expires_at": event.expires_at},
+        {
+            "membership_id": event.membership_id,
+            "customer_id": event.customer_id,
+            "plan_name": event.plan_name[:200],
+            "status": status,
+            "starts_at": event.starts_at,
+            "expires_at": event.expires_at,
+        },
         envelope.aggregate_version,
     )
 
@@ -198,28 +231,44 @@ async def on_message(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
         return
     what = envelope.type.rsplit(".", 1)[-1]
     text = f"{event.channel.upper()} {what}" + (f": {event.subject}" if event.subject else "")
-    details: dict[str, Any] = {"channel": event.channel, "template": event.template,
-                               "subject": event.subject}
+    details: dict[str, Any] = {
+        "channel": event.channel,
+        "template": event.template,
+        "subject": event.subject,
+    }
     if isinstance(event, MessageFailed):
         details |= {"error": event.error, "permanent": event.permanent}
     await ReadModel(uow.session, envelope.tenant_id).add_activity(
-        event_id=envelope.id, customer_id=event.customer_id, kind="message",
-        event=envelope.type, occurred_at=envelope.occurred_at, subject_id=event.message_id,
-        summary=text, details=details,
+        event_id=envelope.id,
+        customer_id=event.customer_id,
+        kind="message",
+        event=envelope.type,
+        occurred_at=envelope.occurred_at,
+        subject_id=event.message_id,
+        summary=text,
+        details=details,
     )
 
 
 async def on_invoice(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, InvoiceFacts)
     what = envelope.type.rsplit(".", 1)[-1]
-    details: dict[str, Any] = {"number": event.number, "total_minor": event.total_minor,
-                               "currency": event.currency}
+    details: dict[str, Any] = {
+        "number": event.number,
+        "total_minor": event.total_minor,
+        "currency": event.currency,
+    }
     if isinstance(event, InvoicePaid):
         details["paid_minor"] = event.paid_minor
     await ReadModel(uow.session, envelope.tenant_id).add_activity(
-        event_id=envelope.id, customer_id=event.customer_id, kind="invoice",
-        event=envelope.type, occurred_at=envelope.occurred_at, subject_id=event.invoice_id,
-        summary=f"Invoice {event.number} {what}", details=details,
+        event_id=envelope.id,
+        customer_id=event.customer_id,
+        kind="invoice",
+        event=envelope.type,
+        occurred_at=envelope.occurred_at,
+        subject_id=event.invoice_id,
+        summary=f"Invoice {event.number} {what}",
+        details=details,
     )
 
 
@@ -229,8 +278,15 @@ def handlers() -> Handlers:
         BalanceChanged: on_balance,
         AccountChanged: on_account,
     }
-    for booking in (BookingConfirmed, BookingCancelled, BookingRejected, BookingAttended, BookingNoShow,
-                    BookingRescheduled, BookingCustomerLinked):
+    for booking in (
+        BookingConfirmed,
+        BookingCancelled,
+        BookingRejected,
+        BookingAttended,
+        BookingNoShow,
+        BookingRescheduled,
+        BookingCustomerLinked,
+    ):
         table[booking] = on_booking
     for membership in (MembershipAssigned, MembershipChanged, MembershipExpired):
         table[membership] = on_membership

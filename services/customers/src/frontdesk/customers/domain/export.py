@@ -10,8 +10,18 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ZERO_DECIMAL = {"JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "HUF"}
 
 COLUMNS = [
-    "first_name", "last_name", "email", "phone", "status", "tags", "bookings",
-    "lifetime_spend", "currency", "first_booking", "last_booking", "credits",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "status",
+    "tags",
+    "bookings",
+    "lifetime_spend",
+    "currency",
+    "first_booking",
+    "last_booking",
+    "credits",
 ]
 
 
@@ -35,10 +45,17 @@ def cells(row: Any) -> list[str]:
         return value.isoformat() if value is not None else ""
 
     raw = [
-        row["first_name"], row["last_name"], row["email"] or "", row["phone"] or "",
-        row["status"], ";".join(row["tags"]), str(row["bookings_count"]),
-        format_money(row["lifetime_spend_minor"], row["currency"]), row["currency"] or "",
-        when(row["first_booking_at"]), when(row["last_booking_at"]),
+        row["first_name"],
+        row["last_name"],
+        row["email"] or "",
+        row["phone"] or "",
+        row["status"],
+        ";".join(row["tags"]),
+        str(row["bookings_count"]),
+        format_money(row["lifetime_spend_minor"], row["currency"]),
+        row["currency"] or "",
+        when(row["first_booking_at"]),
+        when(row["last_booking_at"]),
         str(row["credits_available"]),
     ]
     # Only text the user typed can start a formula; numbers are ours, but negative

@@ -51,24 +51,33 @@ class Repository:
 
     # locations, rooms, staff ----------------------------------------------------------
     async def add_location(self, values: dict[str, Any]) -> RowMapping:
-        return await self._one(insert(locations).values(tenant_id=self.tenant_id, **values)
-                               .returning(locations))
+        return await self._one(
+            insert(locations).values(tenant_id=self.tenant_id, **values).returning(locations)
+        )
 
     async def location(self, location_id: uuid.UUID) -> RowMapping | None:
-        return await self._first(select(locations).where(
-            locations.c.tenant_id == self.tenant_id, locations.c.id == location_id))
+        return await self._first(
+            select(locations).where(
+                locations.c.tenant_id == self.tenant_id, locations.c.id == location_id
+            )
+        )
 
     async def list_locations(self) -> Sequence[RowMapping]:
-        return await self._all(select(locations).where(locations.c.tenant_id == self.tenant_id)
-                               .order_by(locations.c.name, locations.c.id))
+        return await self._all(
+            select(locations)
+            .where(locations.c.tenant_id == self.tenant_id)
+            .order_by(locations.c.name, locations.c.id)
+        )
 
     async def add_room(self, values: dict[str, Any]) -> RowMapping:
-        return await self._one(insert(rooms).values(tenant_id=self.tenant_id, **values)
-                               .returning(rooms))
+        return await self._one(
+            insert(rooms).values(tenant_id=self.tenant_id, **values).returning(rooms)
+        )
 
     async def room(self, room_id: uuid.UUID) -> RowMapping | None:
-        return await self._first(select(rooms).where(
-            rooms.c.tenant_id == self.tenant_id, rooms.c.id == room_id))
+        return await self._first(
+            select(rooms).where(rooms.c.tenant_id == self.tenant_id, rooms.c.id == room_id)
+        )
 
     async def list_rooms(self, location_id: uuid.UUID | None) -> Sequence[RowMapping]:
         stmt = select(rooms).where(rooms.c.tenant_id == self.tenant_id)
@@ -77,17 +86,22 @@ class Repository:
         return await self._all(stmt.order_by(rooms.c.name, rooms.c.id))
 
     async def add_staff(self, values: dict[str, Any]) -> RowMapping:
-        return await self._one(insert(staff).values(tenant_id=self.tenant_id, **values)
-                               .returning(staff))
+        return await self._one(
+            insert(staff).values(tenant_id=self.tenant_id, **values).returning(staff)
+        )
 
     async def staff_member(self, staff_id: uuid.UUID) -> RowMapping | None:
-        return await self._first(select(staff).where(
-            staff.c.tenant_id == self.tenant_id, staff.c.id == staff_id))
+        return await self._first(
+            select(staff).where(staff.c.tenant_id == self.tenant_id, staff.c.id == staff_id)
+        )
 
     async def update_staff(self, staff_id: uuid.UUID, values: dict[str, Any]) -> RowMapping:
-        return await self._one(update(staff).where(
-            staff.c.tenant_id == self.tenant_id, staff.c.id == staff_id)
-            .values(**values, updated_at=func.now()).returning(staff))
+        return await self._one(
+            update(staff)
+            .where(staff.c.tenant_id == self.tenant_id, staff.c.id == staff_id)
+            .values(**values, updated_at=func.now())
+            .returning(staff)
+        )
 
     async def list_staff(self, location_id: uuid.UUID | None) -> Sequence[RowMapping]:
         stmt = select(staff).where(staff.c.tenant_id == self.tenant_id)
@@ -97,21 +111,30 @@ class Repository:
 
     # sessions ---------------------------------------------------------------------------
     async def add_session(self, values: dict[str, Any]) -> RowMapping:
-        return await self._one(insert(sessions).values(tenant_id=self.tenant_id, **values)
-                               .returning(sessions))
+        return await self._one(
+            insert(sessions).values(tenant_id=self.tenant_id, **values).returning(sessions)
+        )
 
-    async def session_row(self, session_id: uuid.UUID, *, for_update: bool = False) \
-            -> RowMapping | None:
-        stmt = select(sessions).where(sessions.c.tenant_id == self.tenant_id,
-                                      sessions.c.id == session_id)
+    async def session_row(
+        self, session_id: uuid.UUID, *, for_update: bool = False
+    ) -> RowMapping | None:
+        stmt = select(sessions).where(
+            sessions.c.tenant_id == self.tenant_id, sessions.c.id == session_id
+        )
         if for_update:
             stmt = stmt.with_for_update()
         return await self._first(stmt)
 
     async def list_sessions(
-        self, *, location_id: uuid.UUID | None, staff_id: uuid.UUID | None,
-        room_id: uuid.UUID | None, starts_from: datetime | None, starts_before: datetime | None,
-        include_cancelled: bool = True, limit: int = 500,
+        self,
+        *,
+        location_id: uuid.UUID | None,
+        staff_id: uuid.UUID | None,
+        room_id: uuid.UUID | None,
+        starts_from: datetime | None,
+        starts_before: datetime | None,
+        include_cancelled: bool = True,
+        limit: int = 500,
     ) -> Sequence[RowMapping]:
         stmt = select(sessions).where(sessions.c.tenant_id == self.tenant_id)
         if location_id is not None:
@@ -132,8 +155,11 @@ class Repository:
         """Atomically take seats if they are free; None when the session is full."""
         stmt = (
             update(sessions)
-            .where(sessions.c.tenant_id == self.tenant_id, sessions.c.id == session_id,
-                   sessions.c.seats_taken + seats <= sessions.c.capacity)
+            .where(
+                sessions.c.tenant_id == self.tenant_id,
+                sessions.c.id == session_id,
+                sessions.c.seats_taken + seats <= sessions.c.capacity,
+            )
             .values(seats_taken=sessions.c.seats_taken + seats)
             .returning(sessions)
         )
@@ -149,63 +175,81 @@ class Repository:
 
     async def update_session(self, session_id: uuid.UUID, values: dict[str, Any]) -> RowMapping:
         return await self._one(
-            update(sessions).where(sessions.c.tenant_id == self.tenant_id,
-                                   sessions.c.id == session_id)
+            update(sessions)
+            .where(sessions.c.tenant_id == self.tenant_id, sessions.c.id == session_id)
             .values(**values, version=sessions.c.version + 1, updated_at=func.now())
-            .returning(sessions))
+            .returning(sessions)
+        )
 
     # bookings ---------------------------------------------------------------------------
     async def add_booking(self, values: dict[str, Any]) -> RowMapping:
-        return await self._one(insert(bookings).values(tenant_id=self.tenant_id, **values)
-                               .returning(bookings))
+        return await self._one(
+            insert(bookings).values(tenant_id=self.tenant_id, **values).returning(bookings)
+        )
 
     async def booking(self, booking_id: uuid.UUID) -> RowMapping | None:
-        return await self._first(select(bookings).where(
-            bookings.c.tenant_id == self.tenant_id, bookings.c.id == booking_id))
+        return await self._first(
+            select(bookings).where(
+                bookings.c.tenant_id == self.tenant_id, bookings.c.id == booking_id
+            )
+        )
 
-    async def lock_booking(self, booking_id: uuid.UUID) \
-            -> tuple[RowMapping, RowMapping] | None:
+    async def lock_booking(self, booking_id: uuid.UUID) -> tuple[RowMapping, RowMapping] | None:
         """The booking and its session, both locked: always the session first (no deadlocks)."""
         found = await self.booking(booking_id)
         if found is None:
             return None
         session = await self.session_row(found["session_id"], for_update=True)
         assert session is not None
-        row = await self._first(select(bookings).where(
-            bookings.c.tenant_id == self.tenant_id, bookings.c.id == booking_id)
-            .with_for_update())
+        row = await self._first(
+            select(bookings)
+            .where(bookings.c.tenant_id == self.tenant_id, bookings.c.id == booking_id)
+            .with_for_update()
+        )
         assert row is not None
         return row, session
 
     async def update_booking(self, booking_id: uuid.UUID, values: dict[str, Any]) -> RowMapping:
         return await self._one(
-            update(bookings).where(bookings.c.tenant_id == self.tenant_id,
-                                   bookings.c.id == booking_id)
+            update(bookings)
+            .where(bookings.c.tenant_id == self.tenant_id, bookings.c.id == booking_id)
             .values(**values, version=bookings.c.version + 1, updated_at=func.now())
-            .returning(bookings))
+            .returning(bookings)
+        )
 
-    async def active_booking_of(self, session_id: uuid.UUID, customer_id: uuid.UUID,
-                                exclude: uuid.UUID | None = None) -> RowMapping | None:
+    async def active_booking_of(
+        self, session_id: uuid.UUID, customer_id: uuid.UUID, exclude: uuid.UUID | None = None
+    ) -> RowMapping | None:
         stmt = select(bookings).where(
-            bookings.c.tenant_id == self.tenant_id, bookings.c.session_id == session_id,
+            bookings.c.tenant_id == self.tenant_id,
+            bookings.c.session_id == session_id,
             bookings.c.customer_id == customer_id,
-            bookings.c.status.not_in(("cancelled", "rejected")))
+            bookings.c.status.not_in(("cancelled", "rejected")),
+        )
         if exclude is not None:
             stmt = stmt.where(bookings.c.id != exclude)
         return await self._first(stmt)
 
-    async def bookings_of_session(self, session_id: uuid.UUID, *, for_update: bool = False) \
-            -> Sequence[RowMapping]:
-        stmt = select(bookings).where(bookings.c.tenant_id == self.tenant_id,
-                                      bookings.c.session_id == session_id)
+    async def bookings_of_session(
+        self, session_id: uuid.UUID, *, for_update: bool = False
+    ) -> Sequence[RowMapping]:
+        stmt = select(bookings).where(
+            bookings.c.tenant_id == self.tenant_id, bookings.c.session_id == session_id
+        )
         if for_update:
             stmt = stmt.with_for_update()
         return await self._all(stmt.order_by(bookings.c.created_at, bookings.c.id))
 
     async def list_bookings(
-        self, *, customer_id: uuid.UUID | None, session_id: uuid.UUID | None,
-        status: str | None, when: str | None, at: datetime,
-        after: tuple[datetime, uuid.UUID] | None, limit: int,
+        self,
+        *,
+        customer_id: uuid.UUID | None,
+        session_id: uuid.UUID | None,
+        status: str | None,
+        when: str | None,
+        at: datetime,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
     ) -> Sequence[RowMapping]:
         """Bookings joined with their session's time and title, keyset-paginated.
 
@@ -213,10 +257,21 @@ class Repository:
         ``past``: everything else, most recent first; otherwise by start time.
         """
         stmt = (
-            select(bookings, sessions.c.title, sessions.c.starts_at, sessions.c.ends_at,
-                   sessions.c.location_id, sessions.c.kind.label("session_kind"))
-            .join(sessions, and_(sessions.c.id == bookings.c.session_id,
-                                 sessions.c.tenant_id == bookings.c.tenant_id))
+            select(
+                bookings,
+                sessions.c.title,
+                sessions.c.starts_at,
+                sessions.c.ends_at,
+                sessions.c.location_id,
+                sessions.c.kind.label("session_kind"),
+            )
+            .join(
+                sessions,
+                and_(
+                    sessions.c.id == bookings.c.session_id,
+                    sessions.c.tenant_id == bookings.c.tenant_id,
+                ),
+            )
             .where(bookings.c.tenant_id == self.tenant_id)
         )
         if customer_id is not None:
@@ -228,106 +283,150 @@ class Repository:
         key = tuple_(sessions.c.starts_at, bookings.c.id)
         descending = when == "past"
         if when == "upcoming":
-            stmt = stmt.where(sessions.c.starts_at >= at,
-                              bookings.c.status.in_(("pending", "confirmed")))
+            stmt = stmt.where(
+                sessions.c.starts_at >= at, bookings.c.status.in_(("pending", "confirmed"))
+            )
         elif when == "past":
-            stmt = stmt.where(or_(sessions.c.starts_at < at,
-                                  bookings.c.status.not_in(("pending", "confirmed"))))
+            stmt = stmt.where(
+                or_(sessions.c.starts_at < at, bookings.c.status.not_in(("pending", "confirmed")))
+            )
         if after is not None:
             cursor = tuple_(literal(after[0]), literal(after[1]))
             stmt = stmt.where(key < cursor if descending else key > cursor)
-        order = (sessions.c.starts_at.desc(), bookings.c.id.desc()) if descending \
+        order = (
+            (sessions.c.starts_at.desc(), bookings.c.id.desc())
+            if descending
             else (sessions.c.starts_at, bookings.c.id)
+        )
         return await self._all(stmt.order_by(*order).limit(limit))
 
-    async def expired_pending(self, older_than: datetime, limit: int = 200) \
-            -> Sequence[RowMapping]:
+    async def expired_pending(self, older_than: datetime, limit: int = 200) -> Sequence[RowMapping]:
         """Pending bookings of every tenant older than the saga timeout (for the sweeper)."""
         return await self._all(
-            select(bookings.c.id, bookings.c.tenant_id).where(
-                bookings.c.status == "pending", bookings.c.created_at < older_than)
-            .order_by(bookings.c.created_at).limit(limit))
+            select(bookings.c.id, bookings.c.tenant_id)
+            .where(bookings.c.status == "pending", bookings.c.created_at < older_than)
+            .order_by(bookings.c.created_at)
+            .limit(limit)
+        )
 
     async def scrub_customer(self, customer_id: uuid.UUID) -> None:
         """GDPR: drop personal data, keep the anonymous booking and appointment records."""
         await self.session.execute(
-            update(bookings).where(bookings.c.tenant_id == self.tenant_id,
-                                   bookings.c.customer_id == customer_id)
-            .values(guest_first_name=None, guest_last_name=None, guest_email=None,
-                    guest_phone=None, notes=None, updated_at=func.now()))
+            update(bookings)
+            .where(bookings.c.tenant_id == self.tenant_id, bookings.c.customer_id == customer_id)
+            .values(
+                guest_first_name=None,
+                guest_last_name=None,
+                guest_email=None,
+                guest_phone=None,
+                notes=None,
+                updated_at=func.now(),
+            )
+        )
         await self.session.execute(
-            update(appointments).where(appointments.c.tenant_id == self.tenant_id,
-                                       appointments.c.customer_id == customer_id)
-            .values(notes=None, updated_at=func.now()))
+            update(appointments)
+            .where(
+                appointments.c.tenant_id == self.tenant_id,
+                appointments.c.customer_id == customer_id,
+            )
+            .values(notes=None, updated_at=func.now())
+        )
 
     # appointments -----------------------------------------------------------------------
     async def add_appointment(self, values: dict[str, Any]) -> RowMapping:
-        return await self._one(insert(appointments).values(tenant_id=self.tenant_id, **values)
-                               .returning(appointments))
+        return await self._one(
+            insert(appointments).values(tenant_id=self.tenant_id, **values).returning(appointments)
+        )
 
-    async def appointment(self, appointment_id: uuid.UUID, *, for_update: bool = False) \
-            -> RowMapping | None:
-        stmt = select(appointments).where(appointments.c.tenant_id == self.tenant_id,
-                                          appointments.c.id == appointment_id)
+    async def appointment(
+        self, appointment_id: uuid.UUID, *, for_update: bool = False
+    ) -> RowMapping | None:
+        stmt = select(appointments).where(
+            appointments.c.tenant_id == self.tenant_id, appointments.c.id == appointment_id
+        )
         if for_update:
             stmt = stmt.with_for_update()
         return await self._first(stmt)
 
-    async def update_appointment(self, appointment_id: uuid.UUID, values: dict[str, Any]) \
-            -> RowMapping:
+    async def update_appointment(
+        self, appointment_id: uuid.UUID, values: dict[str, Any]
+    ) -> RowMapping:
         return await self._one(
-            update(appointments).where(appointments.c.tenant_id == self.tenant_id,
-                                       appointments.c.id == appointment_id)
+            update(appointments)
+            .where(appointments.c.tenant_id == self.tenant_id, appointments.c.id == appointment_id)
             .values(**values, version=appointments.c.version + 1, updated_at=func.now())
-            .returning(appointments))
+            .returning(appointments)
+        )
 
     async def list_appointments(
-        self, *, location_id: uuid.UUID | None, staff_id: uuid.UUID | None,
-        room_id: uuid.UUID | None, customer_id: uuid.UUID | None,
-        starts_from: datetime | None, starts_before: datetime | None, limit: int = 500,
+        self,
+        *,
+        location_id: uuid.UUID | None,
+        staff_id: uuid.UUID | None,
+        room_id: uuid.UUID | None,
+        customer_id: uuid.UUID | None,
+        starts_from: datetime | None,
+        starts_before: datetime | None,
+        limit: int = 500,
     ) -> Sequence[RowMapping]:
         stmt = select(appointments).where(appointments.c.tenant_id == self.tenant_id)
-        for column, value in ((appointments.c.location_id, location_id),
-                              (appointments.c.staff_id, staff_id),
-                              (appointments.c.room_id, room_id),
-                              (appointments.c.customer_id, customer_id)):
+        for column, value in (
+            (appointments.c.location_id, location_id),
+            (appointments.c.staff_id, staff_id),
+            (appointments.c.room_id, room_id),
+            (appointments.c.customer_id, customer_id),
+        ):
             if value is not None:
                 stmt = stmt.where(column == value)
         if starts_from is not None:
             stmt = stmt.where(appointments.c.ends_at > starts_from)
         if starts_before is not None:
             stmt = stmt.where(appointments.c.starts_at < starts_before)
-        return await self._all(stmt.order_by(appointments.c.starts_at, appointments.c.id)
-                               .limit(limit))
+        return await self._all(
+            stmt.order_by(appointments.c.starts_at, appointments.c.id).limit(limit)
+        )
 
     # customers read model and policy ------------------------------------------------------
     async def customer_status(self, customer_id: uuid.UUID) -> str | None:
-        row = await self._first(select(customer_states.c.status).where(
-            customer_states.c.tenant_id == self.tenant_id,
-            customer_states.c.customer_id == customer_id))
+        row = await self._first(
+            select(customer_states.c.status).where(
+                customer_states.c.tenant_id == self.tenant_id,
+                customer_states.c.customer_id == customer_id,
+            )
+        )
         return None if row is None else str(row["status"])
 
-    async def record_customer_status(self, customer_id: uuid.UUID, status: str,
-                                     version: int) -> None:
+    async def record_customer_status(
+        self, customer_id: uuid.UUID, status: str, version: int
+    ) -> None:
         """Upsert, dropping stale events (an older aggregate_version never wins)."""
         stmt = pg_insert(customer_states).values(
-            tenant_id=self.tenant_id, customer_id=customer_id, status=status, version=version)
+            tenant_id=self.tenant_id, customer_id=customer_id, status=status, version=version
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=[customer_states.c.tenant_id, customer_states.c.customer_id],
-            set_={"status": stmt.excluded.status, "version": stmt.excluded.version,
-                  "updated_at": func.now()},
+            set_={
+                "status": stmt.excluded.status,
+                "version": stmt.excluded.version,
+                "updated_at": func.now(),
+            },
             where=customer_states.c.version < stmt.excluded.version,
         )
         await self.session.execute(stmt)
 
     async def free_cancel_hours(self) -> int | None:
-        row = await self._first(select(booking_policies.c.free_cancel_hours).where(
-            booking_policies.c.tenant_id == self.tenant_id))
+        row = await self._first(
+            select(booking_policies.c.free_cancel_hours).where(
+                booking_policies.c.tenant_id == self.tenant_id
+            )
+        )
         return None if row is None else int(row["free_cancel_hours"])
 
     async def set_free_cancel_hours(self, hours: int) -> None:
-        stmt = pg_insert(booking_policies).values(tenant_id=self.tenant_id,
-                                                  free_cancel_hours=hours)
-        await self.session.execute(stmt.on_conflict_do_update(
-            index_elements=[booking_policies.c.tenant_id],
-            set_={"free_cancel_hours": hours, "updated_at": func.now()}))
+        stmt = pg_insert(booking_policies).values(tenant_id=self.tenant_id, free_cancel_hours=hours)
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[booking_policies.c.tenant_id],
+                set_={"free_cancel_hours": hours, "updated_at": func.now()},
+            )
+        )

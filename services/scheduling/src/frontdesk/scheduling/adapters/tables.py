@@ -105,8 +105,9 @@ sessions = Table(
     CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
     CheckConstraint("ends_at > starts_at", name="ends_after_start"),
     CheckConstraint("kind IN ('class', 'event')", name="kind"),
-    CheckConstraint("payment_method IN ('credits', 'pay_per_session', 'free')",
-                    name="payment_method"),
+    CheckConstraint(
+        "payment_method IN ('credits', 'pay_per_session', 'free')", name="payment_method"
+    ),
     CheckConstraint("credits >= 0 AND price_minor >= 0", name="price_non_negative"),
     CheckConstraint("status IN ('scheduled', 'cancelled')", name="status"),
     Index("ix_sessions_tenant_location_starts", "tenant_id", "location_id", "starts_at"),
@@ -147,14 +148,30 @@ bookings = Table(
         name="status",
     ),
     CheckConstraint("customer_id IS NOT NULL OR guest_email IS NOT NULL", name="who"),
-    Index("uq_bookings_one_per_customer", "tenant_id", "session_id", "customer_id",
-          unique=True, postgresql_where=text(f"customer_id IS NOT NULL AND {BOOKING_ACTIVE_SQL}")),
-    Index("uq_bookings_one_per_guest", "tenant_id", "session_id", "guest_email",
-          unique=True, postgresql_where=text(f"customer_id IS NULL AND {BOOKING_ACTIVE_SQL}")),
+    Index(
+        "uq_bookings_one_per_customer",
+        "tenant_id",
+        "session_id",
+        "customer_id",
+        unique=True,
+        postgresql_where=text(f"customer_id IS NOT NULL AND {BOOKING_ACTIVE_SQL}"),
+    ),
+    Index(
+        "uq_bookings_one_per_guest",
+        "tenant_id",
+        "session_id",
+        "guest_email",
+        unique=True,
+        postgresql_where=text(f"customer_id IS NULL AND {BOOKING_ACTIVE_SQL}"),
+    ),
     Index("ix_bookings_tenant_customer", "tenant_id", "customer_id", "created_at"),
     Index("ix_bookings_tenant_session", "tenant_id", "session_id"),
-    Index("ix_bookings_tenant_pending", "tenant_id", "created_at",
-          postgresql_where=text("status = 'pending'")),
+    Index(
+        "ix_bookings_tenant_pending",
+        "tenant_id",
+        "created_at",
+        postgresql_where=text("status = 'pending'"),
+    ),
 )
 
 appointments = Table(
@@ -176,8 +193,9 @@ appointments = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     *_timestamps(),
     CheckConstraint("ends_at > starts_at", name="ends_after_start"),
-    CheckConstraint("status IN ('draft', 'confirmed', 'completed', 'cancelled', 'no_show')",
-                    name="status"),
+    CheckConstraint(
+        "status IN ('draft', 'confirmed', 'completed', 'cancelled', 'no_show')", name="status"
+    ),
     CheckConstraint("price_minor >= 0", name="price_non_negative"),
     Index("ix_appointments_tenant_location_starts", "tenant_id", "location_id", "starts_at"),
     Index("ix_appointments_tenant_customer", "tenant_id", "customer_id", "starts_at"),

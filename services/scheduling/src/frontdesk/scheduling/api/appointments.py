@@ -47,30 +47,59 @@ from frontdesk.scheduling.domain.staff import WorkingSlot, within_working_hours
 router = APIRouter(prefix="/v1/appointments", tags=["appointments"])
 
 EVENT_FOR: dict[str, type[BookingFacts]] = {
-    "confirmed": BookingConfirmed, "cancelled": BookingCancelled,
-    "completed": BookingAttended, "no_show": BookingNoShow,
+    "confirmed": BookingConfirmed,
+    "cancelled": BookingCancelled,
+    "completed": BookingAttended,
+    "no_show": BookingNoShow,
 }
 
 
 def appointment_out(row: Any, zone: ZoneInfo) -> AppointmentOut:
-    return AppointmentOut(**{k: row[k] for k in AppointmentOut.model_fields
-                             if k not in ("timezone", "local_starts_at")},
-                          timezone=zone.key, local_starts_at=row["starts_at"].astimezone(zone))
+    return AppointmentOut(
+        **{
+            k: row[k]
+            for k in AppointmentOut.model_fields
+            if k not in ("timezone", "local_starts_at")
+        },
+        timezone=zone.key,
+        local_starts_at=row["starts_at"].astimezone(zone),
+    )
 
 
-def _publish(uow: UnitOfWork, principal: Principal, row: Any, zone: ZoneInfo,
-             event_class: type[BookingFacts], **extra: Any) -> None:
+def _publish(
+    uow: UnitOfWork,
+    principal: Principal,
+    row: Any,
+    zone: ZoneInfo,
+    event_class: type[BookingFacts],
+    **extra: Any,
+) -> None:
     """Appointments travel as bookings of kind ``appointment`` (customer summary, reminders)."""
     paid = row["price_minor"] > 0
     event = event_class(
-        booking_id=row["id"], customer_id=row["customer_id"], session_id=row["id"],
-        session_kind="appointment", title=row["title"], starts_at=row["starts_at"],
-        ends_at=row["ends_at"], location_id=row["location_id"], timezone=zone.key, seats=1,
-        payment=BookingPayment(method="pay_per_session" if paid else "free",
-                               price_minor=row["price_minor"], currency=row["currency"]),
-        **extra)
-    uow.publish(event, tenant_id=principal.tenant_id, aggregate_id=row["id"],
-                aggregate_version=row["version"])
+        booking_id=row["id"],
+        customer_id=row["customer_id"],
+        session_id=row["id"],
+        session_kind="appointment",
+        title=row["title"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        location_id=row["location_id"],
+        timezone=zone.key,
+        seats=1,
+        payment=BookingPayment(
+            method="pay_per_session" if paid else "free",
+            price_minor=row["price_minor"],
+            currency=row["currency"],
+        ),
+        **extra,
+    )
+    uow.publish(
+        event,
+        tenant_id=principal.tenant_id,
+        aggregate_id=row["id"],
+        aggregate_version=row["version"],
+    )
 
 
 def _check_hours(member: Any, starts_at: datetime, ends_at: datetime, zone: ZoneInfo) -> None:
@@ -79,10 +108,15 @@ def _check_hours(member: Any, starts_at: datetime, ends_at: datetime, zone: Zone
         raise Conflict.for_field("starts_at", "Outside the staff member's working hours.")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AppointmentOut,
-             responses={409: {"description": "Staff or room already taken, or outside hours"}})
-async def create_appointment(body: AppointmentCreate, response: Response, rt: RuntimeDep,
-                             principal: StaffPrincipal) -> AppointmentOut:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AppointmentOut,
+    responses={409: {"description": "Staff or room already taken, or outside hours"}},
+)
+async def create_appointment(
+    body: AppointmentCreate, response: Response, rt: RuntimeDep, principal: StaffPrincipal
+) -> AppointmentOut:
     with database_conflicts():
         async with rt.uow() as uow:
             repo = Repository(uow.session, principal.tenant_id)
@@ -90,16 +124,23 @@ async def create_appointment(body: AppointmentCreate, response: Response, rt: Ru
             await check_room(repo, body.room_id, body.location_id)
             member = await check_staff(repo, body.staff_id)
             if await repo.customer_status(body.customer_id) in ("blocked", "deleted"):
-                raise Conflict.for_field("customer_id", "This customer is blocked from booking.",
-                                         title="Customer blocked")
+                raise Conflict.for_field(
+                    "customer_id",
+                    "This customer is blocked from booking.",
+                    title="Customer blocked",
+                )
             with domain_errors():
                 starts_at = tz.to_utc(body.starts_at, zone)
             ends_at = starts_at + timedelta(minutes=body.duration_minutes)
             _check_hours(member, starts_at, ends_at, zone)
-            row = await repo.add_appointment({
-                "id": uuid.uuid4(), **body.model_dump(exclude={"starts_at",
-                                                               "duration_minutes"}),
-                "starts_at": starts_at, "ends_at": ends_at})
+            row = await repo.add_appointment(
+                {
+                    "id": uuid.uuid4(),
+                    **body.model_dump(exclude={"starts_at", "duration_minutes"}),
+                    "starts_at": starts_at,
+                    "ends_at": ends_at,
+                }
+            )
             if row["status"] == "confirmed":
                 _publish(uow, principal, row, zone, BookingConfirmed)
             await uow.commit()
@@ -109,38 +150,52 @@ async def create_appointment(body: AppointmentCreate, response: Response, rt: Ru
 
 @router.get("", response_model=list[AppointmentOut])
 async def list_appointments(
-    rt: RuntimeDep, principal: CurrentPrincipal,
-    location_id: uuid.UUID | None = None, staff_id: uuid.UUID | None = None,
-    room_id: uuid.UUID | None = None, customer_id: uuid.UUID | None = None,
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    location_id: uuid.UUID | None = None,
+    staff_id: uuid.UUID | None = None,
+    room_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
 ) -> list[AppointmentOut]:
     customer_id = customer_scope(principal, customer_id)
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
-        rows = await repo.list_appointments(location_id=location_id, staff_id=staff_id,
-                                            room_id=room_id, customer_id=customer_id,
-                                            starts_from=None, starts_before=None)
+        rows = await repo.list_appointments(
+            location_id=location_id,
+            staff_id=staff_id,
+            room_id=room_id,
+            customer_id=customer_id,
+            starts_from=None,
+            starts_before=None,
+        )
         zones = {loc["id"]: ZoneInfo(loc["timezone"]) for loc in await repo.list_locations()}
     return [appointment_out(r, zones[r["location_id"]]) for r in rows]
 
 
 @router.get("/{appointment_id}", response_model=AppointmentOut)
-async def get_appointment(appointment_id: uuid.UUID, rt: RuntimeDep,
-                          principal: CurrentPrincipal) -> AppointmentOut:
+async def get_appointment(
+    appointment_id: uuid.UUID, rt: RuntimeDep, principal: CurrentPrincipal
+) -> AppointmentOut:
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
         row = await repo.appointment(appointment_id)
-        if row is None or (principal.is_customer and
-                           row["customer_id"] != principal.customer_id):
+        if row is None or (principal.is_customer and row["customer_id"] != principal.customer_id):
             raise NotFound("No such appointment.")
         _, zone = await location_zone(repo, row["location_id"])
     return appointment_out(row, zone)
 
 
-@router.post("/{appointment_id}/status", response_model=AppointmentOut,
-             responses={409: {"description": "Not a legal transition, or the confirmed slot "
-                                             "is taken"}})
-async def change_status(appointment_id: uuid.UUID, body: AppointmentTransition,
-                        rt: RuntimeDep, principal: StaffPrincipal) -> AppointmentOut:
+@router.post(
+    "/{appointment_id}/status",
+    response_model=AppointmentOut,
+    responses={409: {"description": "Not a legal transition, or the confirmed slot is taken"}},
+)
+async def change_status(
+    appointment_id: uuid.UUID,
+    body: AppointmentTransition,
+    rt: RuntimeDep,
+    principal: StaffPrincipal,
+) -> AppointmentOut:
     """Move along draft → confirmed → completed / cancelled / no_show."""
     with database_conflicts():
         async with rt.uow() as uow:
@@ -155,24 +210,43 @@ async def change_status(appointment_id: uuid.UUID, body: AppointmentTransition,
             extra: dict[str, Any] = {}
             if body.status == "cancelled":
                 late = tz.now() > current["starts_at"]
-                extra = {"refund": row["price_minor"] > 0 and not late, "late": late,
-                         "cancelled_by": "staff", "reason": body.reason}
+                extra = {
+                    "refund": row["price_minor"] > 0 and not late,
+                    "late": late,
+                    "cancelled_by": "staff",
+                    "reason": body.reason,
+                }
             if body.status != "cancelled" or current["status"] == "confirmed":
                 _publish(uow, principal, row, zone, EVENT_FOR[body.status], **extra)
             await uow.commit()
     return appointment_out(row, zone)
 
 
-for _name, _target in (("confirm", "confirmed"), ("complete", "completed"),
-                       ("cancel", "cancelled"), ("no-show", "no_show")):
+for _name, _target in (
+    ("confirm", "confirmed"),
+    ("complete", "completed"),
+    ("cancel", "cancelled"),
+    ("no-show", "no_show"),
+):
+
     def _make(target: str) -> Any:
-        async def shortcut(appointment_id: uuid.UUID, rt: RuntimeDep,
-                           principal: StaffPrincipal) -> AppointmentOut:
-            return await change_status(appointment_id, AppointmentTransition(status=target),  # type: ignore[arg-type]
-                                       rt, principal)
-        shortcut.__doc__ = f"Shortcut for POST …/status {{\"status\": \"{target}\"}}."
+        async def shortcut(
+            appointment_id: uuid.UUID, rt: RuntimeDep, principal: StaffPrincipal
+        ) -> AppointmentOut:
+            return await change_status(
+                appointment_id,
+                AppointmentTransition(status=target),  # type: ignore[arg-type]
+                rt,
+                principal,
+            )
+
+        shortcut.__doc__ = f'Shortcut for POST …/status {{"status": "{target}"}}.'
         return shortcut
 
-    router.add_api_route(f"/{{appointment_id}}/{_name}", _make(_target), methods=["POST"],
-                         response_model=AppointmentOut, name=f"appointment_{_target}")
-
+    router.add_api_route(
+        f"/{{appointment_id}}/{_name}",
+        _make(_target),
+        methods=["POST"],
+        response_model=AppointmentOut,
+        name=f"appointment_{_target}",
+    )

@@ -58,8 +58,9 @@ def _may_book_for_others(principal: Principal) -> None:
 def _clean_guest(body: BookingCreate) -> dict[str, Any]:
     assert body.guest is not None
     try:
-        email = validate_email(body.guest.email.strip(),
-                               check_deliverability=False).normalized.lower()
+        email = validate_email(
+            body.guest.email.strip(), check_deliverability=False
+        ).normalized.lower()
     except EmailNotValidError as error:
         raise InvalidInput.for_field("guest.email", str(error)) from None
     phone = None
@@ -70,14 +71,19 @@ def _clean_guest(body: BookingCreate) -> dict[str, Any]:
                 raise ValueError("not a valid phone number")
         except (phonenumbers.NumberParseException, ValueError) as error:
             raise InvalidInput.for_field(
-                "guest.phone", f"not a phone number in international form: {error}") from None
+                "guest.phone", f"not a phone number in international form: {error}"
+            ) from None
         phone = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     first, last = " ".join(body.guest.first_name.split()), " ".join(body.guest.last_name.split())
     for field, value in (("guest.first_name", first), ("guest.last_name", last)):
         if not value:
             raise InvalidInput.for_field(field, "must not be empty")
-    return {"guest_first_name": first, "guest_last_name": last, "guest_email": email,
-            "guest_phone": phone}
+    return {
+        "guest_first_name": first,
+        "guest_last_name": last,
+        "guest_email": email,
+        "guest_phone": phone,
+    }
 
 
 def _prefer_wait(prefer: str | None, rt: Runtime) -> float:
@@ -86,12 +92,12 @@ def _prefer_wait(prefer: str | None, rt: Runtime) -> float:
     match = _WAIT.search(prefer)
     if match is None:
         return 0.0
-    return min(float(match.group(1)),
-               float(getattr(rt.settings, "max_prefer_wait_seconds", 10.0)))
+    return min(float(match.group(1)), float(getattr(rt.settings, "max_prefer_wait_seconds", 10.0)))
 
 
-async def _read(rt: Runtime, tenant_id: uuid.UUID, booking_id: uuid.UUID) \
-        -> tuple[RowMapping, RowMapping] | None:
+async def _read(
+    rt: Runtime, tenant_id: uuid.UUID, booking_id: uuid.UUID
+) -> tuple[RowMapping, RowMapping] | None:
     async with rt.uow() as uow:
         repo = Repository(uow.session, tenant_id)
         booking = await repo.booking(booking_id)
@@ -102,14 +108,26 @@ async def _read(rt: Runtime, tenant_id: uuid.UUID, booking_id: uuid.UUID) \
     return booking, session
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=BookingOut,
-             responses={201: {"model": BookingOut, "description": "Decided already (or within "
-                                                                  "the Prefer: wait time)"},
-                        409: {"description": "Full, already booked, blocked, not bookable"}})
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=BookingOut,
+    responses={
+        201: {
+            "model": BookingOut,
+            "description": "Decided already (or within the Prefer: wait time)",
+        },
+        409: {"description": "Full, already booked, blocked, not bookable"},
+    },
+)
 async def create_booking(
-    body: BookingCreate, response: Response, rt: RuntimeDep, principal: CurrentPrincipal,
-    prefer: Annotated[str | None, Header(description="wait=N (N ≤ 10): wait for the "
-                                                    "outcome up to N seconds")] = None,
+    body: BookingCreate,
+    response: Response,
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    prefer: Annotated[
+        str | None, Header(description="wait=N (N ≤ 10): wait for the outcome up to N seconds")
+    ] = None,
 ) -> BookingOut:
     """Take the seat and start the saga. Answers 202 with the pending booking, or 201 once
     confirmed or rejected (at once for free and pay-per-session customer bookings)."""
@@ -120,9 +138,13 @@ async def create_booking(
     else:
         _may_book_for_others(principal)
     if (body.customer_id is None) == (body.guest is None):
-        raise InvalidInput("Give either customer_id or guest (name and email).",
-                           errors=[FieldError(field="customer_id", message="customer_id or guest"),
-                                   FieldError(field="guest", message="customer_id or guest")])
+        raise InvalidInput(
+            "Give either customer_id or guest (name and email).",
+            errors=[
+                FieldError(field="customer_id", message="customer_id or guest"),
+                FieldError(field="guest", message="customer_id or guest"),
+            ],
+        )
     who: dict[str, Any] = {"customer_id": body.customer_id}
     if body.guest is not None:
         who = _clean_guest(body)
@@ -131,10 +153,15 @@ async def create_booking(
     with database_conflicts():
         async with rt.uow() as uow:
             repo = Repository(uow.session, tenant)
-            if body.customer_id is not None and \
-                    await repo.customer_status(body.customer_id) in ("blocked", "deleted"):
-                raise Conflict.for_field("customer_id", "This customer is blocked from booking.",
-                                         title="Customer blocked")
+            if body.customer_id is not None and await repo.customer_status(body.customer_id) in (
+                "blocked",
+                "deleted",
+            ):
+                raise Conflict.for_field(
+                    "customer_id",
+                    "This customer is blocked from booking.",
+                    title="Customer blocked",
+                )
             session = await repo.session_row(body.session_id)
             if session is None:
                 raise InvalidInput.for_field("session_id", "no such session")
@@ -146,18 +173,24 @@ async def create_booking(
                 taken = await repo.take_seats(body.session_id, body.seats)
                 if taken is None:
                     left = session["capacity"] - session["seats_taken"]
-                    raise Conflict.for_field("seats", f"Not enough free seats ({left} left).",
-                                             title="Session full")
+                    raise Conflict.for_field(
+                        "seats", f"Not enough free seats ({left} left).", title="Session full"
+                    )
                 session = taken
             reminder = body.seats == 0
-            booking = await repo.add_booking({
-                "id": uuid.uuid4(), "session_id": body.session_id, **who,
-                "seats": body.seats, "notes": body.notes,
-                "payment_method": "free" if reminder else session["payment_method"],
-                "credits": session["credits"] * body.seats,
-                "price_minor": session["price_minor"] * body.seats,
-                "currency": session["currency"],
-            })
+            booking = await repo.add_booking(
+                {
+                    "id": uuid.uuid4(),
+                    "session_id": body.session_id,
+                    **who,
+                    "seats": body.seats,
+                    "notes": body.notes,
+                    "payment_method": "free" if reminder else session["payment_method"],
+                    "credits": session["credits"] * body.seats,
+                    "price_minor": session["price_minor"] * body.seats,
+                    "currency": session["currency"],
+                }
+            )
             booking = await saga.start(uow, repo, booking, session)
             await uow.commit()
     response.headers["Location"] = f"/v1/bookings/{booking['id']}"
@@ -189,14 +222,17 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             raise ValueError("naive")
         return parsed, uuid.UUID(ident)
     except (ValueError, UnicodeDecodeError):
-        raise Problem.for_field("cursor", "not a cursor from this list",
-                                title="Bad cursor") from None
+        raise Problem.for_field(
+            "cursor", "not a cursor from this list", title="Bad cursor"
+        ) from None
 
 
 @router.get("", response_model=BookingPage)
 async def list_bookings(
-    rt: RuntimeDep, principal: CurrentPrincipal,
-    customer_id: uuid.UUID | None = None, session_id: uuid.UUID | None = None,
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    customer_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
     status_: Annotated[BookingStatus | None, Query(alias="status")] = None,
     when: Literal["upcoming", "past"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -207,52 +243,71 @@ async def list_bookings(
     after = _decode_cursor(cursor) if cursor else None
     async with rt.uow() as uow:
         rows = await Repository(uow.session, principal.tenant_id).list_bookings(
-            customer_id=customer_id, session_id=session_id,
-            status=status_.value if status_ else None, when=when, at=tz.now(),
-            after=after, limit=limit + 1)
+            customer_id=customer_id,
+            session_id=session_id,
+            status=status_.value if status_ else None,
+            when=when,
+            at=tz.now(),
+            after=after,
+            limit=limit + 1,
+        )
     more = len(rows) > limit
     rows = rows[:limit]
-    return BookingPage(items=[BookingOut.of(r) for r in rows],
-                       next_cursor=_encode_cursor(rows[-1]) if more and rows else None)
+    return BookingPage(
+        items=[BookingOut.of(r) for r in rows],
+        next_cursor=_encode_cursor(rows[-1]) if more and rows else None,
+    )
 
 
 @router.get("/next", response_model=BookingOut | None)
-async def next_booking(rt: RuntimeDep, principal: CurrentPrincipal,
-                       customer_id: uuid.UUID | None = None) -> BookingOut | None:
+async def next_booking(
+    rt: RuntimeDep, principal: CurrentPrincipal, customer_id: uuid.UUID | None = None
+) -> BookingOut | None:
     """The customer's next session (null when nothing is coming up)."""
     customer_id = customer_scope(principal, customer_id)
     if customer_id is None:
         raise InvalidInput.for_field("customer_id", "required")
     async with rt.uow() as uow:
         rows = await Repository(uow.session, principal.tenant_id).list_bookings(
-            customer_id=customer_id, session_id=None, status=None, when="upcoming",
-            at=tz.now(), after=None, limit=1)
+            customer_id=customer_id,
+            session_id=None,
+            status=None,
+            when="upcoming",
+            at=tz.now(),
+            after=None,
+            limit=1,
+        )
     return BookingOut.of(rows[0]) if rows else None
 
 
 @router.get("/{booking_id}", response_model=BookingOut)
-async def get_booking(booking_id: uuid.UUID, rt: RuntimeDep,
-                      principal: CurrentPrincipal) -> BookingOut:
+async def get_booking(
+    booking_id: uuid.UUID, rt: RuntimeDep, principal: CurrentPrincipal
+) -> BookingOut:
     found = await _read(rt, principal.tenant_id, booking_id)
-    if found is None or (principal.is_customer and
-                         found[0]["customer_id"] != principal.customer_id):
+    if found is None or (
+        principal.is_customer and found[0]["customer_id"] != principal.customer_id
+    ):
         raise NotFound("No such booking.")
     return BookingOut.of(*found)
 
 
-async def _locked(repo: Repository, principal: Principal, booking_id: uuid.UUID) \
-        -> tuple[RowMapping, RowMapping]:
+async def _locked(
+    repo: Repository, principal: Principal, booking_id: uuid.UUID
+) -> tuple[RowMapping, RowMapping]:
     locked = await repo.lock_booking(booking_id)
-    if locked is None or (principal.is_customer and
-                          locked[0]["customer_id"] != principal.customer_id):
+    if locked is None or (
+        principal.is_customer and locked[0]["customer_id"] != principal.customer_id
+    ):
         raise NotFound("No such booking.")
     return locked
 
 
 async def _policy(repo: Repository, rt: Runtime) -> CancellationPolicy:
     hours = await repo.free_cancel_hours()
-    return CancellationPolicy(hours if hours is not None
-                              else int(getattr(rt.settings, "free_cancel_hours", 24)))
+    return CancellationPolicy(
+        hours if hours is not None else int(getattr(rt.settings, "free_cancel_hours", 24))
+    )
 
 
 def _deadlocks() -> Any:
@@ -266,16 +321,20 @@ def _deadlocks() -> Any:
         except IntegrityError:
             raise
         except DBAPIError as error:
-            if getattr(error.orig, "pgcode", None) == "40P01" or \
-                    "deadlock" in str(error).lower():
+            if getattr(error.orig, "pgcode", None) == "40P01" or "deadlock" in str(error).lower():
                 raise Conflict("Concurrent change; try again.") from None
             raise
+
     return guard()
 
 
 @router.post("/{booking_id}/cancel", response_model=BookingOut)
-async def cancel_booking(booking_id: uuid.UUID, rt: RuntimeDep, principal: CurrentPrincipal,
-                         body: BookingCancel | None = None) -> BookingOut:
+async def cancel_booking(
+    booking_id: uuid.UUID,
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    body: BookingCancel | None = None,
+) -> BookingOut:
     """Free until the policy's hours before the start (refund); later forfeits (late)."""
     if not principal.is_customer:
         _may_book_for_others(principal)
@@ -289,19 +348,35 @@ async def cancel_booking(booking_id: uuid.UUID, rt: RuntimeDep, principal: Curre
         late, refund = policy.refund(starts_at=session["starts_at"], at=tz.now(), paid=paid)
         await repo.free_seats(session["id"], booking["seats"])
         reason = body.reason if body else None
-        row = await repo.update_booking(booking_id, {
-            "status": BookingStatus.cancelled.value, "refund": refund, "late": late,
-            "reason": reason, "decided_at": tz.now()})
-        await saga.publish(uow, repo, BookingCancelled, row, session, refund=refund, late=late,
-                           cancelled_by="customer" if principal.is_customer else "staff",
-                           reason=reason)
+        row = await repo.update_booking(
+            booking_id,
+            {
+                "status": BookingStatus.cancelled.value,
+                "refund": refund,
+                "late": late,
+                "reason": reason,
+                "decided_at": tz.now(),
+            },
+        )
+        await saga.publish(
+            uow,
+            repo,
+            BookingCancelled,
+            row,
+            session,
+            refund=refund,
+            late=late,
+            cancelled_by="customer" if principal.is_customer else "staff",
+            reason=reason,
+        )
         await uow.commit()
     return BookingOut.of(row, session)
 
 
 @router.post("/{booking_id}/reschedule", response_model=BookingOut)
-async def reschedule_booking(booking_id: uuid.UUID, body: BookingReschedule, rt: RuntimeDep,
-                             principal: CurrentPrincipal) -> BookingOut:
+async def reschedule_booking(
+    booking_id: uuid.UUID, body: BookingReschedule, rt: RuntimeDep, principal: CurrentPrincipal
+) -> BookingOut:
     """Move a confirmed booking to another session of the same price, within the free
     cancellation window (admins may move it later)."""
     if not principal.is_customer:
@@ -324,31 +399,38 @@ async def reschedule_booking(booking_id: uuid.UUID, body: BookingReschedule, rt:
                 new["payment_method"] == booking["payment_method"]
                 and new["credits"] * seats == booking["credits"]
                 and new["price_minor"] * seats == booking["price_minor"]
-                and new["currency"] == booking["currency"])
+                and new["currency"] == booking["currency"]
+            )
             if not same_price:
-                raise Conflict.for_field("session_id", "That session has another price; "
-                                                       "cancel and book it instead.")
+                raise Conflict.for_field(
+                    "session_id", "That session has another price; cancel and book it instead."
+                )
             policy = await _policy(repo, rt)
             if policy.is_late(old["starts_at"], tz.now()) and not principal.is_admin:
                 raise Conflict.for_field(
-                    "booking_id", f"Too late to reschedule (less than "
-                                  f"{policy.free_cancel_hours} hours before the start).")
+                    "booking_id",
+                    f"Too late to reschedule (less than "
+                    f"{policy.free_cancel_hours} hours before the start).",
+                )
             if seats > 0:
                 taken = await repo.take_seats(new["id"], seats)
                 if taken is None:
-                    raise Conflict.for_field("seats", "The new session has no free seats.",
-                                             title="Session full")
+                    raise Conflict.for_field(
+                        "seats", "The new session has no free seats.", title="Session full"
+                    )
                 new = taken
                 await repo.free_seats(old["id"], seats)
             row = await repo.update_booking(booking_id, {"session_id": new["id"]})
-            await saga.publish(uow, repo, BookingRescheduled, row, new,
-                               previous_starts_at=old["starts_at"])
+            await saga.publish(
+                uow, repo, BookingRescheduled, row, new, previous_starts_at=old["starts_at"]
+            )
             await uow.commit()
     return BookingOut.of(row, new)
 
 
-async def _attendance(rt: Runtime, principal: Principal, booking_id: uuid.UUID,
-                      action: str) -> BookingOut:
+async def _attendance(
+    rt: Runtime, principal: Principal, booking_id: uuid.UUID, action: str
+) -> BookingOut:
     if principal.is_customer:
         raise Forbidden("Attendance is recorded by staff.")
     async with rt.uow() as uow:
@@ -357,27 +439,28 @@ async def _attendance(rt: Runtime, principal: Principal, booking_id: uuid.UUID,
         with domain_errors():
             check_booking_move(booking["status"], action)
         if action == "check_in":
-            row = await repo.update_booking(booking_id, {
-                "status": BookingStatus.attended.value, "checked_in_at": tz.now()})
+            row = await repo.update_booking(
+                booking_id, {"status": BookingStatus.attended.value, "checked_in_at": tz.now()}
+            )
             await saga.publish(uow, repo, BookingAttended, row, session)
         else:
-            row = await repo.update_booking(booking_id, {
-                "status": BookingStatus.no_show.value, "refund": False})
+            row = await repo.update_booking(
+                booking_id, {"status": BookingStatus.no_show.value, "refund": False}
+            )
             await saga.publish(uow, repo, BookingNoShow, row, session)
         await uow.commit()
     return BookingOut.of(row, session)
 
 
 @router.post("/{booking_id}/check-in", response_model=BookingOut)
-async def check_in(booking_id: uuid.UUID, rt: RuntimeDep,
-                   principal: CurrentPrincipal) -> BookingOut:
+async def check_in(
+    booking_id: uuid.UUID, rt: RuntimeDep, principal: CurrentPrincipal
+) -> BookingOut:
     """The customer came: the booking is attended (completed)."""
     return await _attendance(rt, principal, booking_id, "check_in")
 
 
 @router.post("/{booking_id}/no-show", response_model=BookingOut)
-async def no_show(booking_id: uuid.UUID, rt: RuntimeDep,
-                  principal: CurrentPrincipal) -> BookingOut:
+async def no_show(booking_id: uuid.UUID, rt: RuntimeDep, principal: CurrentPrincipal) -> BookingOut:
     """The customer did not come: the credit or price is kept."""
     return await _attendance(rt, principal, booking_id, "no_show")
-

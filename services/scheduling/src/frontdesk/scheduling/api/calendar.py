@@ -23,27 +23,54 @@ ICS = "text/calendar; charset=utf-8"
 
 def _entry(kind: str, row: Any, zone: ZoneInfo, **extra: Any) -> CalendarEntry:
     start, end = row["starts_at"].astimezone(zone), row["ends_at"].astimezone(zone)
-    return CalendarEntry(kind=kind, id=row["id"], title=row["title"], starts_at=row["starts_at"],  # type: ignore[arg-type]
-                         ends_at=row["ends_at"], local_starts_at=start, local_ends_at=end,
-                         local_start=f"{start:%H:%M}", local_end=f"{end:%H:%M}",
-                         location_id=row["location_id"],
-                         staff_id=row["staff_id"], room_id=row["room_id"],
-                         status=row["status"], **extra)
+    return CalendarEntry(
+        kind=kind,
+        id=row["id"],
+        title=row["title"],
+        starts_at=row["starts_at"],  # type: ignore[arg-type]
+        ends_at=row["ends_at"],
+        local_starts_at=start,
+        local_ends_at=end,
+        local_start=f"{start:%H:%M}",
+        local_end=f"{end:%H:%M}",
+        location_id=row["location_id"],
+        staff_id=row["staff_id"],
+        room_id=row["room_id"],
+        status=row["status"],
+        **extra,
+    )
 
 
-async def _entries(repo: Repository, *, location_id: uuid.UUID | None,
-                   staff_id: uuid.UUID | None, room_id: uuid.UUID | None,
-                   start: datetime, end: datetime) -> list[tuple[CalendarEntry, ZoneInfo]]:
+async def _entries(
+    repo: Repository,
+    *,
+    location_id: uuid.UUID | None,
+    staff_id: uuid.UUID | None,
+    room_id: uuid.UUID | None,
+    start: datetime,
+    end: datetime,
+) -> list[tuple[CalendarEntry, ZoneInfo]]:
     zones = {loc["id"]: ZoneInfo(loc["timezone"]) for loc in await repo.list_locations()}
     out: list[tuple[CalendarEntry, ZoneInfo]] = []
-    for s in await repo.list_sessions(location_id=location_id, staff_id=staff_id,
-                                      room_id=room_id, starts_from=start, starts_before=end):
+    for s in await repo.list_sessions(
+        location_id=location_id,
+        staff_id=staff_id,
+        room_id=room_id,
+        starts_from=start,
+        starts_before=end,
+    ):
         zone = zones[s["location_id"]]
-        out.append((_entry(s["kind"], s, zone, capacity=s["capacity"],
-                           seats_taken=s["seats_taken"]), zone))
-    for a in await repo.list_appointments(location_id=location_id, staff_id=staff_id,
-                                          room_id=room_id, customer_id=None,
-                                          starts_from=start, starts_before=end):
+        out.append(
+            (_entry(s["kind"], s, zone, capacity=s["capacity"], seats_taken=s["seats_taken"]), zone)
+        )
+    for a in await repo.list_appointments(
+        location_id=location_id,
+        staff_id=staff_id,
+        room_id=room_id,
+        customer_id=None,
+        starts_from=start,
+        starts_before=end,
+    ):
         zone = zones[a["location_id"]]
         out.append((_entry("appointment", a, zone, customer_id=a["customer_id"]), zone))
     out.sort(key=lambda pair: (pair[0].starts_at, str(pair[0].id)))
@@ -52,8 +79,12 @@ async def _entries(repo: Repository, *, location_id: uuid.UUID | None,
 
 @router.get("/v1/calendar", response_model=CalendarDay)
 async def calendar_day(
-    date: date, location_id: uuid.UUID, rt: RuntimeDep, principal: StaffPrincipal,
-    staff_id: uuid.UUID | None = None, room_id: uuid.UUID | None = None,
+    date: date,
+    location_id: uuid.UUID,
+    rt: RuntimeDep,
+    principal: StaffPrincipal,
+    staff_id: uuid.UUID | None = None,
+    room_id: uuid.UUID | None = None,
 ) -> CalendarDay:
     """Classes, events and appointments of one local day at a location, in its time zone,
     optionally for one staff member or one room/bay."""
@@ -62,24 +93,42 @@ async def calendar_day(
         _, zone = await location_zone(repo, location_id)
         with domain_errors():
             start, end = tz.day_bounds(date, zone)
-        entries = await _entries(repo, location_id=location_id, staff_id=staff_id,
-                                 room_id=room_id, start=start, end=end)
-    return CalendarDay(date=date, location_id=location_id, timezone=zone.key,
-                       staff_id=staff_id, room_id=room_id, entries=[e for e, _ in entries])
+        entries = await _entries(
+            repo, location_id=location_id, staff_id=staff_id, room_id=room_id, start=start, end=end
+        )
+    return CalendarDay(
+        date=date,
+        location_id=location_id,
+        timezone=zone.key,
+        staff_id=staff_id,
+        room_id=room_id,
+        entries=[e for e, _ in entries],
+    )
 
 
-STATUS = {"scheduled": "CONFIRMED", "confirmed": "CONFIRMED", "draft": "TENTATIVE",
-          "completed": "CONFIRMED", "cancelled": "CANCELLED", "no_show": "CONFIRMED"}
+STATUS = {
+    "scheduled": "CONFIRMED",
+    "confirmed": "CONFIRMED",
+    "draft": "TENTATIVE",
+    "completed": "CONFIRMED",
+    "cancelled": "CANCELLED",
+    "no_show": "CONFIRMED",
+}
 
 
-@router.get("/v1/calendar.ics", response_class=Response,
-            responses={200: {"content": {"text/calendar": {}},
-                             "description": "An RFC 5545 calendar"}})
+@router.get(
+    "/v1/calendar.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}, "description": "An RFC 5545 calendar"}},
+)
 async def calendar_feed(
-    rt: RuntimeDep, principal: StaffPrincipal,
-    location_id: uuid.UUID | None = None, staff_id: uuid.UUID | None = None,
+    rt: RuntimeDep,
+    principal: StaffPrincipal,
+    location_id: uuid.UUID | None = None,
+    staff_id: uuid.UUID | None = None,
     room_id: uuid.UUID | None = None,
-    start: date | None = None, end: date | None = None,
+    start: date | None = None,
+    end: date | None = None,
 ) -> Response:
     """An iCalendar feed of one location, staff member or room (default: 30 days back to
     180 days ahead). Times carry the location's TZID with its VTIMEZONE."""
@@ -100,9 +149,14 @@ async def calendar_feed(
         names = {loc["id"]: loc["name"] for loc in await repo.list_locations()}
         if location_id is not None:
             await location_zone(repo, location_id)
-        entries = await _entries(repo, location_id=location_id, staff_id=staff_id,
-                                 room_id=room_id, start=tz.day_bounds(first, ZoneInfo("UTC"))[0],
-                                 end=tz.day_bounds(last, ZoneInfo("UTC"))[1])
+        entries = await _entries(
+            repo,
+            location_id=location_id,
+            staff_id=staff_id,
+            room_id=room_id,
+            start=tz.day_bounds(first, ZoneInfo("UTC"))[0],
+            end=tz.day_bounds(last, ZoneInfo("UTC"))[1],
+        )
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Frontdesk//Scheduling//EN")
     cal.add("version", "2.0")

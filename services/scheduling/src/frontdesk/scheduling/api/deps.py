@@ -28,15 +28,20 @@ def runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 CONSTRAINT_MESSAGES = {
-    "uq_bookings_one_per_customer": ("customer_id", "This customer already has a booking for "
-                                                    "this session."),
-    "uq_bookings_one_per_guest": ("guest.email", "This guest already has a booking for this "
-                                                 "session."),
+    "uq_bookings_one_per_customer": (
+        "customer_id",
+        "This customer already has a booking for this session.",
+    ),
+    "uq_bookings_one_per_guest": (
+        "guest.email",
+        "This guest already has a booking for this session.",
+    ),
     "ck_sessions_seats_within_capacity": ("seats", "The session has no free seats left."),
-    "ex_appointments_staff_overlap": ("staff_id", "The staff member already has an appointment "
-                                                  "at that time."),
-    "ex_appointments_room_overlap": ("room_id", "The room or bay is already taken at that "
-                                                "time."),
+    "ex_appointments_staff_overlap": (
+        "staff_id",
+        "The staff member already has an appointment at that time.",
+    ),
+    "ex_appointments_room_overlap": ("room_id", "The room or bay is already taken at that time."),
 }
 
 
@@ -68,17 +73,20 @@ def domain_errors() -> Iterator[None]:
         raise Conflict.for_field("status", str(error), title="Illegal transition") from None
 
 
-async def location_zone(repo: Repository, location_id: uuid.UUID,
-                        field: str = "location_id") -> tuple[RowMapping, ZoneInfo]:
+async def location_zone(
+    repo: Repository, location_id: uuid.UUID, field: str = "location_id"
+) -> tuple[RowMapping, ZoneInfo]:
     location = await repo.location(location_id)
     if location is None:
-        raise InvalidInput.for_field(field, "no such location") if field != "path" \
+        raise (
+            InvalidInput.for_field(field, "no such location")
+            if field != "path"
             else NotFound("No such location.")
+        )
     return location, ZoneInfo(location["timezone"])
 
 
-async def check_room(repo: Repository, room_id: uuid.UUID | None,
-                     location_id: uuid.UUID) -> None:
+async def check_room(repo: Repository, room_id: uuid.UUID | None, location_id: uuid.UUID) -> None:
     if room_id is None:
         return
     room = await repo.room(room_id)

@@ -29,13 +29,15 @@ Admin = Annotated[Principal, Depends(require_admin())]
 
 
 @router.post("/v1/locations", status_code=status.HTTP_201_CREATED, response_model=LocationOut)
-async def create_location(body: LocationCreate, response: Response, rt: RuntimeDep,
-                          principal: Admin) -> LocationOut:
+async def create_location(
+    body: LocationCreate, response: Response, rt: RuntimeDep, principal: Admin
+) -> LocationOut:
     with domain_errors():
         tz.zone(body.timezone)
     async with rt.uow() as uow:
         row = await Repository(uow.session, principal.tenant_id).add_location(
-            {"id": uuid.uuid4(), **body.model_dump()})
+            {"id": uuid.uuid4(), **body.model_dump()}
+        )
         await uow.commit()
     response.headers["Location"] = f"/v1/locations/{row['id']}"
     return LocationOut.of(row)
@@ -49,8 +51,9 @@ async def list_locations(rt: RuntimeDep, principal: StaffPrincipal) -> list[Loca
 
 
 @router.get("/v1/locations/{location_id}", response_model=LocationOut)
-async def get_location(location_id: uuid.UUID, rt: RuntimeDep,
-                       principal: StaffPrincipal) -> LocationOut:
+async def get_location(
+    location_id: uuid.UUID, rt: RuntimeDep, principal: StaffPrincipal
+) -> LocationOut:
     async with rt.uow() as uow:
         row = await Repository(uow.session, principal.tenant_id).location(location_id)
     if row is None:
@@ -59,8 +62,9 @@ async def get_location(location_id: uuid.UUID, rt: RuntimeDep,
 
 
 @router.post("/v1/rooms", status_code=status.HTTP_201_CREATED, response_model=RoomOut)
-async def create_room(body: RoomCreate, response: Response, rt: RuntimeDep,
-                      principal: Admin) -> RoomOut:
+async def create_room(
+    body: RoomCreate, response: Response, rt: RuntimeDep, principal: Admin
+) -> RoomOut:
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
         if await repo.location(body.location_id) is None:
@@ -72,8 +76,9 @@ async def create_room(body: RoomCreate, response: Response, rt: RuntimeDep,
 
 
 @router.get("/v1/rooms", response_model=list[RoomOut])
-async def list_rooms(rt: RuntimeDep, principal: StaffPrincipal,
-                     location_id: uuid.UUID | None = None) -> list[RoomOut]:
+async def list_rooms(
+    rt: RuntimeDep, principal: StaffPrincipal, location_id: uuid.UUID | None = None
+) -> list[RoomOut]:
     async with rt.uow() as uow:
         rows = await Repository(uow.session, principal.tenant_id).list_rooms(location_id)
     return [RoomOut.of(r) for r in rows]
@@ -89,8 +94,9 @@ async def get_room(room_id: uuid.UUID, rt: RuntimeDep, principal: StaffPrincipal
 
 
 @router.post("/v1/staff", status_code=status.HTTP_201_CREATED, response_model=StaffOut)
-async def create_staff(body: StaffCreate, response: Response, rt: RuntimeDep,
-                       principal: Admin) -> StaffOut:
+async def create_staff(
+    body: StaffCreate, response: Response, rt: RuntimeDep, principal: Admin
+) -> StaffOut:
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
         if body.location_id is not None and await repo.location(body.location_id) is None:
@@ -104,8 +110,9 @@ async def create_staff(body: StaffCreate, response: Response, rt: RuntimeDep,
 
 
 @router.get("/v1/staff", response_model=list[StaffOut])
-async def list_staff(rt: RuntimeDep, principal: StaffPrincipal,
-                     location_id: uuid.UUID | None = None) -> list[StaffOut]:
+async def list_staff(
+    rt: RuntimeDep, principal: StaffPrincipal, location_id: uuid.UUID | None = None
+) -> list[StaffOut]:
     async with rt.uow() as uow:
         rows = await Repository(uow.session, principal.tenant_id).list_staff(location_id)
     return [StaffOut.of(r) for r in rows]
@@ -121,8 +128,9 @@ async def get_staff(staff_id: uuid.UUID, rt: RuntimeDep, principal: StaffPrincip
 
 
 @router.patch("/v1/staff/{staff_id}", response_model=StaffOut)
-async def patch_staff(staff_id: uuid.UUID, body: StaffPatch, rt: RuntimeDep,
-                      principal: Admin) -> StaffOut:
+async def patch_staff(
+    staff_id: uuid.UUID, body: StaffPatch, rt: RuntimeDep, principal: Admin
+) -> StaffOut:
     changes = body.model_dump(mode="json", exclude_unset=True)
     for field in ("name", "role", "working_hours"):
         if field in changes and changes[field] is None:
@@ -135,8 +143,11 @@ async def patch_staff(staff_id: uuid.UUID, body: StaffPatch, rt: RuntimeDep,
             raise NotFound("No such staff member.")
         if body.location_id is not None and await repo.location(body.location_id) is None:
             raise InvalidInput.for_field("location_id", "no such location")
-        row = await repo.update_staff(staff_id, changes) if changes \
+        row = (
+            await repo.update_staff(staff_id, changes)
+            if changes
             else await repo.staff_member(staff_id)
+        )
         await uow.commit()
     return StaffOut.of(row)
 
@@ -146,8 +157,10 @@ async def get_policy(rt: RuntimeDep, principal: StaffPrincipal) -> PolicyOut:
     async with rt.uow() as uow:
         hours = await Repository(uow.session, principal.tenant_id).free_cancel_hours()
     if hours is None:
-        return PolicyOut(free_cancel_hours=rt.settings.free_cancel_hours,  # type: ignore[attr-defined]
-                         source="default")
+        return PolicyOut(
+            free_cancel_hours=rt.settings.free_cancel_hours,  # type: ignore[attr-defined]
+            source="default",
+        )
     return PolicyOut(free_cancel_hours=hours, source="tenant")
 
 
@@ -155,6 +168,7 @@ async def get_policy(rt: RuntimeDep, principal: StaffPrincipal) -> PolicyOut:
 async def put_policy(body: PolicyIn, rt: RuntimeDep, principal: Admin) -> PolicyOut:
     async with rt.uow() as uow:
         await Repository(uow.session, principal.tenant_id).set_free_cancel_hours(
-            body.free_cancel_hours)
+            body.free_cancel_hours
+        )
         await uow.commit()
     return PolicyOut(free_cancel_hours=body.free_cancel_hours, source="tenant")

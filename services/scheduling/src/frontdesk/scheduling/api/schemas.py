@@ -119,7 +119,8 @@ class SessionCreate(_In):
     staff_id: uuid.UUID | None = None
     starts_at: datetime = Field(
         description="Local wall-clock time at the location (e.g. 2025-03-31T18:00); "
-                    "an explicit offset is also accepted.")
+        "an explicit offset is also accepted."
+    )
     duration_minutes: int = Field(ge=1, le=24 * 60 * 14)
     capacity: int = Field(ge=0, le=100_000)
     payment: Payment
@@ -161,10 +162,12 @@ class Guest(_In):
 class BookingCreate(_In):
     session_id: uuid.UUID
     customer_id: uuid.UUID | None = Field(
-        default=None, description="The customer; leave out for a guest (then give guest).")
+        default=None, description="The customer; leave out for a guest (then give guest)."
+    )
     guest: Guest | None = None
-    seats: int = Field(default=1, ge=0, le=100,
-                       description="0 books a reminder only and takes no seat.")
+    seats: int = Field(
+        default=1, ge=0, le=100, description="0 books a reminder only and takes no seat."
+    )
     notes: str | None = Field(default=None, max_length=2000)
 
 
@@ -200,22 +203,36 @@ class BookingOut(BaseModel):
     def of(cls, row: Any, session: Any = None) -> BookingOut:
         guest = None
         if row["guest_email"] and row["guest_first_name"]:
-            guest = Guest(first_name=row["guest_first_name"],
-                          last_name=row["guest_last_name"] or "-",
-                          email=row["guest_email"], phone=row["guest_phone"])
+            guest = Guest(
+                first_name=row["guest_first_name"],
+                last_name=row["guest_last_name"] or "-",
+                email=row["guest_email"],
+                phone=row["guest_phone"],
+            )
         source = session if session is not None else row
         extra = {k: source[k] for k in ("title", "starts_at", "ends_at") if k in source}
         return cls(
-            id=row["id"], session_id=row["session_id"], customer_id=row["customer_id"],
-            guest=guest, seats=row["seats"], reminder_only=row["seats"] == 0,
-            notes=row["notes"], status=row["status"],
-            payment=Payment.model_construct(method=row["payment_method"],
-                                            credits=row["credits"],
-                                            price_minor=row["price_minor"],
-                                            currency=row["currency"]),
-            reason=row["reason"], refund=row["refund"], late=row["late"],
-            checked_in_at=row["checked_in_at"], version=row["version"],
-            created_at=row["created_at"], **extra,
+            id=row["id"],
+            session_id=row["session_id"],
+            customer_id=row["customer_id"],
+            guest=guest,
+            seats=row["seats"],
+            reminder_only=row["seats"] == 0,
+            notes=row["notes"],
+            status=row["status"],
+            payment=Payment.model_construct(
+                method=row["payment_method"],
+                credits=row["credits"],
+                price_minor=row["price_minor"],
+                currency=row["currency"],
+            ),
+            reason=row["reason"],
+            refund=row["refund"],
+            late=row["late"],
+            checked_in_at=row["checked_in_at"],
+            version=row["version"],
+            created_at=row["created_at"],
+            **extra,
         )
 
 

@@ -29,8 +29,9 @@ async def debit_succeeded(uow: UnitOfWork, envelope: Envelope, event: Any) -> No
 
 async def debit_rejected(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, DebitRejected)
-    await saga.on_debit(uow, _repo(uow, envelope), event.booking_id, succeeded=False,
-                        reason=str(event.reason))
+    await saga.on_debit(
+        uow, _repo(uow, envelope), event.booking_id, succeeded=False, reason=str(event.reason)
+    )
 
 
 async def guest_resolved(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
@@ -42,7 +43,8 @@ async def status_changed(uow: UnitOfWork, envelope: Envelope, event: Any) -> Non
     """Keep who is blocked: blocked customers cannot book."""
     assert isinstance(event, CustomerStatusChanged)
     await _repo(uow, envelope).record_customer_status(
-        event.customer_id, event.new_status, envelope.aggregate_version)
+        event.customer_id, event.new_status, envelope.aggregate_version
+    )
 
 
 async def customer_deleted(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:

@@ -17,10 +17,18 @@ class BookingStatus(StrEnum):
 
 
 ACTIVE_BOOKING = (BookingStatus.pending, BookingStatus.confirmed)
-FINAL_BOOKING = (BookingStatus.rejected, BookingStatus.cancelled, BookingStatus.attended,
-                 BookingStatus.no_show)
-HOLDS_SEAT = (BookingStatus.pending, BookingStatus.confirmed, BookingStatus.attended,
-              BookingStatus.no_show)
+FINAL_BOOKING = (
+    BookingStatus.rejected,
+    BookingStatus.cancelled,
+    BookingStatus.attended,
+    BookingStatus.no_show,
+)
+HOLDS_SEAT = (
+    BookingStatus.pending,
+    BookingStatus.confirmed,
+    BookingStatus.attended,
+    BookingStatus.no_show,
+)
 
 BOOKING_MOVES: dict[str, set[BookingStatus]] = {
     "confirm": {BookingStatus.pending},
@@ -56,8 +64,11 @@ ACTIVE_APPOINTMENT = (AppointmentStatus.draft, AppointmentStatus.confirmed)
 
 APPOINTMENT_MOVES: dict[AppointmentStatus, set[AppointmentStatus]] = {
     AppointmentStatus.draft: {AppointmentStatus.confirmed, AppointmentStatus.cancelled},
-    AppointmentStatus.confirmed: {AppointmentStatus.completed, AppointmentStatus.cancelled,
-                                  AppointmentStatus.no_show},
+    AppointmentStatus.confirmed: {
+        AppointmentStatus.completed,
+        AppointmentStatus.cancelled,
+        AppointmentStatus.no_show,
+    },
     AppointmentStatus.completed: set(),
     AppointmentStatus.cancelled: set(),
     AppointmentStatus.no_show: set(),

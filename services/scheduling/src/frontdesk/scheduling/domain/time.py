@@ -48,8 +48,9 @@ def to_utc(value: datetime, tz: ZoneInfo, field: str = "starts_at") -> datetime:
     local = value.replace(tzinfo=tz, fold=0)
     instant = local.astimezone(UTC)
     if instant.astimezone(tz).replace(tzinfo=None) != value.replace(fold=0):
-        raise TimeError_(field, f"{value:%Y-%m-%d %H:%M} does not exist in {tz.key} "
-                                "(the clocks skip it)")
+        raise TimeError_(
+            field, f"{value:%Y-%m-%d %H:%M} does not exist in {tz.key} (the clocks skip it)"
+        )
     return instant
 
 
