@@ -75,3 +75,23 @@ def test_private_notes_are_the_authors_alone():
     assert not can_see(visibility="private", author_sub="a", viewer_sub="b")
     assert can_delete(author_sub="a", viewer_sub="a")
     assert not can_delete(author_sub="a", viewer_sub="b")
+
+
+def test_export_keeps_e164_phones_but_guards_phone_shaped_formulas():
+    from frontdesk.customers.domain.export import cells
+
+    row = {
+        "first_name": "Ada",
+        "last_name": "L",
+        "email": None,
+        "status": "active",
+        "tags": [],
+        "bookings_count": 0,
+        "lifetime_spend_minor": 0,
+        "currency": None,
+        "first_booking_at": None,
+        "last_booking_at": None,
+        "credits_available": 0,
+    }
+    assert cells({**row, "phone": "+447911123456"})[3] == "+447911123456"
+    assert cells({**row, "phone": "+1+cmd|' /C calc'!A0"})[3] == "'+1+cmd|' /C calc'!A0"

@@ -35,7 +35,7 @@ async def test_export_neutralises_formulas_and_round_trips(client, tokens, runti
         "evil@example.com",
         tags=["+vip"],
     )
-    ada = await make(client, tokens, "Ada", "Lovelace", "ada@example.com")
+    ada = await make(client, tokens, "Ada", "Lovelace", "ada@example.com", phone="+447911123456")
     await apply(runtime, balance(ada, available=7), tenant_id, ada, 1)
     await apply(runtime, account(ada, spend=123_45), tenant_id, ada, 1)
     r = await client.get(
@@ -50,6 +50,8 @@ async def test_export_neutralises_formulas_and_round_trips(client, tokens, runti
     assert rows[0]["credits"] == "7" and rows[0]["bookings"] == "0"
     assert rows[1]["first_name"] == '\'=HYPERLINK("http://evil.example","click")'
     assert rows[1]["last_name"] == "'@Smith" and rows[1]["tags"] == "'+vip"
+    # A validated E.164 phone is not a formula: exported as is, ready for a mailing tool.
+    assert rows[0]["phone"] == "+447911123456"
     assert evil
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 # Cells a spreadsheet would read as a formula (or that hide one behind a control char).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Phones are stored validated as E.164: "+" and digits only, which no spreadsheet runs.
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 ZERO_DECIMAL = {"JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "HUF"}
 
 COLUMNS = [
@@ -60,4 +63,8 @@ def cells(row: Any) -> list[str]:
     ]
     # Only text the user typed can start a formula; numbers are ours, but negative
     # amounts are written as-is by format_money and stay numeric for spreadsheets.
-    return [neutralise(c) if i not in (6, 7, 11) else c for i, c in enumerate(raw)]
+    # An E.164 phone stays as it is, so a mailing tool reads a usable number.
+    return [
+        c if i in (6, 7, 11) or (i == 3 and E164.fullmatch(c)) else neutralise(c)
+        for i, c in enumerate(raw)
+    ]
