@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from frontdesk.contracts import Event
 from frontdesk.credits.adapters.tables import messaging
 from frontdesk.credits.app import SPEC
-from frontdesk.kit.service import Runtime, create_app
-from frontdesk.kit.testing import running_service, truncate_all, wait_for
+from frontdesk.kit.service import Runtime
+from frontdesk.kit.testing import app_client, running_service, truncate_all, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -27,9 +27,7 @@ async def _clean(runtime: Runtime) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(runtime, start_relay=False)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://credits") as c:
+    async with app_client(runtime) as c:
         yield c
 
 

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from frontdesk.customers.app import SPEC
-from frontdesk.kit.service import Runtime, create_app
-from frontdesk.kit.testing import running_service, truncate_all
+from frontdesk.kit.service import Runtime
+from frontdesk.kit.testing import app_client, running_service, truncate_all
 
 # Test helpers live beside the tests (customers_testing.py).
 sys.path.insert(0, str(Path(__file__).parent))
@@ -27,9 +27,7 @@ async def _clean(runtime: Runtime) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(runtime, start_relay=False)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://customers") as c:
+    async with app_client(runtime) as c:
         yield c
 
 

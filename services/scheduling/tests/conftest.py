@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from frontdesk.contracts import Event
-from frontdesk.kit.service import Runtime, create_app
-from frontdesk.kit.testing import running_service, truncate_all
+from frontdesk.kit.service import Runtime
+from frontdesk.kit.testing import app_client, running_service, truncate_all
 from frontdesk.scheduling.adapters.tables import messaging
 from frontdesk.scheduling.app import SPEC
 
@@ -28,11 +28,7 @@ async def _clean(runtime: Runtime) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(runtime, start_relay=False)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://scheduling", timeout=60
-    ) as c:
+    async with app_client(runtime) as c:
         yield c
 
 

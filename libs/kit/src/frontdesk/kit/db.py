@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -13,6 +16,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
+    RowMapping,
     String,
     Table,
     Text,
@@ -21,7 +25,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -82,3 +91,20 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class TenantRepository:
+    """Base of every repository: one tenant's queries on the unit of work's session."""
+
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    async def _one(self, stmt: Any) -> RowMapping:
+        return (await self.session.execute(stmt)).mappings().one()
+
+    async def _first(self, stmt: Any) -> RowMapping | None:
+        return (await self.session.execute(stmt)).mappings().first()
+
+    async def _all(self, stmt: Any) -> Sequence[RowMapping]:
+        return (await self.session.execute(stmt)).mappings().all()

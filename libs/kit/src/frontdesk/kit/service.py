@@ -18,7 +18,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
@@ -126,6 +126,14 @@ class Runtime:
             await self.consumer.close()
         await self.relay.close()
         await self.engine.dispose()
+
+
+def current_runtime(request: Request) -> Runtime:
+    """The running service, for route handlers."""
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[Runtime, Depends(current_runtime)]
 
 
 async def reject_unknown_query_params(request: Request) -> None:

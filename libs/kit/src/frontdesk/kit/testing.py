@@ -15,13 +15,14 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
 
 from frontdesk.kit import migrations, telemetry
 from frontdesk.kit.auth import Permission, Role, issue_token
-from frontdesk.kit.service import Runtime, ServiceSpec
+from frontdesk.kit.service import Runtime, ServiceSpec, create_app
 from frontdesk.kit.settings import Settings
 
 SPANS = InMemorySpanExporter()
@@ -63,6 +64,17 @@ async def running_service(
     finally:
         await runtime.close()
         await migrations.drop_database(url)
+
+
+@contextlib.asynccontextmanager
+async def app_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the service's app in-process (its relay already runs in ``runtime``)."""
+    app = create_app(runtime, start_relay=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=f"http://{runtime.spec.name}", timeout=60
+    ) as client:
+        yield client
 
 
 async def truncate_all(runtime: Runtime) -> None:

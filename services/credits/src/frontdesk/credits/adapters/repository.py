@@ -36,6 +36,7 @@ from frontdesk.credits.adapters.tables import (
     membership_plans,
     memberships,
 )
+from frontdesk.kit.db import TenantRepository
 
 
 class Page:
@@ -44,21 +45,6 @@ class Page:
     def __init__(self, limit: int, after: tuple[Any, ...] | None = None) -> None:
         self.limit = limit
         self.after = after
-
-
-class _Repo:
-    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
-
-    async def _one(self, stmt: Any) -> RowMapping:
-        return (await self.session.execute(stmt)).mappings().one()
-
-    async def _first(self, stmt: Any) -> RowMapping | None:
-        return (await self.session.execute(stmt)).mappings().first()
-
-    async def _all(self, stmt: Any) -> Sequence[RowMapping]:
-        return (await self.session.execute(stmt)).mappings().all()
 
 
 def _keyset(table: Table, page: Page) -> ColumnElement[bool] | None:
@@ -71,7 +57,7 @@ def _keyset(table: Table, page: Page) -> ColumnElement[bool] | None:
     )
 
 
-class CatalogueRepository(_Repo):
+class CatalogueRepository(TenantRepository):
     """Credit products and membership plans (same shape of queries)."""
 
     def __init__(self, session: AsyncSession, tenant_id: uuid.UUID, table: Table) -> None:
@@ -117,7 +103,7 @@ class CatalogueRepository(_Repo):
         return await self._all(stmt.order_by(t.c.created_at, t.c.id).limit(page.limit))
 
 
-class AccountRepository(_Repo):
+class AccountRepository(TenantRepository):
     async def lock(self, customer_id: uuid.UUID) -> RowMapping:
         """The customer's account row, created if missing, locked for this transaction.
 
@@ -195,7 +181,7 @@ class AccountRepository(_Repo):
         )
 
 
-class PackageRepository(_Repo):
+class PackageRepository(TenantRepository):
     async def get(self, package_id: uuid.UUID, *, for_update: bool = False) -> RowMapping | None:
         p = credit_packages
         stmt = select(p).where(p.c.tenant_id == self.tenant_id, p.c.id == package_id)
@@ -328,7 +314,7 @@ async def due_memberships(
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 
-class HistoryRepository(_Repo):
+class HistoryRepository(TenantRepository):
     async def add_many(self, entries: list[dict[str, Any]]) -> None:
         if entries:
             await self.session.execute(
@@ -369,7 +355,7 @@ class HistoryRepository(_Repo):
         )
 
 
-class IdempotencyRepository(_Repo):
+class IdempotencyRepository(TenantRepository):
     async def claim(
         self, scope: str, key: str, fingerprint: str, resource_id: uuid.UUID
     ) -> RowMapping | None:
@@ -398,7 +384,7 @@ class IdempotencyRepository(_Repo):
         )
 
 
-class BookingDebitRepository(_Repo):
+class BookingDebitRepository(TenantRepository):
     async def claim(self, booking_id: uuid.UUID, values: dict[str, Any]) -> RowMapping | None:
         """Insert the booking's row; None if one already exists (then read it with ``lock``)."""
         b = booking_debits
@@ -430,7 +416,7 @@ class BookingDebitRepository(_Repo):
         return await self._one(stmt)
 
 
-class MembershipRepository(_Repo):
+class MembershipRepository(TenantRepository):
     async def get(self, membership_id: uuid.UUID, *, for_update: bool = False) -> RowMapping | None:
         m = memberships
         stmt = select(m).where(m.c.tenant_id == self.tenant_id, m.c.id == membership_id)

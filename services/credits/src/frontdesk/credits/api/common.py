@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from pydantic import BaseModel
 
 from frontdesk.credits.domain import Missing, RuleBroken
+from frontdesk.kit import pagination
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal, require
-from frontdesk.kit.problems import Conflict, Forbidden, InvalidInput, NotFound, Problem
-from frontdesk.kit.service import Runtime
+from frontdesk.kit.problems import Conflict, Forbidden, InvalidInput, NotFound
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
-def runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime)]
 CreditsManager = Annotated[Principal, Depends(require(Permission.manage_credits))]
 
 
@@ -82,23 +75,13 @@ def staff_only(principal: CurrentPrincipal) -> Principal:
 
 
 def encode_cursor(*key: Any) -> str:
-    raw = json.dumps(
-        [
-            k.isoformat() if isinstance(k, datetime) else str(k) if isinstance(k, uuid.UUID) else k
-            for k in key
-        ]
-    )
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return pagination.encode_cursor(list(key))
 
 
 def _decode(cursor: str) -> list[Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError):
-        raise Problem.for_field("cursor", "not a cursor from this list") from None
+    value = pagination.decode_cursor(cursor)
     if not isinstance(value, list):
-        raise Problem.for_field("cursor", "not a cursor from this list")
+        raise pagination.bad_cursor()
     return value
 
 
@@ -110,7 +93,7 @@ def created_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         created_at, row_id = value
         return datetime.fromisoformat(created_at), uuid.UUID(row_id)
     except (ValueError, TypeError):
-        raise Problem.for_field("cursor", "not a cursor from this list") from None
+        raise pagination.bad_cursor() from None
 
 
 def seq_cursor(cursor: str | None) -> int | None:
@@ -118,7 +101,7 @@ def seq_cursor(cursor: str | None) -> int | None:
         return None
     value = _decode(cursor)
     if len(value) != 1 or not isinstance(value[0], int):
-        raise Problem.for_field("cursor", "not a cursor from this list")
+        raise pagination.bad_cursor()
     return value[0]
 
 

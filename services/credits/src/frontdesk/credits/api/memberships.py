@@ -13,7 +13,6 @@ from frontdesk.credits.api.common import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     CreditsManager,
-    RuntimeDep,
     check_if_match,
     created_cursor,
     customer_scope,
@@ -40,6 +39,7 @@ from frontdesk.credits.application import memberships
 from frontdesk.credits.domain.memberships import Change, MembershipStatus
 from frontdesk.kit.auth import CurrentPrincipal, Principal
 from frontdesk.kit.problems import InvalidInput, NotFound
+from frontdesk.kit.service import RuntimeDep
 
 plans_router = APIRouter(prefix="/v1/membership-plans", tags=["membership plans"])
 router = APIRouter(prefix="/v1/memberships", tags=["memberships"])

@@ -24,7 +24,6 @@ from frontdesk.credits.api.common import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     CreditsManager,
-    RuntimeDep,
     created_cursor,
     customer_scope,
     encode_cursor,
@@ -49,6 +48,7 @@ from frontdesk.credits.application import ledger
 from frontdesk.credits.domain.packages import PackageStatus
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal
 from frontdesk.kit.problems import Forbidden, InvalidInput, NotFound
+from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1/credit-packages", tags=["credit packages"])

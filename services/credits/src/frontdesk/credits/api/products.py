@@ -13,7 +13,6 @@ from frontdesk.credits.api.common import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     CreditsManager,
-    RuntimeDep,
     check_if_match,
     created_cursor,
     encode_cursor,
@@ -22,6 +21,7 @@ from frontdesk.credits.api.common import (
 from frontdesk.credits.api.schemas import ProductCreate, ProductOut, ProductPage, ProductPatch
 from frontdesk.kit.auth import CurrentPrincipal
 from frontdesk.kit.problems import InvalidInput, NotFound
+from frontdesk.kit.service import RuntimeDep
 
 router = APIRouter(prefix="/v1/credit-products", tags=["credit products"])
 

@@ -20,19 +20,15 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.customers.adapters.tables import customer_activity, notes
+from frontdesk.kit.db import TenantRepository
 
 n = notes.c
 a = customer_activity.c
 
 
-class NoteRepository:
-    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
-
+class NoteRepository(TenantRepository):
     def _visible(self, viewer_sub: str | None) -> ColumnElement[bool]:
         """Team notes and the viewer's private ones (``None``: all, for access requests)."""
         if viewer_sub is None:

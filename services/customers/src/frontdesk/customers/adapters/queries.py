@@ -7,15 +7,12 @@ rows without a value always come last, in either direction.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -32,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.customers.adapters.tables import customer_summaries, customers
 from frontdesk.customers.domain.engagement import GROWING_FROM, LAPSED_AFTER, REGULAR_FROM
+from frontdesk.kit.pagination import decode_cursor, encode_cursor
 
 c = customers.c
 s = customer_summaries.c
@@ -117,13 +115,11 @@ class Sort:
         return func.lower(c.last_name)
 
     def encode(self, key: Any, row_id: uuid.UUID) -> str:
-        value = key.isoformat() if isinstance(key, datetime) else key
-        raw = orjson.dumps({"s": self.token, "k": value, "i": str(row_id)})
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_cursor({"s": self.token, "k": key, "i": row_id})
 
     def decode(self, cursor: str) -> tuple[Any, uuid.UUID]:
+        data = decode_cursor(cursor)
         try:
-            data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
             if data["s"] != self.token:
                 raise BadQuery("cursor", "this cursor belongs to another sort order")
             key = data["k"]
@@ -136,7 +132,7 @@ class Sort:
             return key, uuid.UUID(data["i"])
         except BadQuery:
             raise
-        except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+        except (ValueError, KeyError, TypeError):
             raise BadQuery("cursor", "not a cursor this list gave out") from None
 
 

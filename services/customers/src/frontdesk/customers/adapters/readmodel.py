@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import func, literal, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.customers.adapters.tables import (
     customer_activity,
@@ -17,16 +16,13 @@ from frontdesk.customers.adapters.tables import (
     customer_memberships,
     customer_summaries,
 )
+from frontdesk.kit.db import TenantRepository
 
 # Bookings that count towards the customer's bookings (a rejected or cancelled one does not).
 COUNTED = ("confirmed", "attended", "no_show")
 
 
-class ReadModel:
-    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
-
+class ReadModel(TenantRepository):
     async def apply_balance(
         self,
         customer_id: uuid.UUID,

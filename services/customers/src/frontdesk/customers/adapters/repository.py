@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import RowMapping, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.customers.adapters.tables import (
     customer_activity,
@@ -19,15 +18,12 @@ from frontdesk.customers.adapters.tables import (
     customers,
     notes,
 )
+from frontdesk.kit.db import TenantRepository
 
 DUPLICATES_SHOWN = 20
 
 
-class CustomerRepository:
-    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
-
+class CustomerRepository(TenantRepository):
     async def get(self, customer_id: uuid.UUID, *, for_update: bool = False) -> RowMapping | None:
         stmt = select(customers).where(
             customers.c.tenant_id == self.tenant_id, customers.c.id == customer_id

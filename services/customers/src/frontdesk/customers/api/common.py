@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
-
-from fastapi import Depends, Request
+from typing import Any
 
 from frontdesk.customers.adapters.repository import CustomerRepository
 from frontdesk.customers.api.schemas import CustomerOut, Membership, NextSession, SummaryOut
@@ -14,13 +12,6 @@ from frontdesk.customers.domain.engagement import engagement
 from frontdesk.kit.auth import Principal
 from frontdesk.kit.problems import Conflict, NotFound
 from frontdesk.kit.service import Runtime
-
-
-def runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 
 def etag(version: int) -> str:

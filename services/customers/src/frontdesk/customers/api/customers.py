@@ -18,14 +18,7 @@ from frontdesk.contracts.customers import (
 from frontdesk.customers import actions
 from frontdesk.customers.adapters.notes import NoteRepository
 from frontdesk.customers.adapters.repository import CustomerRepository
-from frontdesk.customers.api.common import (
-    RuntimeDep,
-    detail,
-    etag,
-    existing,
-    region,
-    visible,
-)
+from frontdesk.customers.api.common import detail, etag, existing, region, visible
 from frontdesk.customers.api.schemas import (
     ActivityItem,
     BookingOut,
@@ -52,6 +45,7 @@ from frontdesk.kit.problems import (
     NotFound,
     PreconditionFailed,
 )
+from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])

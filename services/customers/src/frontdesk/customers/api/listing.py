@@ -16,7 +16,6 @@ from frontdesk.contracts.customers import BulkMessageRequested
 from frontdesk.customers.adapters import queries
 from frontdesk.customers.adapters.queries import BadQuery, Filters, Sort
 from frontdesk.customers.adapters.repository import CustomerRepository
-from frontdesk.customers.api.common import RuntimeDep
 from frontdesk.customers.api.customers import apply_changes
 from frontdesk.customers.api.schemas import (
     BulkRequest,
@@ -30,6 +29,7 @@ from frontdesk.customers.domain.customer import ContactError, Status, clean_tag
 from frontdesk.customers.domain.engagement import Engagement
 from frontdesk.kit.auth import Permission, StaffPrincipal
 from frontdesk.kit.problems import Conflict, Forbidden, InvalidInput, Problem
+from frontdesk.kit.service import RuntimeDep
 
 router = APIRouter(prefix="/v1/customers", tags=["customer list"])
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from frontdesk.customers.adapters.notes import NoteRepository
 from frontdesk.customers.adapters.repository import CustomerRepository
-from frontdesk.customers.api.common import RuntimeDep, existing
+from frontdesk.customers.api.common import existing
 from frontdesk.customers.api.schemas import (
     ActivityItem,
     ActivityPage,
@@ -23,7 +20,9 @@ from frontdesk.customers.api.schemas import (
 )
 from frontdesk.customers.domain.notes import can_delete, can_see
 from frontdesk.kit.auth import Permission, Principal, StaffPrincipal, require
-from frontdesk.kit.problems import Forbidden, InvalidInput, NotFound, Problem
+from frontdesk.kit.pagination import bad_cursor, decode_cursor, encode_cursor
+from frontdesk.kit.problems import Forbidden, InvalidInput, NotFound
+from frontdesk.kit.service import RuntimeDep
 
 router = APIRouter(prefix="/v1/customers/{customer_id}", tags=["notes and activity"])
 
@@ -113,18 +112,15 @@ async def delete_note(
 
 
 def _encode(occurred_at: datetime, item_id: uuid.UUID) -> str:
-    raw = orjson.dumps({"t": occurred_at.isoformat(), "i": str(item_id)})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_cursor({"t": occurred_at, "i": item_id})
 
 
 def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
+    data = decode_cursor(cursor)
     try:
-        data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return datetime.fromisoformat(data["t"]), uuid.UUID(data["i"])
-    except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-        raise Problem.for_field(
-            "cursor", "not a cursor this list gave out", title="Bad cursor"
-        ) from None
+    except (ValueError, KeyError, TypeError):
+        raise bad_cursor() from None
 
 
 @router.get("/activity", response_model=ActivityPage)

@@ -19,8 +19,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.kit.db import TenantRepository
 from frontdesk.scheduling.adapters.tables import (
     appointments,
     booking_policies,
@@ -33,21 +33,8 @@ from frontdesk.scheduling.adapters.tables import (
 )
 
 
-class Repository:
+class Repository(TenantRepository):
     """Queries of one tenant; the session belongs to the caller's unit of work."""
-
-    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
-
-    async def _one(self, stmt: Any) -> RowMapping:
-        return (await self.session.execute(stmt)).mappings().one()
-
-    async def _first(self, stmt: Any) -> RowMapping | None:
-        return (await self.session.execute(stmt)).mappings().first()
-
-    async def _all(self, stmt: Any) -> Sequence[RowMapping]:
-        return (await self.session.execute(stmt)).mappings().all()
 
     # locations, rooms, staff ----------------------------------------------------------
     async def add_location(self, values: dict[str, Any]) -> RowMapping:

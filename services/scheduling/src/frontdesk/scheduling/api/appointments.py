@@ -24,10 +24,10 @@ from frontdesk.contracts.scheduling import (
 )
 from frontdesk.kit.auth import CurrentPrincipal, Principal, StaffPrincipal
 from frontdesk.kit.problems import Conflict, NotFound
+from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.api.deps import (
-    RuntimeDep,
     check_room,
     check_staff,
     customer_scope,

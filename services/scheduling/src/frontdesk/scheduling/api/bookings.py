@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import re
 import uuid
 from datetime import datetime
@@ -22,16 +21,12 @@ from frontdesk.contracts.scheduling import (
     BookingRescheduled,
 )
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal
-from frontdesk.kit.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Problem
-from frontdesk.kit.service import Runtime
+from frontdesk.kit.pagination import bad_cursor, decode_cursor, encode_cursor
+from frontdesk.kit.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from frontdesk.kit.service import Runtime, RuntimeDep
 from frontdesk.scheduling import saga
 from frontdesk.scheduling.adapters.repository import Repository
-from frontdesk.scheduling.api.deps import (
-    RuntimeDep,
-    customer_scope,
-    database_conflicts,
-    domain_errors,
-)
+from frontdesk.scheduling.api.deps import customer_scope, database_conflicts, domain_errors
 from frontdesk.scheduling.api.schemas import (
     BookingCancel,
     BookingCreate,
@@ -209,22 +204,19 @@ async def create_booking(
 
 
 def _encode_cursor(row: RowMapping) -> str:
-    raw = f"{row['starts_at'].isoformat()}|{row['id']}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return encode_cursor([row["starts_at"], row["id"]])
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    key = decode_cursor(cursor)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, ident = raw.split("|")
+        at, ident = key
         parsed = datetime.fromisoformat(at)
         if parsed.tzinfo is None:
             raise ValueError("naive")
         return parsed, uuid.UUID(ident)
-    except (ValueError, UnicodeDecodeError):
-        raise Problem.for_field(
-            "cursor", "not a cursor from this list", title="Bad cursor"
-        ) from None
+    except (ValueError, TypeError):
+        raise bad_cursor() from None
 
 
 @router.get("", response_model=BookingPage)

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Response
 
 from frontdesk.kit.auth import StaffPrincipal
 from frontdesk.kit.problems import InvalidInput
+from frontdesk.kit.service import RuntimeDep
 from frontdesk.scheduling.adapters.repository import Repository
-from frontdesk.scheduling.api.deps import RuntimeDep, domain_errors, location_zone
+from frontdesk.scheduling.api.deps import domain_errors, location_zone
 from frontdesk.scheduling.api.schemas import CalendarDay, CalendarEntry
 from frontdesk.scheduling.domain import time as tz
 

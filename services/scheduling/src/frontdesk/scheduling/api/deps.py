@@ -6,26 +6,16 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Request
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from frontdesk.kit.auth import Principal
 from frontdesk.kit.problems import Conflict, InvalidInput, NotFound
-from frontdesk.kit.service import Runtime
 from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.booking import IllegalTransition
-
-
-def runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 CONSTRAINT_MESSAGES = {
     "uq_bookings_one_per_customer": (

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Response, status
 
 from frontdesk.kit.auth import Principal, StaffPrincipal, require_admin
 from frontdesk.kit.problems import InvalidInput, NotFound
+from frontdesk.kit.service import RuntimeDep
 from frontdesk.scheduling.adapters.repository import Repository
-from frontdesk.scheduling.api.deps import RuntimeDep, domain_errors
+from frontdesk.scheduling.api.deps import domain_errors
 from frontdesk.scheduling.api.schemas import (
     LocationCreate,
     LocationOut,

@@ -12,15 +12,10 @@ from fastapi import APIRouter, Depends, Response, status
 from frontdesk.contracts.scheduling import BookingCancelled, SessionCancelled
 from frontdesk.kit.auth import CurrentPrincipal, Principal, require_admin
 from frontdesk.kit.problems import Conflict, InvalidInput, NotFound
+from frontdesk.kit.service import RuntimeDep
 from frontdesk.scheduling import saga
 from frontdesk.scheduling.adapters.repository import Repository
-from frontdesk.scheduling.api.deps import (
-    RuntimeDep,
-    check_room,
-    check_staff,
-    domain_errors,
-    location_zone,
-)
+from frontdesk.scheduling.api.deps import check_room, check_staff, domain_errors, location_zone
 from frontdesk.scheduling.api.schemas import Payment, SessionCancel, SessionCreate, SessionOut
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.booking import BookingStatus

@@ -1,0 +1,29 @@
+"""Opaque keyset cursors: the sort key of the last row, as url-safe base64 JSON."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import orjson
+
+from frontdesk.kit.problems import Problem
+
+
+def bad_cursor(message: str = "not a cursor this list gave out") -> Problem:
+    return Problem.for_field("cursor", message, title="Bad cursor")
+
+
+def encode_cursor(key: Any) -> str:
+    """``key`` is any JSON-able value; datetimes become ISO text, and values orjson does not
+    know (asyncpg's own UUID type) become their text."""
+    return base64.urlsafe_b64encode(orjson.dumps(key, default=str)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Any:
+    """The key given to ``encode_cursor``; a cursor that is not one answers 400 naming it."""
+    try:
+        return orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, TypeError):
+        raise bad_cursor() from None
