@@ -26,6 +26,7 @@ import pytest
 from frontdesk.kit import migrations
 from frontdesk.kit.auth import Permission, Role, issue_token
 from frontdesk.kit.settings import Settings
+from frontdesk.kit.testing import BUS_PREFIXES
 
 SERVICES = ("customers", "credits", "scheduling")
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +55,7 @@ class Stack:
             "FRONTDESK_LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
         }
+        BUS_PREFIXES.add(self.env["FRONTDESK_BUS_PREFIX"])  # exchanges removed after the run
         for key in ("FRONTDESK_PG_URL", "FRONTDESK_AMQP_URL", "FRONTDESK_JWT_SECRET"):
             if key in os.environ:
                 self.env[key] = os.environ[key]

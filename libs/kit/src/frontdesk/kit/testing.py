@@ -15,12 +15,13 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import aio_pika
 import httpx
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
 
-from frontdesk.kit import migrations, telemetry
+from frontdesk.kit import bus, migrations, telemetry
 from frontdesk.kit.auth import Permission, Role, issue_token
 from frontdesk.kit.service import Runtime, ServiceSpec, create_app
 from frontdesk.kit.settings import Settings
@@ -40,6 +41,30 @@ def pytest_configure(config: pytest.Config) -> None:
     telemetry.configure("tests", exporter=SPANS, log_level="WARNING")
 
 
+# Bus prefixes this test process used; their exchanges are deleted when the session ends
+# (queues expire on their own, exchanges would pile up run after run).
+BUS_PREFIXES: set[str] = set()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if BUS_PREFIXES:
+        asyncio.run(_delete_exchanges(sorted(BUS_PREFIXES)))
+
+
+async def _delete_exchanges(prefixes: list[str]) -> None:
+    settings = Settings()
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel()
+        for prefix in prefixes:
+            topology = bus.Topology(prefix=prefix)
+            for name in (topology.exchange, topology.unrouted_exchange):
+                await channel.exchange_delete(name)
+            await channel.queue_delete(topology.unrouted_queue)
+    finally:
+        await connection.close()
+
+
 @contextlib.asynccontextmanager
 async def running_service(
     spec: ServiceSpec, *, relay: bool = True, consumer: bool = True, **overrides: Any
@@ -52,6 +77,7 @@ async def running_service(
     """
     overrides.setdefault("bus_prefix", f"{Settings().bus_prefix}{spec.name}.")
     settings = spec.settings(**overrides)
+    BUS_PREFIXES.add(settings.bus_prefix)
     url = settings.resolved_database_url()
     await asyncio.to_thread(migrations.upgrade, spec.migrations_dir, url)
     runtime = Runtime(spec, settings)

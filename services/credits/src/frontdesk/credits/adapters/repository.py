@@ -31,7 +31,6 @@ from frontdesk.credits.adapters.tables import (
     credit_history,
     credit_packages,
     credit_products,
-    idempotency_keys,
     membership_history,
     membership_plans,
     memberships,
@@ -352,35 +351,6 @@ class HistoryRepository(TenantRepository):
                 h.c.reason.is_not(None),
             )
             .values(reason=None)
-        )
-
-
-class IdempotencyRepository(TenantRepository):
-    async def claim(
-        self, scope: str, key: str, fingerprint: str, resource_id: uuid.UUID
-    ) -> RowMapping | None:
-        """None when this call owns the key; else the earlier claim (after it committed).
-
-        A concurrent request with the same key waits on the unique key until
-        the first transaction ends, then sees its row.
-        """
-        t = idempotency_keys
-        stmt = (
-            pg_insert(t)
-            .values(
-                tenant_id=self.tenant_id,
-                scope=scope,
-                key=key,
-                fingerprint=fingerprint,
-                resource_id=resource_id,
-            )
-            .on_conflict_do_nothing()
-            .returning(t.c.resource_id)
-        )
-        if (await self.session.execute(stmt)).first() is not None:
-            return None
-        return await self._one(
-            select(t).where(t.c.tenant_id == self.tenant_id, t.c.scope == scope, t.c.key == key)
         )
 
 

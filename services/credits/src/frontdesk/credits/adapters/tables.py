@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from frontdesk.kit.db import messaging_tables, new_metadata
+from frontdesk.kit.idempotency import idempotency_table
 
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
@@ -135,17 +136,7 @@ credit_accounts = Table(
     CheckConstraint("purchased_total >= 0", name="purchased_not_negative"),
 )
 
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("scope", String(50), nullable=False),
-    Column("key", String(200), nullable=False),
-    Column("fingerprint", String(64), nullable=False),
-    Column("resource_id", Uuid, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    PrimaryKeyConstraint("tenant_id", "scope", "key"),
-)
+idempotency_keys = idempotency_table(metadata)
 
 booking_debits = Table(
     "booking_debits",

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import RowMapping
 
 from frontdesk.credits.adapters.repository import (
@@ -47,22 +47,13 @@ from frontdesk.credits.api.schemas import (
 from frontdesk.credits.application import ledger
 from frontdesk.credits.domain.packages import PackageStatus
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal
+from frontdesk.kit.idempotency import IdempotencyKey
 from frontdesk.kit.problems import Forbidden, InvalidInput, NotFound
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1/credit-packages", tags=["credit packages"])
 history_router = APIRouter(prefix="/v1/credit-history", tags=["credit history"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="Repeat a purchase safely: the same key answers the same package.",
-    ),
-]
 
 
 def _buyer(principal: Principal, body: PackagePurchase) -> ledger.Purchase:

@@ -10,8 +10,6 @@ account's next version.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,14 +31,14 @@ from frontdesk.credits.adapters.repository import (
     BookingDebitRepository,
     CatalogueRepository,
     HistoryRepository,
-    IdempotencyRepository,
     PackageRepository,
     due_packages,
 )
-from frontdesk.credits.adapters.tables import credit_packages
+from frontdesk.credits.adapters.tables import credit_packages, idempotency_keys
 from frontdesk.credits.domain import Missing, RuleBroken
 from frontdesk.credits.domain import packages as rules
 from frontdesk.credits.domain.packages import Allocation, PackageStatus
+from frontdesk.kit.idempotency import IdempotencyKeys
 from frontdesk.kit.uow import UnitOfWork
 
 SYSTEM = "system"
@@ -147,17 +145,13 @@ class Purchase:
     grant: Grant | None = None
     reason: str | None = None
 
-    def fingerprint(self) -> str:
-        body = json.dumps(
-            {
-                "customer_id": str(self.customer_id),
-                "product_id": str(self.product_id) if self.product_id else None,
-                "grant": self.grant.__dict__ if self.grant else None,
-            },
-            sort_keys=True,
-            default=str,
-        )
-        return hashlib.sha256(body.encode()).hexdigest()
+    def request(self) -> dict[str, Any]:
+        """What an Idempotency-Key remembers of the purchase."""
+        return {
+            "customer_id": self.customer_id,
+            "product_id": self.product_id,
+            "grant": self.grant.__dict__ if self.grant else None,
+        }
 
 
 async def purchase(
@@ -174,15 +168,12 @@ async def purchase(
     now = now or utcnow()
     package_id = uuid.uuid4()
     if idempotency_key is not None:
-        earlier = await IdempotencyRepository(uow.session, tenant_id).claim(
-            "purchase", idempotency_key, request.fingerprint(), package_id
+        keys = IdempotencyKeys(uow.session, tenant_id, idempotency_keys)
+        earlier = await keys.claim(
+            "purchase", idempotency_key, request.request(), package_id, what="purchase"
         )
         if earlier is not None:
-            if earlier["fingerprint"] != request.fingerprint():
-                raise RuleBroken(
-                    "Idempotency-Key", "this key was used for a different purchase", conflict=True
-                )
-            package = await PackageRepository(uow.session, tenant_id).get(earlier["resource_id"])
+            package = await PackageRepository(uow.session, tenant_id).get(earlier)
             assert package is not None
             return package, False
     if (request.product_id is None) == (request.grant is None):

@@ -4,7 +4,9 @@ Constraints that must hold whatever the concurrency live here and in the
 migration: the seat counter of a session never exceeds its capacity (CHECK),
 one active booking per customer per session (partial unique index), and no
 overlapping active appointments for one staff member or one room (exclusion
-constraints, created in the migration with btree_gist).
+constraints, created in the migration with btree_gist), and one booking or
+appointment per ``Idempotency-Key`` (primary key of idempotency_keys, claimed
+in the same transaction as the resource).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from frontdesk.kit.db import messaging_tables, new_metadata
+from frontdesk.kit.idempotency import idempotency_table
 
 metadata = new_metadata()
 messaging = messaging_tables(metadata)
@@ -225,3 +228,5 @@ booking_policies = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("free_cancel_hours >= 0", name="hours_non_negative"),
 )
+
+idempotency_keys = idempotency_table(metadata)

@@ -23,6 +23,7 @@ from frontdesk.contracts.scheduling import (
     BookingPayment,
 )
 from frontdesk.kit.auth import CurrentPrincipal, Principal, StaffPrincipal
+from frontdesk.kit.idempotency import IdempotencyKey
 from frontdesk.kit.problems import Conflict, NotFound
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
@@ -30,6 +31,7 @@ from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.api.deps import (
     check_room,
     check_staff,
+    claim_key,
     customer_scope,
     database_conflicts,
     domain_errors,
@@ -112,14 +114,39 @@ def _check_hours(member: Any, starts_at: datetime, ends_at: datetime, zone: Zone
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=AppointmentOut,
-    responses={409: {"description": "Staff or room already taken, or outside hours"}},
+    responses={
+        200: {
+            "model": AppointmentOut,
+            "description": "Replay of an earlier appointment (same key)",
+        },
+        409: {
+            "description": "Staff or room already taken, outside hours, "
+            "or the Idempotency-Key was used for another appointment"
+        },
+    },
 )
 async def create_appointment(
-    body: AppointmentCreate, response: Response, rt: RuntimeDep, principal: StaffPrincipal
+    body: AppointmentCreate,
+    response: Response,
+    rt: RuntimeDep,
+    principal: StaffPrincipal,
+    idempotency_key: IdempotencyKey = None,
 ) -> AppointmentOut:
+    """A repeat with the same Idempotency-Key answers the first appointment as it is now (200)."""
     with database_conflicts():
         async with rt.uow() as uow:
             repo = Repository(uow.session, principal.tenant_id)
+            appointment_id = uuid.uuid4()
+            earlier = await claim_key(repo, "appointment", idempotency_key, body, appointment_id)
+            if earlier is not None:
+                row = await repo.appointment(earlier)
+                if row is None:
+                    raise NotFound("No such appointment.")
+                _, zone = await location_zone(repo, row["location_id"])
+                response.status_code = status.HTTP_200_OK
+                response.headers["Idempotent-Replayed"] = "true"
+                response.headers["Location"] = f"/v1/appointments/{row['id']}"
+                return appointment_out(row, zone)
             _, zone = await location_zone(repo, body.location_id)
             await check_room(repo, body.room_id, body.location_id)
             member = await check_staff(repo, body.staff_id)
@@ -135,7 +162,7 @@ async def create_appointment(
             _check_hours(member, starts_at, ends_at, zone)
             row = await repo.add_appointment(
                 {
-                    "id": uuid.uuid4(),
+                    "id": appointment_id,
                     **body.model_dump(exclude={"starts_at", "duration_minutes"}),
                     "starts_at": starts_at,
                     "ends_at": ends_at,

@@ -21,12 +21,19 @@ from frontdesk.contracts.scheduling import (
     BookingRescheduled,
 )
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal
+from frontdesk.kit.idempotency import IdempotencyKey
 from frontdesk.kit.pagination import bad_cursor, decode_cursor, encode_cursor
 from frontdesk.kit.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from frontdesk.kit.service import Runtime, RuntimeDep
+from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling import saga
 from frontdesk.scheduling.adapters.repository import Repository
-from frontdesk.scheduling.api.deps import customer_scope, database_conflicts, domain_errors
+from frontdesk.scheduling.api.deps import (
+    claim_key,
+    customer_scope,
+    database_conflicts,
+    domain_errors,
+)
 from frontdesk.scheduling.api.schemas import (
     BookingCancel,
     BookingCreate,
@@ -94,12 +101,65 @@ async def _read(
     rt: Runtime, tenant_id: uuid.UUID, booking_id: uuid.UUID
 ) -> tuple[RowMapping, RowMapping] | None:
     async with rt.uow() as uow:
-        repo = Repository(uow.session, tenant_id)
-        booking = await repo.booking(booking_id)
-        if booking is None:
-            return None
-        session = await repo.session_row(booking["session_id"])
+        return await _read_in(Repository(uow.session, tenant_id), booking_id)
+
+
+async def _read_in(repo: Repository, booking_id: uuid.UUID) -> tuple[RowMapping, RowMapping] | None:
+    booking = await repo.booking(booking_id)
+    if booking is None:
+        return None
+    session = await repo.session_row(booking["session_id"])
     assert session is not None
+    return booking, session
+
+
+async def _book(
+    uow: UnitOfWork,
+    repo: Repository,
+    body: BookingCreate,
+    who: dict[str, Any],
+    booking_id: uuid.UUID,
+) -> tuple[RowMapping, RowMapping]:
+    """Take the seat, add the booking and start the saga (the caller commits)."""
+    if body.customer_id is not None and await repo.customer_status(body.customer_id) in (
+        "blocked",
+        "deleted",
+    ):
+        raise Conflict.for_field(
+            "customer_id",
+            "This customer is blocked from booking.",
+            title="Customer blocked",
+        )
+    session = await repo.session_row(body.session_id)
+    if session is None:
+        raise InvalidInput.for_field("session_id", "no such session")
+    if session["status"] != "scheduled":
+        raise Conflict.for_field("session_id", "The session is cancelled.")
+    if session["starts_at"] <= tz.now():
+        raise Conflict.for_field("session_id", "The session has already started.")
+    if body.seats > 0:
+        taken = await repo.take_seats(body.session_id, body.seats)
+        if taken is None:
+            left = session["capacity"] - session["seats_taken"]
+            raise Conflict.for_field(
+                "seats", f"Not enough free seats ({left} left).", title="Session full"
+            )
+        session = taken
+    reminder = body.seats == 0
+    booking = await repo.add_booking(
+        {
+            "id": booking_id,
+            "session_id": body.session_id,
+            **who,
+            "seats": body.seats,
+            "notes": body.notes,
+            "payment_method": "free" if reminder else session["payment_method"],
+            "credits": session["credits"] * body.seats,
+            "price_minor": session["price_minor"] * body.seats,
+            "currency": session["currency"],
+        }
+    )
+    booking = await saga.start(uow, repo, booking, session)
     return booking, session
 
 
@@ -112,7 +172,11 @@ async def _read(
             "model": BookingOut,
             "description": "Decided already (or within the Prefer: wait time)",
         },
-        409: {"description": "Full, already booked, blocked, not bookable"},
+        200: {"model": BookingOut, "description": "Replay of an earlier booking (same key)"},
+        409: {
+            "description": "Full, already booked, blocked, not bookable, "
+            "or the Idempotency-Key was used for another booking"
+        },
     },
 )
 async def create_booking(
@@ -123,9 +187,11 @@ async def create_booking(
     prefer: Annotated[
         str | None, Header(description="wait=N (N ≤ 10): wait for the outcome up to N seconds")
     ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> BookingOut:
     """Take the seat and start the saga. Answers 202 with the pending booking, or 201 once
-    confirmed or rejected (at once for free and pay-per-session customer bookings)."""
+    confirmed or rejected (at once for free and pay-per-session customer bookings). A repeat
+    with the same Idempotency-Key answers the first booking as it is now (200)."""
     if principal.is_customer:
         if body.guest is not None or body.customer_id not in (None, principal.customer_id):
             raise NotFound("No such customer.")
@@ -145,49 +211,23 @@ async def create_booking(
         who = _clean_guest(body)
     wait = _prefer_wait(prefer, rt)
     tenant = principal.tenant_id
+    replayed = False
     with database_conflicts():
         async with rt.uow() as uow:
             repo = Repository(uow.session, tenant)
-            if body.customer_id is not None and await repo.customer_status(body.customer_id) in (
-                "blocked",
-                "deleted",
-            ):
-                raise Conflict.for_field(
-                    "customer_id",
-                    "This customer is blocked from booking.",
-                    title="Customer blocked",
-                )
-            session = await repo.session_row(body.session_id)
-            if session is None:
-                raise InvalidInput.for_field("session_id", "no such session")
-            if session["status"] != "scheduled":
-                raise Conflict.for_field("session_id", "The session is cancelled.")
-            if session["starts_at"] <= tz.now():
-                raise Conflict.for_field("session_id", "The session has already started.")
-            if body.seats > 0:
-                taken = await repo.take_seats(body.session_id, body.seats)
-                if taken is None:
-                    left = session["capacity"] - session["seats_taken"]
-                    raise Conflict.for_field(
-                        "seats", f"Not enough free seats ({left} left).", title="Session full"
-                    )
-                session = taken
-            reminder = body.seats == 0
-            booking = await repo.add_booking(
-                {
-                    "id": uuid.uuid4(),
-                    "session_id": body.session_id,
-                    **who,
-                    "seats": body.seats,
-                    "notes": body.notes,
-                    "payment_method": "free" if reminder else session["payment_method"],
-                    "credits": session["credits"] * body.seats,
-                    "price_minor": session["price_minor"] * body.seats,
-                    "currency": session["currency"],
-                }
-            )
-            booking = await saga.start(uow, repo, booking, session)
-            await uow.commit()
+            booking_id = uuid.uuid4()
+            earlier = await claim_key(repo, "booking", idempotency_key, body, booking_id)
+            if earlier is not None:
+                found = await _read_in(repo, earlier)
+                if found is None or (
+                    principal.is_customer and found[0]["customer_id"] != principal.customer_id
+                ):
+                    raise NotFound("No such booking.")
+                booking, session = found
+                replayed = True
+            else:
+                booking, session = await _book(uow, repo, body, who, booking_id)
+                await uow.commit()
     response.headers["Location"] = f"/v1/bookings/{booking['id']}"
     if wait and booking["status"] == BookingStatus.pending:
         response.headers["Preference-Applied"] = f"wait={wait:g}"
@@ -198,7 +238,10 @@ async def create_booking(
             if found and found[0]["status"] != BookingStatus.pending:
                 booking, session = found
                 break
-    if booking["status"] != BookingStatus.pending:
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    elif booking["status"] != BookingStatus.pending:
         response.status_code = status.HTTP_201_CREATED
     return BookingOut.of(booking, session)
 

@@ -8,12 +8,15 @@ from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from frontdesk.kit.auth import Principal
+from frontdesk.kit.idempotency import IdempotencyKeys
 from frontdesk.kit.problems import Conflict, InvalidInput, NotFound
 from frontdesk.scheduling.adapters.repository import Repository
+from frontdesk.scheduling.adapters.tables import idempotency_keys
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.booking import IllegalTransition
 
@@ -33,6 +36,17 @@ CONSTRAINT_MESSAGES = {
     ),
     "ex_appointments_room_overlap": ("room_id", "The room or bay is already taken at that time."),
 }
+
+
+async def claim_key(
+    repo: Repository, scope: str, key: str | None, body: BaseModel, resource_id: uuid.UUID
+) -> uuid.UUID | None:
+    """Claim ``key`` for the ``scope`` (booking, appointment) about to be made in the
+    caller's transaction; the earlier one's id when the same request used the key."""
+    if key is None:
+        return None
+    keys = IdempotencyKeys(repo.session, repo.tenant_id, idempotency_keys)
+    return await keys.claim(scope, key, body.model_dump(mode="json"), resource_id, what=scope)
 
 
 def constraint_name(error: DBAPIError) -> str | None:
