@@ -1,4 +1,4 @@
-"""Idempotency-Key on POST /v1/bookings and /v1/appointments: a retried request makes nothing twice."""
+"""Idempotency-Key on POST /v1/bookings and /v1/appointments: a retry makes nothing twice."""
 
 import asyncio
 import uuid

@@ -35,20 +35,6 @@ def rules(not_found: str = "Not found.") -> Iterator[None]:
         raise NotFound(not_found) from None
 
 
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def check_if_match(if_match: str | None, version: int) -> None:
-    from frontdesk.kit.problems import PreconditionFailed
-
-    if if_match is not None and if_match.strip() not in (etag(version), "*"):
-        raise PreconditionFailed(
-            f"The resource changed since you read it (now version {version}).",
-            headers={"ETag": etag(version)},
-        )
-
-
 def customer_scope(principal: Principal, customer_id: uuid.UUID | None) -> uuid.UUID | None:
     """The customer a read is limited to: a customer token sees only itself
     (asking for anyone else looks like nothing is there)."""

@@ -6,18 +6,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from frontdesk.credits.adapters.repository import CatalogueRepository, MembershipRepository, Page
 from frontdesk.credits.api.common import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     CreditsManager,
-    check_if_match,
     created_cursor,
     customer_scope,
     encode_cursor,
-    etag,
     rules,
     seq_cursor,
     visible,
@@ -38,6 +36,7 @@ from frontdesk.credits.api.schemas import (
 from frontdesk.credits.application import memberships
 from frontdesk.credits.domain.memberships import Change, MembershipStatus
 from frontdesk.kit.auth import CurrentPrincipal, Principal
+from frontdesk.kit.etags import IfMatch, check_if_match, etag
 from frontdesk.kit.problems import InvalidInput, NotFound
 from frontdesk.kit.service import RuntimeDep
 
@@ -104,7 +103,7 @@ async def patch_plan(
     response: Response,
     rt: RuntimeDep,
     principal: CreditsManager,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> PlanOut:
     """Changes apply to later assignments; current memberships keep their terms."""
     changes = body.model_dump(exclude_unset=True)

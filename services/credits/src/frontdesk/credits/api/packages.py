@@ -27,7 +27,6 @@ from frontdesk.credits.api.common import (
     created_cursor,
     customer_scope,
     encode_cursor,
-    etag,
     rules,
     seq_cursor,
     visible,
@@ -47,6 +46,7 @@ from frontdesk.credits.api.schemas import (
 from frontdesk.credits.application import ledger
 from frontdesk.credits.domain.packages import PackageStatus
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal
+from frontdesk.kit.etags import etag
 from frontdesk.kit.idempotency import IdempotencyKey
 from frontdesk.kit.problems import Forbidden, InvalidInput, NotFound
 from frontdesk.kit.service import RuntimeDep

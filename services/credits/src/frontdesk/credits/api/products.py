@@ -6,20 +6,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from frontdesk.credits.adapters.repository import CatalogueRepository, Page
 from frontdesk.credits.api.common import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     CreditsManager,
-    check_if_match,
     created_cursor,
     encode_cursor,
-    etag,
 )
 from frontdesk.credits.api.schemas import ProductCreate, ProductOut, ProductPage, ProductPatch
 from frontdesk.kit.auth import CurrentPrincipal
+from frontdesk.kit.etags import IfMatch, check_if_match, etag
 from frontdesk.kit.problems import InvalidInput, NotFound
 from frontdesk.kit.service import RuntimeDep
 
@@ -82,7 +81,7 @@ async def patch_product(
     response: Response,
     rt: RuntimeDep,
     principal: CreditsManager,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> ProductOut:
     """Changes apply to future purchases; packages already bought keep their terms."""
     changes = body.model_dump(exclude_unset=True)

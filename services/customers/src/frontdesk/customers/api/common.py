@@ -14,10 +14,6 @@ from frontdesk.kit.problems import Conflict, NotFound
 from frontdesk.kit.service import Runtime
 
 
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
 def region(rt: Runtime) -> str:
     return str(getattr(rt.settings, "default_region", "GB"))
 

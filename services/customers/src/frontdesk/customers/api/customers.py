@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from frontdesk.contracts.customers import (
     CustomerDeleted,
@@ -18,7 +18,7 @@ from frontdesk.contracts.customers import (
 from frontdesk.customers import actions
 from frontdesk.customers.adapters.notes import NoteRepository
 from frontdesk.customers.adapters.repository import CustomerRepository
-from frontdesk.customers.api.common import detail, etag, existing, region, visible
+from frontdesk.customers.api.common import detail, existing, region, visible
 from frontdesk.customers.api.schemas import (
     ActivityItem,
     BookingOut,
@@ -39,11 +39,11 @@ from frontdesk.customers.domain.customer import (
     require_contact,
 )
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal, require, require_admin
+from frontdesk.kit.etags import IfMatch, check_if_match, etag
 from frontdesk.kit.problems import (
     Forbidden,
     InvalidInput,
     NotFound,
-    PreconditionFailed,
 )
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
@@ -188,7 +188,7 @@ async def patch_customer(
     response: Response,
     rt: RuntimeDep,
     principal: CurrentPrincipal,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> CustomerOut:
     visible(principal, customer_id)
     changes = _clean_contacts(body.model_dump(exclude_unset=True), region(rt))
@@ -202,11 +202,7 @@ async def patch_customer(
     async with rt.uow() as uow:
         repo = CustomerRepository(uow.session, principal.tenant_id)
         current = await existing(repo, customer_id, for_update=True, editable=True)
-        if if_match is not None and if_match.strip() not in (etag(current["version"]), "*"):
-            raise PreconditionFailed(
-                f"The customer changed since you read it (now version {current['version']}).",
-                headers={"ETag": etag(current["version"])},
-            )
+        check_if_match(if_match, current["version"], "customer")
         merged = {**current, **changes}
         require_contact(merged["email"], merged["phone"])
         row = await apply_changes(uow, principal.tenant_id, current, changes)
