@@ -1,0 +1,203 @@
+"""Consumer handling throughput beside its limits, measured in the same run.
+
+Figure: events/s the kit's Consumer handles from a filled quorum queue — validate the
+envelope, one transaction that claims the inbox row and runs a handler (one upsert,
+as the read models do), commit, then ack.
+Baselines on the same messages, queue kind and prefetch:
+  - raw aio-pika: parse the envelope and ack (what the broker and client allow);
+  - raw aio-pika + the same transaction through a bare asyncpg-backed SQLAlchemy
+    session (what the database allows per message at this concurrency).
+
+    uv run python bench/consumer_throughput.py [--events 3000] [--prefetch 32] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aio_pika
+import orjson
+from aio_pika.abc import AbstractIncomingMessage
+from sqlalchemy import Column, Integer, MetaData, Table, Uuid, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from frontdesk.contracts import Envelope
+from frontdesk.contracts.customers import CustomerRegistered
+from frontdesk.kit import bus, db, inbox, migrations
+from frontdesk.kit.consumer import Consumer
+from frontdesk.kit.settings import Settings
+from frontdesk.kit.uow import UnitOfWork
+
+CONSUMER = "bench"
+
+
+def read_model(metadata: MetaData) -> Table:
+    return Table(
+        "seen",
+        metadata,
+        Column("customer_id", Uuid, primary_key=True),
+        Column("times", Integer, nullable=False),
+    )
+
+
+def upsert(seen: Table, customer_id: uuid.UUID) -> Any:
+    stmt = pg_insert(seen).values(customer_id=customer_id, times=1)
+    return stmt.on_conflict_do_update(
+        index_elements=[seen.c.customer_id], set_={"times": seen.c.times + 1}
+    )
+
+
+async def fill_queue(settings: Settings, n: int) -> None:
+    topology = bus.Topology.from_settings(settings)
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await topology.declare_exchange(channel)
+        await topology.declare_consumer(
+            channel, CONSUMER, [CustomerRegistered.routing_key()], settings.retry_delays_ms
+        )
+        tenant = uuid.uuid4()
+        for start in range(0, n, 500):
+            publishes = []
+            for _ in range(min(500, n - start)):
+                cid = uuid.uuid4()
+                envelope = Envelope.wrap(
+                    CustomerRegistered(
+                        customer_id=cid, first_name="Bench", last_name="Mark", email="b@x.io"
+                    ),
+                    tenant_id=tenant,
+                    aggregate_id=cid,
+                    aggregate_version=1,
+                )
+                message = bus.build_message(
+                    orjson.dumps(envelope.model_dump(mode="json")),
+                    message_id=str(envelope.id),
+                    routing_key=envelope.routing_key,
+                    headers={},
+                )
+                publishes.append(exchange.publish(message, routing_key=envelope.routing_key))
+            await asyncio.gather(*publishes)
+    finally:
+        await connection.close()
+
+
+async def timed(n: int, handled: Callable[[], int], start: Callable[[], Awaitable[Any]]) -> float:
+    started = time.perf_counter()
+    await start()
+    # The Consumer exposes a counter, not an event: poll it at a fine grain.
+    while handled() < n:  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
+    return n / (time.perf_counter() - started)
+
+
+async def kit_round(settings: Settings, engine, tables, seen: Table, n: int) -> float:
+    async def handle(uow: UnitOfWork, envelope: Envelope, event: CustomerRegistered) -> None:
+        await uow.session.execute(upsert(seen, event.customer_id))
+
+    sessions = db.sessionmaker(engine)
+    consumer = Consumer(
+        settings, CONSUMER, {CustomerRegistered: handle}, lambda: UnitOfWork(sessions, tables)
+    )
+    try:
+        return await timed(n, lambda: consumer.handled, consumer.start)
+    finally:
+        await consumer.close()
+
+
+async def raw_round(settings: Settings, n: int, transaction: Callable | None) -> float:
+    topology = bus.Topology.from_settings(settings)
+    connection = await aio_pika.connect(settings.amqp_url)
+    count = 0
+
+    async def on_message(message: AbstractIncomingMessage) -> None:
+        nonlocal count
+        envelope = Envelope.model_validate_json(message.body)
+        if transaction is not None:
+            await transaction(envelope)
+        await message.ack()
+        count += 1
+
+    async def start() -> None:
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=settings.consumer_prefetch)
+        queue = await topology.declare_consumer(
+            channel, CONSUMER, [CustomerRegistered.routing_key()], settings.retry_delays_ms
+        )
+        await queue.consume(on_message)
+
+    try:
+        return await timed(n, lambda: count, start)
+    finally:
+        await connection.close()
+
+
+async def main(events: int, prefetch: int, rounds: int) -> None:
+    run = uuid.uuid4().hex[:8]
+    settings = Settings(
+        service=f"bench_consumer_{run}",
+        bus_prefix=f"bench.{run}.",
+        database_prefix="",
+        queue_expires_ms=10 * 60 * 1000,
+        consumer_prefetch=prefetch,
+    )
+    url = settings.resolved_database_url()
+    await migrations.ensure_database(url)
+    metadata = db.new_metadata()
+    tables = db.messaging_tables(metadata)
+    seen = read_model(metadata)
+    engine = db.create_engine(url)
+    sessions = db.sessionmaker(engine)
+
+    async def bare_transaction(envelope: Envelope) -> None:
+        async with sessions() as session, session.begin():
+            await inbox.claim(session, tables, envelope, CONSUMER)
+            await session.execute(upsert(seen, envelope.aggregate_id))
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        kit_rates, raw_rates, db_rates = [], [], []
+        for _ in range(rounds):
+            for rates, round_ in (
+                (kit_rates, lambda: kit_round(settings, engine, tables, seen, events)),
+                (raw_rates, lambda: raw_round(settings, events, None)),
+                (db_rates, lambda: raw_round(settings, events, bare_transaction)),
+            ):
+                async with engine.begin() as conn:
+                    await conn.execute(text("TRUNCATE inbox, seen"))
+                await fill_queue(settings, events)
+                rates.append(await round_())
+        kit, raw, with_tx = max(kit_rates), max(raw_rates), max(db_rates)
+        print(f"consumer_throughput: {events} events, prefetch {prefetch}, best of {rounds}")
+        print(f"  kit Consumer (inbox + handler, one transaction, ack after commit): {kit:4.0f}/s")
+        print(f"  baseline raw aio-pika (parse, ack):                               {raw:4.0f}/s")
+        print(f"  baseline raw aio-pika + the same transaction (no kit):          {with_tx:6.0f}/s")
+        print(f"  kit / raw+transaction: {kit / with_tx:.2f}")
+    finally:
+        topology = bus.Topology.from_settings(settings)
+        connection = await aio_pika.connect(settings.amqp_url)
+        channel = await connection.channel()
+        await channel.queue_delete(topology.queue(CONSUMER))
+        for attempt in range(1, len(settings.retry_delays_ms) + 1):
+            await channel.queue_delete(topology.retry_queue(CONSUMER, attempt))
+        await channel.queue_delete(topology.parking_queue(CONSUMER))
+        await channel.queue_delete(topology.unrouted_queue)
+        await channel.exchange_delete(topology.exchange)
+        await channel.exchange_delete(topology.unrouted_exchange)
+        await connection.close()
+        await engine.dispose()
+        await migrations.drop_database(url)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--prefetch", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    asyncio.run(main(args.events, args.prefetch, args.rounds))
