@@ -174,9 +174,12 @@ async def main(events: int, prefetch: int, rounds: int) -> None:
                 rates.append(await round_())
         kit, raw, with_tx = max(kit_rates), max(raw_rates), max(db_rates)
         print(f"consumer_throughput: {events} events, prefetch {prefetch}, best of {rounds}")
-        print(f"  kit Consumer (inbox + handler, one transaction, ack after commit): {kit:4.0f}/s")
-        print(f"  baseline raw aio-pika (parse, ack):                               {raw:4.0f}/s")
-        print(f"  baseline raw aio-pika + the same transaction (no kit):          {with_tx:6.0f}/s")
+        for label, rate in (
+            ("kit Consumer (inbox + handler, one transaction, ack after commit)", kit),
+            ("baseline raw aio-pika (parse, ack)", raw),
+            ("baseline raw aio-pika + the same transaction (no kit)", with_tx),
+        ):
+            print(f"  {label:<68}{rate:6.0f}/s")
         print(f"  kit / raw+transaction: {kit / with_tx:.2f}")
     finally:
         topology = bus.Topology.from_settings(settings)
