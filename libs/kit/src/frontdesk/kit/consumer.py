@@ -14,7 +14,7 @@ from opentelemetry.propagate import extract, inject
 from pydantic import ValidationError
 
 from frontdesk.contracts import Envelope, Event, UnknownEventError, parse
-from frontdesk.kit import bus, inbox
+from frontdesk.kit import bus, inbox, metrics
 from frontdesk.kit.settings import Settings
 from frontdesk.kit.uow import UnitOfWork
 
@@ -127,9 +127,17 @@ class Consumer:
             },
         ) as span:
             try:
-                await self._handle(envelope, event, handler)
+                first_time = await self._handle(envelope, event, handler)
             except Exception as error:
                 span.record_exception(error)
+                metrics.handler_errors.add(
+                    1,
+                    {
+                        "consumer": self.name,
+                        "routing_key": envelope.routing_key,
+                        "error": type(error).__name__,
+                    },
+                )
                 log.warning(
                     "handler %s failed on %s (attempt %d): %r",
                     self.name,
@@ -141,13 +149,27 @@ class Consumer:
                 return
         await self._settle(message.ack())
         self.handled += 1
+        self._count(envelope.routing_key, "handled" if first_time else "duplicate")
+        if first_time:
+            lag = (datetime.now(UTC) - envelope.occurred_at).total_seconds()
+            metrics.consumer_lag.record(
+                max(lag, 0.0), {"consumer": self.name, "routing_key": envelope.routing_key}
+            )
 
-    async def _handle(self, envelope: Envelope, event: Event, handler: Handler) -> None:
+    def _count(self, routing_key: str, outcome: str) -> None:
+        metrics.consumer_messages.add(
+            1, {"consumer": self.name, "routing_key": routing_key, "outcome": outcome}
+        )
+
+    async def _handle(self, envelope: Envelope, event: Event, handler: Handler) -> bool:
+        """Handle in one transaction; False for a duplicate (already in the inbox)."""
         async with self._uow_factory() as uow:
             uow.caused_by(envelope)
-            if await inbox.claim(uow.session, uow.tables, envelope, self.name):
+            first_time = await inbox.claim(uow.session, uow.tables, envelope, self.name)
+            if first_time:
                 await handler(uow, envelope, event)
             await uow.commit()
+        return first_time
 
     async def _retry_or_park(
         self, message: AbstractIncomingMessage, routing_key: str, attempt: int, error: str
@@ -165,6 +187,7 @@ class Consumer:
                 bus.ROUTING_KEY_HEADER: routing_key,
             },
         )
+        self._count(routing_key, "retried")
 
     async def _park(
         self, message: AbstractIncomingMessage, routing_key: str, attempt: int, error: str
@@ -180,6 +203,7 @@ class Consumer:
                 bus.PARKED_AT_HEADER: datetime.now(UTC).isoformat(),
             },
         )
+        self._count(routing_key, "parked")
 
     async def _forward(
         self, message: AbstractIncomingMessage, queue: str, extra_headers: dict[str, Any]

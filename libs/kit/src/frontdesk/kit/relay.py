@@ -15,12 +15,14 @@ from opentelemetry.propagate import extract, inject
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from frontdesk.kit import bus
+from frontdesk.kit import bus, metrics
 from frontdesk.kit.db import MessagingTables
 from frontdesk.kit.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 5.0
+# Counting the backlog reads the unpublished index: do it at most this often.
+BACKLOG_MEASURE_SECONDS = 5.0
 _tracer = trace.get_tracer(__name__)
 
 
@@ -45,6 +47,11 @@ class Relay:
         self._exchange: AbstractExchange | None = None
         self._stopping = False
         self.last_failed = 0  # rows of the last batch whose publication failed
+        self.service = settings.service
+        self.backlog: int | None = None  # last measured, for the backlog gauge
+        self.oldest_unpublished_seconds: float | None = None
+        self._measured_at = float("-inf")
+        metrics.watch_relay(self)
 
     def wake(self) -> None:
         self._wake.set()
@@ -80,6 +87,7 @@ class Relay:
             except Exception:
                 log.exception("relay batch failed; retrying")
                 published, failed = 0, 1
+            await self._measure(published, failed)
             if failed:
                 backoff = min(backoff * 2, max(poll, MAX_BACKOFF_SECONDS))
             else:
@@ -89,6 +97,36 @@ class Relay:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+
+    async def _measure(self, published: int, failed: int) -> None:
+        if published == 0 and not failed:
+            self.backlog, self.oldest_unpublished_seconds = 0, 0.0  # known without a query
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self._measured_at >= BACKLOG_MEASURE_SECONDS:
+            self._measured_at = now
+            with contextlib.suppress(Exception):  # a gauge is not worth failing the relay
+                await self.measure_backlog()
+
+    async def measure_backlog(self) -> int:
+        """Count the unpublished rows and the age of the oldest (for the gauges)."""
+        outbox = self._outbox
+        unpublished = outbox.c.published_at.is_(None)
+        async with self._engine.connect() as conn:
+            count = (
+                await conn.execute(select(func.count()).select_from(outbox).where(unpublished))
+            ).scalar_one()
+            age = (
+                await conn.execute(
+                    select(func.extract("epoch", func.now() - outbox.c.created_at))
+                    .where(unpublished)
+                    .order_by(outbox.c.seq)
+                    .limit(1)
+                )
+            ).scalar()
+        self.backlog = count
+        self.oldest_unpublished_seconds = float(age or 0.0)
+        return count
 
     async def publish_batch(self) -> int:
         """Publish one batch; returns how many rows were taken."""
@@ -110,6 +148,10 @@ class Relay:
             results = await self._publish_all(rows)
             sent = [row.id for row, result in zip(rows, results, strict=True) if result is None]
             self.last_failed = len(rows) - len(sent)
+            attributes = {"service": self.service}
+            metrics.relay_published.add(len(sent), attributes)
+            if self.last_failed:
+                metrics.relay_failed.add(self.last_failed, attributes)
             if sent:
                 await conn.execute(
                     update(outbox).where(outbox.c.id.in_(sent)).values(published_at=func.now())

@@ -1,4 +1,4 @@
-"""OpenTelemetry tracing and JSON logs that carry trace ids."""
+"""OpenTelemetry tracing and metrics, and JSON logs that carry trace ids."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import logging
 import sys
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
@@ -20,14 +22,16 @@ def configure(
     *,
     otlp_endpoint: str | None = None,
     exporter: SpanExporter | None = None,
+    metric_reader: MetricReader | None = None,
     log_level: str = "INFO",
 ) -> None:
-    """Install the tracer provider once per process (OTel allows only one)."""
+    """Install the tracer and meter providers once per process (OTel allows only one)."""
     global _configured
     if _configured:
         return
     _configured = True
-    provider = TracerProvider(resource=Resource.create({"service.name": f"frontdesk-{service}"}))
+    resource = Resource.create({"service.name": f"frontdesk-{service}"})
+    provider = TracerProvider(resource=resource)
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     if otlp_endpoint:
@@ -37,6 +41,16 @@ def configure(
             BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces"))
         )
     trace.set_tracer_provider(provider)
+    readers: list[MetricReader] = [metric_reader] if metric_reader is not None else []
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+        readers.append(
+            PeriodicExportingMetricReader(
+                OTLPMetricExporter(endpoint=f"{otlp_endpoint}/v1/metrics")
+            )
+        )
+    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
     _configure_logging(service, log_level)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest
+from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
 
@@ -27,6 +28,7 @@ from frontdesk.kit.service import Runtime, ServiceSpec, create_app
 from frontdesk.kit.settings import Settings
 
 SPANS = InMemorySpanExporter()
+METRICS = InMemoryMetricReader()
 RUN_ID = uuid.uuid4().hex[:10]
 
 
@@ -38,7 +40,24 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("FRONTDESK_QUEUE_EXPIRES_MS", str(30 * 60 * 1000))
     os.environ.setdefault("FRONTDESK_RETRY_DELAYS_MS", "[200, 400]")
     os.environ.setdefault("FRONTDESK_RELAY_POLL_SECONDS", "0.2")
-    telemetry.configure("tests", exporter=SPANS, log_level="WARNING")
+    telemetry.configure("tests", exporter=SPANS, metric_reader=METRICS, log_level="WARNING")
+
+
+def metric_value(name: str, **attributes: str) -> float:
+    """The current value of a counter or gauge (a histogram: its count), summed over the
+    data points whose attributes include ``attributes``; 0 when none was recorded."""
+    total = 0.0
+    data = METRICS.get_metrics_data()
+    for resource in data.resource_metrics if data else []:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name != name:
+                    continue
+                for point in metric.data.data_points:
+                    if attributes.items() <= dict(point.attributes or {}).items():
+                        histogram = isinstance(point, HistogramDataPoint)
+                        total += point.count if histogram else point.value  # type: ignore[union-attr]
+    return total
 
 
 # Bus prefixes this test process used; their exchanges are deleted when the session ends

@@ -1,0 +1,81 @@
+"""Messaging metrics (OpenTelemetry): consumer outcomes, lag and handler errors; relay
+throughput, failures and backlog. Exported by OTLP with the traces (telemetry.configure).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable
+from typing import Protocol
+
+from opentelemetry import metrics
+from opentelemetry.metrics import CallbackOptions, Observation
+
+_meter = metrics.get_meter("frontdesk.kit")
+
+consumer_messages = _meter.create_counter(
+    "frontdesk.consumer.messages",
+    unit="{message}",
+    description="Messages a consumer took off its queue, by outcome "
+    "(handled, duplicate, retried, parked)",
+)
+consumer_lag = _meter.create_histogram(
+    "frontdesk.consumer.lag",
+    unit="s",
+    description="From the event's occurrence to the commit of its handling",
+)
+handler_errors = _meter.create_counter(
+    "frontdesk.consumer.handler_errors",
+    unit="{error}",
+    description="Handler failures (each sends the message to a delay queue or parks it)",
+)
+relay_published = _meter.create_counter(
+    "frontdesk.relay.published",
+    unit="{message}",
+    description="Outbox rows the broker confirmed",
+)
+relay_failed = _meter.create_counter(
+    "frontdesk.relay.failed",
+    unit="{message}",
+    description="Outbox rows whose publication failed (they stay and are retried)",
+)
+
+
+class Backlogged(Protocol):
+    service: str
+    backlog: int | None
+    oldest_unpublished_seconds: float | None
+
+
+_relays: weakref.WeakSet[Backlogged] = weakref.WeakSet()
+
+
+def watch_relay(relay: Backlogged) -> None:
+    """Report this relay's last measured backlog while it lives."""
+    _relays.add(relay)
+
+
+def _backlog(_: CallbackOptions) -> Iterable[Observation]:
+    for relay in list(_relays):
+        if relay.backlog is not None:
+            yield Observation(relay.backlog, {"service": relay.service})
+
+
+def _oldest(_: CallbackOptions) -> Iterable[Observation]:
+    for relay in list(_relays):
+        if relay.oldest_unpublished_seconds is not None:
+            yield Observation(relay.oldest_unpublished_seconds, {"service": relay.service})
+
+
+_meter.create_observable_gauge(
+    "frontdesk.relay.backlog",
+    callbacks=[_backlog],
+    unit="{message}",
+    description="Outbox rows not yet published",
+)
+_meter.create_observable_gauge(
+    "frontdesk.relay.oldest_unpublished",
+    callbacks=[_oldest],
+    unit="s",
+    description="Age of the oldest outbox row not yet published (0 when none)",
+)
