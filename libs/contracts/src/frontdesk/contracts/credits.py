@@ -27,6 +27,30 @@ class PackagePurchased(Event):
     purchased_by: str
 
 
+class PackageToppedUp(Event):
+    """Credits were added to a package the customer already holds (aggregate: the package).
+
+    Billing invoices priced top-ups (``price_minor > 0``) as it invoices priced
+    purchases; a free staff adjustment carries ``price_minor`` 0. ``top_up_id`` (the
+    credit-history entry) is unique per top-up: one invoice per top-up, however often
+    the event is delivered. ``product_id`` names the product the credits were sold from,
+    if any.
+    """
+
+    TYPE = "credits.package.topped_up"
+
+    top_up_id: uuid.UUID
+    package_id: uuid.UUID
+    customer_id: uuid.UUID
+    product_id: uuid.UUID | None = None
+    name: str
+    credits: int
+    price_minor: int = 0
+    currency: str = "EUR"
+    expires_at: datetime | None = None
+    topped_up_by: str
+
+
 class BalanceChanged(Event):
     """The customer's credit account after a change (aggregate: the customer)."""
 

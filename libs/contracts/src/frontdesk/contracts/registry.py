@@ -14,6 +14,7 @@ CATALOGUE: tuple[type[Event], ...] = (
     customers.GuestResolved,
     customers.BulkMessageRequested,
     credits.PackagePurchased,
+    credits.PackageToppedUp,
     credits.BalanceChanged,
     credits.DebitSucceeded,
     credits.DebitRejected,

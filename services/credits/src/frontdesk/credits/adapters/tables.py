@@ -113,7 +113,12 @@ credit_history = Table(
     Column("reason", Text),
     Column("actor", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # What the customer paid for a sale (purchase, grant, top-up); null for other entries.
+    Column("price_minor", BigInteger),
+    Column("currency", String(3)),
     CheckConstraint("balance_after >= 0", name="balance_after_not_negative"),
+    CheckConstraint("price_minor IS NULL OR price_minor >= 0", name="price_not_negative"),
+    CheckConstraint("(price_minor IS NULL) = (currency IS NULL)", name="price_with_currency"),
     Index("ix_credit_history_tenant_customer_seq", "tenant_id", "customer_id", "seq"),
     Index("ix_credit_history_tenant_package_seq", "tenant_id", "package_id", "seq"),
 )

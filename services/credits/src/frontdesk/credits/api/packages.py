@@ -42,11 +42,12 @@ from frontdesk.credits.api.schemas import (
     PackagePatch,
     PackagePurchase,
     ReasonIn,
+    TopUpIn,
 )
 from frontdesk.credits.application import ledger
 from frontdesk.credits.domain.packages import PackageStatus
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal
-from frontdesk.kit.etags import etag
+from frontdesk.kit.etags import IfMatch, etag
 from frontdesk.kit.idempotency import IdempotencyKey
 from frontdesk.kit.problems import Forbidden, InvalidInput, NotFound
 from frontdesk.kit.service import RuntimeDep
@@ -190,58 +191,101 @@ async def get_package(
 
 async def _act(
     rt: Any,
-    principal: Principal,
-    package_id: uuid.UUID,
+    response: Response,
     op: Callable[[UnitOfWork], Awaitable[RowMapping]],
 ) -> PackageOut:
     with rules("No such package."):
         async with rt.uow() as uow:
             row = await op(uow)
             await uow.commit()
+    response.headers["ETag"] = etag(row["version"])
     return PackageOut.of(row)
 
 
-@router.patch("/{package_id}", response_model=PackageOut)
+@router.patch(
+    "/{package_id}",
+    response_model=PackageOut,
+    responses={412: {"description": "If-Match names an older version (current ETag sent)"}},
+)
 async def rename_package(
-    package_id: uuid.UUID, body: PackagePatch, rt: RuntimeDep, principal: CreditsManager
+    package_id: uuid.UUID,
+    body: PackagePatch,
+    response: Response,
+    rt: RuntimeDep,
+    principal: CreditsManager,
+    if_match: IfMatch = None,
 ) -> PackageOut:
     return await _act(
         rt,
-        principal,
-        package_id,
+        response,
         lambda uow: ledger.rename(
-            uow, principal.tenant_id, package_id, body.name, actor=principal.sub, reason=body.reason
-        ),
-    )
-
-
-@router.post("/{package_id}/top-up", response_model=PackageOut)
-async def top_up_package(
-    package_id: uuid.UUID, body: CreditsChange, rt: RuntimeDep, principal: CreditsManager
-) -> PackageOut:
-    return await _act(
-        rt,
-        principal,
-        package_id,
-        lambda uow: ledger.top_up(
             uow,
             principal.tenant_id,
             package_id,
-            body.credits,
+            body.name,
             actor=principal.sub,
             reason=body.reason,
+            if_match=if_match,
         ),
     )
+
+
+@router.post(
+    "/{package_id}/top-up",
+    response_model=PackageOut,
+    responses={
+        409: {"description": "Key reused for another top-up, or the package is closed"},
+    },
+)
+async def top_up_package(
+    package_id: uuid.UUID,
+    body: TopUpIn,
+    response: Response,
+    rt: RuntimeDep,
+    principal: CreditsManager,
+    idempotency_key: IdempotencyKey = None,
+) -> PackageOut:
+    """Adds credits: a free adjustment (``credits``), a sale (``credits`` with
+    ``price_minor``) or a product's credits at its price (``product_id``). Every top-up
+    publishes ``credits.package.topped_up`` with its price (0 when free) for billing.
+    The same ``Idempotency-Key`` answers the package again (``Idempotent-Replayed``)
+    and adds nothing."""
+    request = ledger.TopUp(
+        credits=body.credits,
+        product_id=body.product_id,
+        price_minor=body.price_minor,
+        currency=body.currency,
+    )
+    with rules("No such package."):
+        async with rt.uow() as uow:
+            row, created = await ledger.top_up(
+                uow,
+                principal.tenant_id,
+                package_id,
+                request,
+                actor=principal.sub,
+                reason=body.reason,
+                idempotency_key=idempotency_key,
+            )
+            if created:
+                await uow.commit()
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["ETag"] = etag(row["version"])
+    return PackageOut.of(row)
 
 
 @router.post("/{package_id}/deduct", response_model=PackageOut)
 async def deduct_from_package(
-    package_id: uuid.UUID, body: CreditsChange, rt: RuntimeDep, principal: CreditsManager
+    package_id: uuid.UUID,
+    body: CreditsChange,
+    response: Response,
+    rt: RuntimeDep,
+    principal: CreditsManager,
 ) -> PackageOut:
     return await _act(
         rt,
-        principal,
-        package_id,
+        response,
         lambda uow: ledger.deduct(
             uow,
             principal.tenant_id,
@@ -255,13 +299,16 @@ async def deduct_from_package(
 
 @router.post("/{package_id}/pause", response_model=PackageOut)
 async def pause_package(
-    package_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager, body: ReasonIn | None = None
+    package_id: uuid.UUID,
+    response: Response,
+    rt: RuntimeDep,
+    principal: CreditsManager,
+    body: ReasonIn | None = None,
 ) -> PackageOut:
     reason = body.reason if body else None
     return await _act(
         rt,
-        principal,
-        package_id,
+        response,
         lambda uow: ledger.pause(
             uow, principal.tenant_id, package_id, actor=principal.sub, reason=reason
         ),
@@ -270,14 +317,17 @@ async def pause_package(
 
 @router.post("/{package_id}/resume", response_model=PackageOut)
 async def resume_package(
-    package_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager, body: ReasonIn | None = None
+    package_id: uuid.UUID,
+    response: Response,
+    rt: RuntimeDep,
+    principal: CreditsManager,
+    body: ReasonIn | None = None,
 ) -> PackageOut:
     """The expiry moves later by the time the package was paused."""
     reason = body.reason if body else None
     return await _act(
         rt,
-        principal,
-        package_id,
+        response,
         lambda uow: ledger.resume(
             uow, principal.tenant_id, package_id, actor=principal.sub, reason=reason
         ),
@@ -286,14 +336,17 @@ async def resume_package(
 
 @router.post("/{package_id}/extend", response_model=PackageOut)
 async def extend_package(
-    package_id: uuid.UUID, body: ExtendIn, rt: RuntimeDep, principal: CreditsManager
+    package_id: uuid.UUID,
+    body: ExtendIn,
+    response: Response,
+    rt: RuntimeDep,
+    principal: CreditsManager,
 ) -> PackageOut:
     """A later expiry (``expires_at``, or ``days`` added); an expired package comes back
     with its expired credits."""
     return await _act(
         rt,
-        principal,
-        package_id,
+        response,
         lambda uow: ledger.extend(
             uow,
             principal.tenant_id,

@@ -110,6 +110,18 @@ class CreditsChange(_In):
     reason: Reason | None = None
 
 
+class TopUpIn(_In):
+    """``credits`` alone is a free adjustment; with ``price_minor`` the credits are sold
+    (``currency`` defaults to the package's). ``product_id`` instead sells the active
+    product's credits at its price. Sold top-ups reach billing (``PackageToppedUp``)."""
+
+    credits: Credits | None = None
+    product_id: uuid.UUID | None = None
+    price_minor: PriceMinor | None = None
+    currency: Currency | None = None
+    reason: Reason | None = None
+
+
 class ReasonIn(_In):
     reason: Reason | None = None
 
@@ -168,6 +180,10 @@ class HistoryEntryOut(BaseModel):
     reason: str | None
     actor: str
     created_at: datetime
+    price_minor: int | None = Field(
+        default=None, description="what a sale (purchase, grant, paid top-up) cost"
+    )
+    currency: str | None = None
 
     @classmethod
     def of(cls, row: Any) -> HistoryEntryOut:

@@ -25,6 +25,7 @@ from frontdesk.contracts.credits import (
     DebitSucceeded,
     PackageDebit,
     PackagePurchased,
+    PackageToppedUp,
 )
 from frontdesk.credits.adapters.repository import (
     AccountRepository,
@@ -38,6 +39,7 @@ from frontdesk.credits.adapters.tables import credit_packages, idempotency_keys
 from frontdesk.credits.domain import Missing, RuleBroken
 from frontdesk.credits.domain import packages as rules
 from frontdesk.credits.domain.packages import Allocation, PackageStatus
+from frontdesk.kit.etags import check_if_match
 from frontdesk.kit.idempotency import IdempotencyKeys
 from frontdesk.kit.uow import UnitOfWork
 
@@ -84,10 +86,14 @@ class Ledger:
         *,
         booking_id: uuid.UUID | None = None,
         balance_after: int | None = None,
+        entry_id: uuid.UUID | None = None,
+        price_minor: int | None = None,
+        currency: str | None = None,
     ) -> None:
+        """One history entry; a sale (purchase, grant, paid top-up) carries its price."""
         self._entries.append(
             {
-                "id": uuid.uuid4(),
+                "id": entry_id or uuid.uuid4(),
                 "customer_id": self.customer_id,
                 "package_id": package["id"],
                 "booking_id": booking_id,
@@ -96,6 +102,8 @@ class Ledger:
                 "balance_after": package["balance"] if balance_after is None else balance_after,
                 "reason": reason,
                 "actor": self.actor,
+                "price_minor": price_minor,
+                "currency": currency if price_minor is not None else None,
             }
         )
 
@@ -214,7 +222,9 @@ async def purchase(
             "purchased_by": actor,
         }
     )
-    ledger.record(package, kind, credits, request.reason)
+    ledger.record(
+        package, kind, credits, request.reason, price_minor=price_minor, currency=currency
+    )
     ledger.purchased += credits
     uow.publish(
         PackagePurchased(
@@ -262,20 +272,76 @@ async def _change(
     return row  # type: ignore[no-any-return]
 
 
+@dataclass(frozen=True)
+class TopUp:
+    """Credits added to a package the customer holds.
+
+    Either ``credits`` (a free staff adjustment, or a sale when ``price_minor`` is
+    given; ``currency`` defaults to the package's) or ``product_id`` (a sale of the
+    active product's credits at its price). Priced or not, it publishes
+    ``PackageToppedUp``; billing invoices the priced ones.
+    """
+
+    credits: int | None = None
+    product_id: uuid.UUID | None = None
+    price_minor: int | None = None
+    currency: str | None = None
+
+    def request(self, package_id: uuid.UUID) -> dict[str, Any]:
+        """What an Idempotency-Key remembers of the top-up."""
+        return {"package_id": package_id, **self.__dict__}
+
+
 async def top_up(
     uow: UnitOfWork,
     tenant_id: uuid.UUID,
     package_id: uuid.UUID,
-    credits: int,
+    request: TopUp,
     *,
     actor: str,
     reason: str | None = None,
+    idempotency_key: str | None = None,
     now: datetime | None = None,
-) -> RowMapping:
+) -> tuple[RowMapping, bool]:
+    """Add credits to a package; (package, topped up). The same ``idempotency_key``
+    answers the package again and adds nothing."""
+    top_up_id = uuid.uuid4()
+    if idempotency_key is not None:
+        keys = IdempotencyKeys(uow.session, tenant_id, idempotency_keys)
+        earlier = await keys.claim(
+            "top_up", idempotency_key, request.request(package_id), top_up_id, what="top-up"
+        )
+        if earlier is not None:
+            package = await PackageRepository(uow.session, tenant_id).get(package_id)
+            if package is None:
+                raise Missing("package")
+            return package, False
+    if (request.credits is None) == (request.product_id is None):
+        raise RuleBroken("credits", "give either credits or product_id, not both")
+    product_id = request.product_id
+    price_minor, currency = request.price_minor, request.currency
+    if product_id is not None:
+        for name in ("price_minor", "currency"):
+            if getattr(request, name) is not None:
+                raise RuleBroken(name, "comes from the product (without product_id only)")
+        product = await CatalogueRepository.products(uow.session, tenant_id).get(product_id)
+        if product is None or not product["active"]:
+            raise RuleBroken("product_id", "no such active product")
+        credits: int = product["credits"]
+        price_minor, currency = product["price_minor"], product["currency"]
+    else:
+        assert request.credits is not None
+        credits = request.credits
+        if currency is not None and price_minor is None:
+            raise RuleBroken("currency", "only with price_minor")
     rules.require_positive("credits", credits)
+    if price_minor is not None and price_minor < 0:
+        raise RuleBroken("price_minor", "must not be negative")
 
     async def apply(ledger: Ledger, package: RowMapping) -> tuple[str, RowMapping]:
         rules.require_open(package, "top up")
+        if package["credits_total"] + credits > rules.MAX_PACKAGE_CREDITS:
+            raise RuleBroken("credits", "the package cannot hold more credits", conflict=True)
         row = await ledger.packages.update(
             package["id"],
             {
@@ -283,11 +349,37 @@ async def top_up(
                 "credits_total": credit_packages.c.credits_total + credits,
             },
         )
-        ledger.record(row, "top_up", credits, reason)
+        sold_in = currency or package["currency"]
+        ledger.record(
+            row,
+            "top_up",
+            credits,
+            reason,
+            entry_id=top_up_id,
+            price_minor=price_minor,
+            currency=sold_in,
+        )
         ledger.purchased += credits
+        ledger.uow.publish(
+            PackageToppedUp(
+                top_up_id=top_up_id,
+                package_id=row["id"],
+                customer_id=row["customer_id"],
+                product_id=product_id,
+                name=row["name"],
+                credits=credits,
+                price_minor=price_minor or 0,
+                currency=sold_in,
+                expires_at=row["expires_at"],
+                topped_up_by=ledger.actor,
+            ),
+            tenant_id=ledger.tenant_id,
+            aggregate_id=row["id"],
+            aggregate_version=row["version"],
+        )
         return "top_up", row
 
-    return await _change(uow, tenant_id, package_id, actor, now, apply)
+    return await _change(uow, tenant_id, package_id, actor, now, apply), True
 
 
 async def deduct(
@@ -323,9 +415,13 @@ async def rename(
     *,
     actor: str,
     reason: str | None = None,
+    if_match: str | None = None,
     now: datetime | None = None,
 ) -> RowMapping:
+    """A new name; ``if_match`` (an ETag) answers 412 if the package changed since."""
+
     async def apply(ledger: Ledger, package: RowMapping) -> tuple[str, RowMapping]:
+        check_if_match(if_match, package["version"], "package")
         row = await ledger.packages.update(package["id"], {"name": name})
         ledger.record(row, "renamed", 0, reason or f"renamed from {package['name']!r}")
         return "renamed", row

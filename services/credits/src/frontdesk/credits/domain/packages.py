@@ -11,7 +11,8 @@ from typing import Any
 
 from frontdesk.credits.domain import RuleBroken
 
-MAX_CREDITS = 100_000
+MAX_CREDITS = 100_000  # in one purchase, grant, top-up or debit
+MAX_PACKAGE_CREDITS = 2**31 - 1  # what one package may ever hold (a 32-bit column)
 FAR_FUTURE = datetime.max.replace(tzinfo=None)
 
 
