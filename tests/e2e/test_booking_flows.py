@@ -125,6 +125,28 @@ async def test_guest_books_twice_and_becomes_one_linked_customer(tenant):
     assert [c["id"] for c in found["items"]] == [done[0]["customer_id"]]
 
 
+async def test_a_guest_who_is_a_customer_with_credits_pays_with_them(tenant):
+    where = await studio(tenant)
+    session = await new_session(tenant, where, payment={"method": "credits", "credits": 2})
+    customer = await new_customer(tenant, credits=5)
+    known = await _ok(await tenant.customers.get(f"/v1/customers/{customer}"))
+    guest = {"first_name": "Ada", "last_name": "Lovelace", "email": known["email"].upper()}
+    booking = await settled(
+        tenant, (await _ok(await book(tenant, session, guest=guest), 202))["id"]
+    )
+    assert booking["status"] == "confirmed", booking
+    assert booking["customer_id"] == customer
+    assert await balance(tenant, customer) == 3
+    # a guest unknown so far becomes a customer without credits: rejected, seat given back
+    stranger = {"first_name": "Alan", "last_name": "Turing", "email": f"t{uuid.uuid4().hex}@x.io"}
+    refused = await settled(
+        tenant, (await _ok(await book(tenant, session, guest=stranger), 202))["id"]
+    )
+    assert refused["status"] == "rejected" and refused["reason"] == "insufficient_credits"
+    assert refused["customer_id"] is not None
+    assert await seats_taken(tenant, session) == 1
+
+
 async def test_credits_booking_debits_confirms_and_shows_in_the_summary(tenant):
     where = await studio(tenant)
     session = await new_session(tenant, where)

@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text, update
 
+from frontdesk.contracts.base import Contact
 from frontdesk.contracts.customers import CustomerDeleted, CustomerErased
 from frontdesk.contracts.scheduling import (
     BookingCancelled,
+    BookingCustomerLinked,
     BookingPayment,
     BookingRejected,
     BookingRequested,
@@ -158,6 +160,39 @@ async def test_guests_and_other_payment_methods(client, tokens, runtime, bus):
         known = (await conn.execute(select(booking_debits.c.booking_id))).scalars().all()
     assert paid_booking not in known
     assert (await balance(client, tokens, customer))["available"] == 4
+
+
+async def test_a_guest_who_is_a_customer_pays_with_credits_once_linked(
+    client, tokens, runtime, bus
+):
+    customer = uuid.uuid4()
+    await grant(client, tokens, customer, 5)
+    guest = Contact(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    booking, late = uuid.uuid4(), uuid.uuid4()
+    handled = runtime.consumer.handled
+    await bus.publish(BookingRequested(**facts(booking, None, credits=2), guest=guest), booking)
+    await bus.publish(BookingRequested(**facts(late, None, credits=2), guest=guest), late)
+    await wait_for(lambda: _true(runtime.consumer.handled >= handled + 2))
+    # no answer yet: customers is still resolving the contact
+    assert await bus.outbox("credits.debit.rejected.v1") == []
+    assert await bus.outbox("credits.debit.succeeded.v1") == []
+
+    await bus.publish(BookingCustomerLinked(**facts(booking, customer, credits=2)), booking, 2)
+    env = await outcome(bus, booking)
+    assert env["type"] == "credits.debit.succeeded"
+    assert env["payload"]["customer_id"] == str(customer)
+    assert (await balance(client, tokens, customer))["available"] == 3
+
+    # the other booking timed out before its customer was known: never debited
+    handled = runtime.consumer.handled
+    await bus.publish(
+        BookingRejected(**facts(late, None, credits=2), reason="timeout"), late, version=2
+    )
+    await wait_for(lambda: _true(runtime.consumer.handled >= handled + 1))
+    await bus.publish(BookingCustomerLinked(**facts(late, customer, credits=2)), late, 3)
+    env = await outcome(bus, late)
+    assert env["payload"]["reason"] == "booking_closed"
+    assert (await balance(client, tokens, customer))["available"] == 3
 
 
 async def test_redelivered_request_debits_once(client, tokens, runtime, bus):
