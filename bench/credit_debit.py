@@ -1,0 +1,123 @@
+"""Booking debit throughput (credits' side of the saga) beside one raw UPDATE.
+
+Figure: debits/s of ``ledger.debit_for_booking`` — claim the booking's debit row,
+lock the customer's account and usable packages, plan earliest-expiry-first, update,
+write history, publish DebitSucceeded and BalanceChanged to the outbox, commit — with
+C concurrent bookings. Two shapes: spread (every booking a different customer) and hot
+(every booking the same customer, serialised on the account lock by design).
+Baseline, same run, same concurrency: one raw guarded UPDATE of the package balance
+per transaction (``balance = balance - 1 WHERE balance >= 1``), the least a debit does.
+
+    uv run python bench/credit_debit.py [--bookings 1000] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import update
+
+from frontdesk.credits.adapters.tables import credit_packages
+from frontdesk.credits.app import SPEC
+from frontdesk.credits.application import ledger
+from frontdesk.kit import migrations
+from frontdesk.kit.service import Runtime
+
+TENANT = uuid.uuid4()
+
+
+async def run_concurrently(
+    n: int, concurrency: int, one: Callable[[int], Awaitable[None]]
+) -> float:
+    """n calls of ``one`` with at most ``concurrency`` in flight; calls per second."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def gated(i: int) -> None:
+        async with gate:
+            await one(i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(gated(i) for i in range(n)))
+    return n / (time.perf_counter() - started)
+
+
+async def packages_for(runtime: Runtime, customers: list[uuid.UUID], credits: int) -> list:
+    ids = []
+    for customer in customers:
+        async with runtime.uow() as uow:
+            package, _ = await ledger.purchase(
+                uow,
+                TENANT,
+                ledger.Purchase(customer, grant=ledger.Grant(name="Bench", credits=credits)),
+                actor="bench",
+            )
+            await uow.commit()
+        ids.append(package["id"])
+    return ids
+
+
+async def debit_rate(runtime: Runtime, customers: list[uuid.UUID], concurrency: int) -> float:
+    async def one(i: int) -> None:
+        async with runtime.uow() as uow:
+            outcome = await ledger.debit_for_booking(uow, TENANT, uuid.uuid4(), customers[i], 1)
+            assert outcome.status == "debited", outcome
+            await uow.commit()
+
+    return await run_concurrently(len(customers), concurrency, one)
+
+
+async def raw_rate(runtime: Runtime, packages: list[uuid.UUID], concurrency: int) -> float:
+    p = credit_packages
+
+    async def one(i: int) -> None:
+        async with runtime.engine.begin() as conn:
+            result = await conn.execute(
+                update(p)
+                .where(p.c.tenant_id == TENANT, p.c.id == packages[i], p.c.balance >= 1)
+                .values(balance=p.c.balance - 1)
+            )
+            assert result.rowcount == 1
+
+    return await run_concurrently(len(packages), concurrency, one)
+
+
+async def main(bookings: int, concurrency: int) -> None:
+    run = uuid.uuid4().hex[:8]
+    settings = SPEC.settings(database_prefix=f"bench_{run}_", bus_prefix=f"bench.{run}.")
+    url = settings.resolved_database_url()
+    await asyncio.to_thread(migrations.upgrade, SPEC.migrations_dir, url)
+    runtime = Runtime(SPEC, settings)  # no relay: the outbox rows stay, as the work is the same
+    try:
+        spread = [uuid.uuid4() for _ in range(bookings)]
+        spread_packages = await packages_for(runtime, spread, bookings)
+        hot = uuid.uuid4()
+        (hot_package,) = await packages_for(runtime, [hot], 2 * bookings)
+
+        rates = {
+            "debit, spread over customers": await debit_rate(runtime, spread, concurrency),
+            "baseline raw UPDATE, spread": await raw_rate(runtime, spread_packages, concurrency),
+            "debit, one hot customer": await debit_rate(runtime, [hot] * bookings, concurrency),
+            "baseline raw UPDATE, one hot package": await raw_rate(
+                runtime, [hot_package] * bookings, concurrency
+            ),
+        }
+        print(f"credit_debit: {bookings} bookings per shape, concurrency {concurrency}")
+        for label, rate in rates.items():
+            print(f"  {label:<40}{rate:8.0f}/s")
+        spread_ratio = rates["debit, spread over customers"] / rates["baseline raw UPDATE, spread"]
+        print(f"  debit / raw UPDATE (spread): {spread_ratio:.2f}")
+    finally:
+        await runtime.engine.dispose()
+        await migrations.drop_database(url)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bookings", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    asyncio.run(main(args.bookings, args.concurrency))
