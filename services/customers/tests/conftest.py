@@ -35,6 +35,7 @@ async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
 
 import uuid  # noqa: E402
 from datetime import datetime  # noqa: E402
+from typing import Any  # noqa: E402
 
 from frontdesk.contracts import Envelope, Event  # noqa: E402
 from frontdesk.customers import consumers  # noqa: E402
@@ -87,6 +88,13 @@ class Broker:
         self, event: Event, tenant_id: uuid.UUID, aggregate_id=None, version=1, occurred_at=None
     ) -> Envelope:
         return await self.publish(envelope(event, tenant_id, aggregate_id, version, occurred_at))
+
+
+@pytest.fixture
+def sent(runtime: Runtime, broker: "Broker") -> Any:
+    from customers_testing import Sent
+
+    return Sent(runtime, broker)
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,13 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
+
 from frontdesk.contracts.billing import AccountChanged
 from frontdesk.contracts.credits import BalanceChanged
 from frontdesk.contracts.scheduling import BookingConfirmed, BookingPayment
+from frontdesk.customers.adapters.tables import messaging
+from frontdesk.kit.testing import wait_for
 
 NOW = datetime.now(UTC)
 
@@ -49,3 +53,28 @@ def booking(
         payment=BookingPayment(method="credits", credits=1),
         **extra,
     )
+
+
+class Sent:
+    """Envelopes published on the real broker by a test; ``handled()`` waits until the
+    consumer took them all (their inbox rows committed)."""
+
+    def __init__(self, runtime, broker):
+        self.runtime, self.broker, self.ids = runtime, broker, set()
+
+    async def emit(self, *args, **kwargs):
+        env = await self.broker.emit(*args, **kwargs)
+        self.ids.add(env.id)
+        return env
+
+    async def handled(self):
+        async def check():
+            async with self.runtime.engine.connect() as conn:
+                n = await conn.scalar(
+                    select(func.count())
+                    .select_from(messaging.inbox)
+                    .where(messaging.inbox.c.message_id.in_(self.ids))
+                )
+            return n == len(self.ids) or None
+
+        await wait_for(check)

@@ -205,3 +205,58 @@ async def test_activity_timeline_merges_everything_newest_first(client, tokens, 
     assert {i["summary"] for i in admin_view if i["kind"] == "note"} == {"Team note"}
     bad = await client.get(f"/v1/customers/{cid}/activity?cursor=nope", headers=viewer)
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_erased_records_stay_out_of_lists_counts_and_exports(
+    client, tokens, runtime, tenant_id
+):
+    """An erased record is no one: not in the default list, search, customer counts or
+    export; its bookings and revenue stay in the totals. Asked for, it is listed."""
+    cid = await seeded(client, tokens, runtime, tenant_id)
+    grace = (
+        await client.post(
+            "/v1/customers",
+            json={"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com"},
+            headers=tokens.headers(),
+        )
+    ).json()["id"]
+    await apply(runtime, balance(grace, available=1, purchased=1), tenant_id, grace, 1)
+    await apply(runtime, account(grace, spend=20_00), tenant_id, grace, 1)
+    admin = tokens.headers()
+    assert (await client.post(f"/v1/customers/{cid}/erasure", headers=admin)).status_code == 200
+    staff = tokens.headers("staff")
+
+    async def ids(query=""):
+        r = await client.get(f"/v1/customers{query}", headers=staff)
+        assert r.status_code == 200, r.text
+        return [i["id"] for i in r.json()["items"]]
+
+    assert await ids() == [grace]
+    assert await ids("?tab=with_credits") == [grace]  # the erased one still holds 5 credits
+    assert await ids("?q=erased") == [] and await ids("?q=erased&erased=include") == []
+    assert sorted(await ids("?erased=include")) == sorted([cid, grace])
+    assert await ids("?erased=only") == [cid]
+    assert (await client.get("/v1/customers?erased=maybe", headers=staff)).status_code == 422
+
+    stats = (await client.get("/v1/customers/stats", headers=staff)).json()
+    assert stats["total_customers"] == 1 and stats["erased_customers"] == 1
+    assert stats["with_credits"] == 1
+    assert stats["tabs"] == {
+        "all": 1,
+        "with_credits": 1,
+        "paused_credits": 0,
+        "no_credits": 0,
+        "inactive": 0,
+    }
+    assert stats["total_bookings"] == 1  # the erased customer's booking happened
+    assert stats["total_revenue"] == [{"amount_minor": 100_00, "currency": "EUR"}]
+
+    export = await client.get("/v1/customers/export.csv", headers=staff)
+    assert [line.split(",")[0] for line in export.text.splitlines()[1:]] == ["Grace"]
+    chosen = await client.get(f"/v1/customers/export.csv?id={cid}&id={grace}", headers=staff)
+    assert len(chosen.text.splitlines()) == 2
+    everyone = await client.get("/v1/customers/export.csv?erased=include", headers=staff)
+    assert len(everyone.text.splitlines()) == 3
+    # The record itself still answers (the anonymous numbers), flagged erased.
+    one = (await client.get(f"/v1/customers/{cid}", headers=staff)).json()
+    assert one["erased"] is True and one["summary"]["lifetime_spend_minor"] == 80_00

@@ -246,6 +246,7 @@ async def test_stats_and_tab_counts(client, tokens, studio):
     assert r.json() == {
         "total_customers": 5,
         "with_credits": 2,
+        "erased_customers": 0,
         "total_bookings": 11,
         "total_revenue": [{"amount_minor": 179_00, "currency": "EUR"}],
         "tabs": {"all": 5, "with_credits": 2, "paused_credits": 1, "no_credits": 2, "inactive": 1},

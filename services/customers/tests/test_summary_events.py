@@ -3,9 +3,8 @@
 import uuid
 from datetime import timedelta
 
-import pytest
 from customers_testing import NOW, account, balance, booking
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from frontdesk.contracts.credits import MembershipAssigned, MembershipChanged
 from frontdesk.contracts.scheduling import (
@@ -17,7 +16,7 @@ from frontdesk.contracts.scheduling import (
     BookingRequested,
     BookingRescheduled,
 )
-from frontdesk.customers.adapters.tables import customer_bookings, customer_summaries, messaging
+from frontdesk.customers.adapters.tables import customer_bookings, customer_summaries
 from frontdesk.kit.testing import wait_for
 
 ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
@@ -30,35 +29,6 @@ async def make(client, tokens):
 async def summary_of(client, tokens, cid):
     r = await client.get(f"/v1/customers/{cid}", headers=tokens.headers())
     return r.json()["summary"]
-
-
-class Sent:
-    """Envelopes published by a test; ``handled()`` waits until the consumer took them all."""
-
-    def __init__(self, runtime, broker):
-        self.runtime, self.broker, self.ids = runtime, broker, set()
-
-    async def emit(self, *args):
-        env = await self.broker.emit(*args)
-        self.ids.add(env.id)
-        return env
-
-    async def handled(self):
-        async def check():
-            async with self.runtime.engine.connect() as conn:
-                n = await conn.scalar(
-                    select(func.count())
-                    .select_from(messaging.inbox)
-                    .where(messaging.inbox.c.message_id.in_(self.ids))
-                )
-            return n == len(self.ids) or None
-
-        await wait_for(check)
-
-
-@pytest.fixture
-def sent(runtime, broker):
-    return Sent(runtime, broker)
 
 
 async def test_credits_and_billing_reach_the_summary(sent, runtime, client, tokens, tenant_id):

@@ -35,12 +35,51 @@ c = customers.c
 s = customer_summaries.c
 
 TABS = ("all", "with_credits", "paused_credits", "no_credits", "inactive")
+ERASED = ("exclude", "include", "only")
 SORTS = ("last_activity", "revenue", "bookings", "purchased_credits", "last_name")
 DEFAULT_SORT = "-last_activity"
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 NAME_SIMILARITY = 0.3
 WORD_SIMILARITY = 0.5
+
+
+INT4 = (-(2**31), 2**31 - 1)
+INT8 = (-(2**63), 2**63 - 1)
+
+
+def cursor_time(value: Any) -> datetime:
+    """An ISO time from a cursor, in UTC; ValueError for anything the database could not
+    take (not text, not a time, out of its range)."""
+    if not isinstance(value, str):
+        raise ValueError("not a time")
+    when = datetime.fromisoformat(value)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time out of range") from None
+
+
+def cursor_text(value: Any) -> str:
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValueError("not text")
+    return value
+
+
+def cursor_int(value: Any, bounds: tuple[int, int]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("not an integer")
+    if not bounds[0] <= value <= bounds[1]:
+        raise ValueError("out of range")
+    return value
+
+
+def cursor_id(value: Any) -> uuid.UUID:
+    if not isinstance(value, str):
+        raise ValueError("not an id")
+    return uuid.UUID(value)
 
 
 class BadQuery(ValueError):
@@ -80,6 +119,8 @@ class Filters:
     engagement: str | None = None
     tab: str = "all"
     ids: list[uuid.UUID] | None = None
+    # Erased (anonymised) records are left out unless asked for: they are no one any more.
+    erased: str = "exclude"
 
 
 @dataclass(frozen=True)
@@ -124,12 +165,12 @@ class Sort:
                 raise BadQuery("cursor", "this cursor belongs to another sort order")
             key = data["k"]
             if self.name == "last_activity":
-                key = datetime.fromisoformat(key)
+                key = cursor_time(key)
             elif self.name == "last_name":
-                key = str(key)
+                key = cursor_text(key)
             else:
-                key = int(key)
-            return key, uuid.UUID(data["i"])
+                key = cursor_int(key, INT8 if self.name == "revenue" else INT4)
+            return key, cursor_id(data["i"])
         except BadQuery:
             raise
         except (ValueError, KeyError, TypeError):
@@ -149,6 +190,7 @@ def tab_condition(tab: str) -> ColumnElement[bool]:
 
 
 def _search(q: str) -> ColumnElement[bool]:
+    """Name, email or phone; never an erased record (its placeholder name is no one's)."""
     text = " ".join(q.split()).lower()
     name = func.lower(c.first_name + " " + c.last_name)
     found: list[ColumnElement[bool]] = [
@@ -160,11 +202,15 @@ def _search(q: str) -> ColumnElement[bool]:
     digits = re.sub(r"\D", "", text)
     if len(digits) >= 3:
         found.append(c.phone.contains(digits, autoescape=True))
-    return or_(*found)
+    return and_(c.erased_at.is_(None), or_(*found))
 
 
 def _conditions(tenant_id: uuid.UUID, f: Filters, now: datetime) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [c.tenant_id == tenant_id]
+    if f.erased == "exclude":
+        where.append(c.erased_at.is_(None))
+    elif f.erased == "only":
+        where.append(c.erased_at.is_not(None))
     if f.ids is not None:
         where.append(c.id.in_(f.ids) if f.ids else false())
     if f.q and f.q.strip():
@@ -184,7 +230,7 @@ def _conditions(tenant_id: uuid.UUID, f: Filters, now: datetime) -> list[ColumnE
         where.append(or_(s.last_activity_at.is_(None), s.last_activity_at < cutoff))
     if f.registered_from is not None:
         where.append(c.created_at >= datetime.combine(f.registered_from, time(), UTC))
-    if f.registered_to is not None:
+    if f.registered_to is not None and f.registered_to < date.max:
         end = datetime.combine(f.registered_to + timedelta(days=1), time(), UTC)
         where.append(c.created_at < end)
     if f.bookings_min is not None:
@@ -279,15 +325,21 @@ async def page(
 
 
 async def stats(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, Any]:
+    """Counts of customers leave erased records out (they are no one any more); the
+    totals of bookings and revenue keep them: those sessions and that money were real."""
     joined = customers.join(
         customer_summaries, and_(s.tenant_id == c.tenant_id, s.customer_id == c.id)
     )
-    counts = [func.count().filter(tab_condition(tab)).label(tab) for tab in TABS if tab != "all"]
+    person = c.erased_at.is_(None)
+    counts = [
+        func.count().filter(person, tab_condition(tab)).label(tab) for tab in TABS if tab != "all"
+    ]
     row = (
         (
             await session.execute(
                 select(
-                    func.count().label("all"),
+                    func.count().filter(person).label("all"),
+                    func.count().filter(c.erased_at.is_not(None)).label("erased"),
                     func.coalesce(func.sum(s.bookings_count), 0).label("bookings"),
                     *counts,
                 )
@@ -310,6 +362,7 @@ async def stats(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, Any]:
     return {
         "total_customers": row["all"],
         "with_credits": row["with_credits"],
+        "erased_customers": row["erased"],
         "total_bookings": int(row["bookings"]),
         "total_revenue": [
             {"amount_minor": int(r.amount_minor), "currency": r.currency} for r in revenue

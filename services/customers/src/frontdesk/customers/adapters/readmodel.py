@@ -1,20 +1,30 @@
 """Writes of the read models kept from other services' events (summary, bookings,
-memberships, activity). Each write is version-checked so a stale event changes nothing."""
+memberships, activity). Each write is version-checked so a stale event changes nothing.
+
+A customer deleted here leaves a tombstone (``deleted_customers``); handlers ask
+``forgotten`` first and keep nothing about such a customer. The check and the
+delete are serialised by an advisory lock on the customer (shared for handlers,
+exclusive for the delete), so an event handled while the customer is being
+deleted either lands before the delete (and is deleted with it) or sees the tombstone.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.customers.adapters.tables import (
     customer_activity,
     customer_bookings,
     customer_memberships,
     customer_summaries,
+    deleted_customers,
 )
 from frontdesk.kit.db import TenantRepository
 
@@ -22,7 +32,59 @@ from frontdesk.kit.db import TenantRepository
 COUNTED = ("confirmed", "attended", "no_show")
 
 
+async def lock_customer(
+    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, *, shared: bool
+) -> None:
+    """Until the transaction ends: shared by event handlers, exclusive by the delete."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    await session.execute(
+        text(f"SELECT {function}(hashtextextended(:key, 0))"),
+        {"key": f"customers:customer:{tenant_id}:{customer_id}"},
+    )
+
+
+@dataclass(frozen=True)
+class BookingApplied:
+    """The booking's customer and customer activity after the event, and the customers
+    whose booking figures changed (the previous customer too when it was relinked)."""
+
+    customer_id: uuid.UUID | None
+    activity_at: datetime | None
+    affected: set[uuid.UUID]
+
+
 class ReadModel(TenantRepository):
+    async def forgotten(self, customer_id: uuid.UUID) -> bool:
+        """Whether the customer was deleted here (then nothing about them is kept)."""
+        await lock_customer(self.session, self.tenant_id, customer_id, shared=True)
+        d = deleted_customers.c
+        found = await self.session.scalar(
+            select(literal(True)).where(d.tenant_id == self.tenant_id, d.customer_id == customer_id)
+        )
+        return bool(found)
+
+    async def touch(self, customer_id: uuid.UUID, at: datetime) -> None:
+        """Moves the customer's last activity forward to ``at`` (never back, never
+        past the present: a producer's clock ahead of ours cannot pin it in the future)."""
+        table = customer_summaries
+        at_most_now = func.least(literal(at, type_=table.c.last_activity_at.type), func.now())
+        stmt = insert(table).values(
+            tenant_id=self.tenant_id, customer_id=customer_id, last_activity_at=at_most_now
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[table.c.tenant_id, table.c.customer_id],
+                set_={
+                    "last_activity_at": func.greatest(
+                        table.c.last_activity_at, stmt.excluded.last_activity_at
+                    ),
+                    "updated_at": func.now(),
+                },
+                where=(table.c.last_activity_at.is_(None))
+                | (table.c.last_activity_at < stmt.excluded.last_activity_at),
+            )
+        )
+
     async def apply_balance(
         self,
         customer_id: uuid.UUID,
@@ -97,10 +159,12 @@ class ReadModel(TenantRepository):
         values: dict[str, Any],
         *,
         keep_status: bool = False,
-    ) -> set[uuid.UUID] | None:
-        """Upsert the booking's latest state; None if stale, else the customers to recompute.
+    ) -> BookingApplied | None:
+        """Upsert the booking's latest state; None if stale.
 
-        An event without a customer (a guest not linked yet) keeps the customer already known.
+        An event without a customer (a guest not linked yet) keeps the customer already
+        known. ``values["activity_at"]`` (the event's time when the customer acted, else
+        None) only ever moves the booking's activity forward.
         """
         b = customer_bookings.c
         current = (
@@ -115,25 +179,27 @@ class ReadModel(TenantRepository):
         stmt = insert(customer_bookings).values(
             tenant_id=self.tenant_id, booking_id=booking_id, version=version, **values
         )
-        kept = {"customer_id", "status"} if keep_status else {"customer_id"}
+        kept = {"customer_id", "activity_at"} | ({"status"} if keep_status else set())
         set_: dict[str, Any] = {k: stmt.excluded[k] for k in values if k not in kept}
         set_["customer_id"] = func.coalesce(stmt.excluded.customer_id, b.customer_id)
+        set_["activity_at"] = func.greatest(b.activity_at, stmt.excluded.activity_at)
         set_["version"] = stmt.excluded.version
         upsert = stmt.on_conflict_do_update(
             index_elements=[b.tenant_id, b.booking_id],
             set_=set_,
             where=b.version < stmt.excluded.version,
-        ).returning(b.customer_id)
+        ).returning(b.customer_id, b.activity_at)
         row = (await self.session.execute(upsert)).first()
         if row is None:
             return None
         affected = {row.customer_id} if row.customer_id else set()
         if current is not None and current.customer_id:
             affected.add(current.customer_id)
-        return affected
+        return BookingApplied(row.customer_id, row.activity_at, affected)
 
     async def recompute_bookings(self, customer_id: uuid.UUID) -> None:
-        """Bookings count, first/last booking and last activity, from the bookings table.
+        """Bookings count and first/last booking, from the bookings table (last activity
+        moves on its own, by ``touch``: it has more sources than bookings).
 
         The summary row is locked first: two bookings of one customer handled at once
         would otherwise each count without the other's (uncommitted) row. Under READ
@@ -158,7 +224,6 @@ class ReadModel(TenantRepository):
             func.count().filter(counted).label("bookings_count"),
             func.min(b.starts_at).filter(counted).label("first_booking_at"),
             func.max(b.starts_at).filter(counted).label("last_booking_at"),
-            func.max(b.last_event_at).label("last_activity_at"),
         ).where(b.tenant_id == self.tenant_id, b.customer_id == customer_id)
         names = [
             "tenant_id",
@@ -166,7 +231,6 @@ class ReadModel(TenantRepository):
             "bookings_count",
             "first_booking_at",
             "last_booking_at",
-            "last_activity_at",
         ]
         stmt = insert(customer_summaries).from_select(names, source)
         stmt = stmt.on_conflict_do_update(

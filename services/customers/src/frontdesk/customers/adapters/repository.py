@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy import RowMapping, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from frontdesk.customers.adapters.readmodel import lock_customer
 from frontdesk.customers.adapters.tables import (
     customer_activity,
     customer_bookings,
     customer_memberships,
     customer_summaries,
     customers,
+    deleted_customers,
     notes,
 )
 from frontdesk.kit.db import TenantRepository
@@ -64,7 +66,14 @@ class CustomerRepository(TenantRepository):
         return row
 
     async def delete(self, customer_id: uuid.UUID) -> None:
-        """The record and everything this service keeps about it."""
+        """The record and everything this service keeps about it, leaving a tombstone so
+        that events still in flight about the customer keep nothing again."""
+        await lock_customer(self.session, self.tenant_id, customer_id, shared=False)
+        await self.session.execute(
+            pg_insert(deleted_customers)
+            .values(tenant_id=self.tenant_id, customer_id=customer_id)
+            .on_conflict_do_nothing()
+        )
         for table, column in (
             (notes, notes.c.customer_id),
             (customer_activity, customer_activity.c.customer_id),

@@ -99,6 +99,9 @@ customer_bookings = Table(
     Column("ends_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
     Column("last_event_at", DateTime(timezone=True), nullable=False),
+    # 0003: when the customer last did something with this booking (booked, cancelled
+    # it themselves, attended); carried over to the customer it is linked to later.
+    Column("activity_at", DateTime(timezone=True)),
     PrimaryKeyConstraint("tenant_id", "booking_id"),
     Index("ix_customer_bookings_tenant_customer", "tenant_id", "customer_id", "starts_at"),
 )
@@ -151,4 +154,15 @@ customer_activity = Table(
     Index(
         "ix_customer_activity_tenant_customer_time", "tenant_id", "customer_id", "occurred_at", "id"
     ),
+)
+
+# 0003: customers deleted here. Events about them that arrive later (credits, bookings,
+# invoices still in flight) are dropped, so nothing is kept about them again.
+deleted_customers = Table(
+    "deleted_customers",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("customer_id", Uuid, nullable=False),
+    Column("deleted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "customer_id"),
 )

@@ -25,7 +25,7 @@ from frontdesk.customers.api.schemas import (
     Stats,
 )
 from frontdesk.customers.domain import export
-from frontdesk.customers.domain.customer import ContactError, Status, clean_tag
+from frontdesk.customers.domain.customer import ContactError, Status, clean_tag, unprintable
 from frontdesk.customers.domain.engagement import Engagement
 from frontdesk.kit.auth import Permission, StaffPrincipal
 from frontdesk.kit.problems import Conflict, Forbidden, InvalidInput, Problem
@@ -33,7 +33,11 @@ from frontdesk.kit.service import RuntimeDep
 
 router = APIRouter(prefix="/v1/customers", tags=["customer list"])
 
+# Counters are PostgreSQL integers: a bound beyond them is a bad request, not an overflow.
+INT_MAX = 2**31 - 1
+Count = Annotated[int | None, Query(ge=0, le=INT_MAX)]
 Tab = Literal["all", "with_credits", "paused_credits", "no_credits", "inactive"]
+Erased = Literal["exclude", "include", "only"]
 EXPORT_CHUNK = 500
 
 
@@ -42,19 +46,28 @@ def list_filters(
         str | None, Query(max_length=200, description="Name (typo-tolerant), email or phone")
     ] = None,
     status: Annotated[list[Status] | None, Query()] = None,
-    credits_min: Annotated[int | None, Query(ge=0)] = None,
-    credits_max: Annotated[int | None, Query(ge=0)] = None,
+    credits_min: Count = None,
+    credits_max: Count = None,
     has_credits: bool | None = None,
     last_activity_within_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
     inactive_for_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
     registered_from: date | None = None,
     registered_to: date | None = None,
-    bookings_min: Annotated[int | None, Query(ge=0)] = None,
-    bookings_max: Annotated[int | None, Query(ge=0)] = None,
+    bookings_min: Count = None,
+    bookings_max: Count = None,
     tag: Annotated[list[str] | None, Query(description="Every tag given must be set")] = None,
     engagement: Engagement | None = None,
     tab: Tab = "all",
+    erased: Annotated[
+        Erased,
+        Query(
+            description="Erased (anonymised) records: left out by default; 'include' "
+            "lists them too, 'only' lists just them. Search never matches them."
+        ),
+    ] = "exclude",
 ) -> Filters:
+    if q is not None and unprintable(q):
+        raise InvalidInput.for_field("q", "must not contain control characters")
     tags: list[str] = []
     for raw in tag or []:
         try:
@@ -76,6 +89,7 @@ def list_filters(
         tags=tags,
         engagement=engagement.value if engagement else None,
         tab=tab,
+        erased=erased,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from frontdesk.customers.adapters.notes import NoteRepository
+from frontdesk.customers.adapters.queries import cursor_id, cursor_time
 from frontdesk.customers.adapters.repository import CustomerRepository
 from frontdesk.customers.api.common import existing
 from frontdesk.customers.api.schemas import (
@@ -118,7 +119,7 @@ def _encode(occurred_at: datetime, item_id: uuid.UUID) -> str:
 def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
     data = decode_cursor(cursor)
     try:
-        return datetime.fromisoformat(data["t"]), uuid.UUID(data["i"])
+        return cursor_time(data["t"]), cursor_id(data["i"])
     except (ValueError, KeyError, TypeError):
         raise bad_cursor() from None
 

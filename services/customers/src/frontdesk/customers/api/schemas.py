@@ -4,44 +4,58 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from frontdesk.customers.domain.customer import Status
+from frontdesk.customers.domain.customer import Status, unprintable
 from frontdesk.customers.domain.engagement import Engagement
 from frontdesk.customers.domain.notes import TEXT_MAX, Visibility
+
+
+def _printable(*, multiline: bool) -> AfterValidator:
+    def check(value: str) -> str:
+        if unprintable(value, multiline=multiline):
+            raise ValueError("must not contain control characters")
+        return value
+
+    return AfterValidator(check)
+
+
+# Text that reaches the database: no control characters (NUL cannot be stored at all).
+Line = Annotated[str, _printable(multiline=False)]
+Multiline = Annotated[str, _printable(multiline=True)]
 
 
 class CustomerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-    email: str | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, max_length=40)
+    first_name: Line = Field(min_length=1, max_length=100)
+    last_name: Line = Field(min_length=1, max_length=100)
+    email: Line | None = Field(default=None, max_length=320)
+    phone: Line | None = Field(default=None, max_length=40)
     status: Status = Status.active
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[Line] = Field(default_factory=list, max_length=50)
 
 
 class FindOrCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-    email: str = Field(min_length=3, max_length=320)
-    phone: str | None = Field(default=None, max_length=40)
+    first_name: Line = Field(min_length=1, max_length=100)
+    last_name: Line = Field(min_length=1, max_length=100)
+    email: Line = Field(min_length=3, max_length=320)
+    phone: Line | None = Field(default=None, max_length=40)
 
 
 class CustomerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    first_name: str | None = Field(default=None, min_length=1, max_length=100)
-    last_name: str | None = Field(default=None, min_length=1, max_length=100)
-    email: str | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, max_length=40)
+    first_name: Line | None = Field(default=None, min_length=1, max_length=100)
+    last_name: Line | None = Field(default=None, min_length=1, max_length=100)
+    email: Line | None = Field(default=None, max_length=320)
+    phone: Line | None = Field(default=None, max_length=40)
     status: Status | None = None
-    tags: list[str] | None = Field(default=None, max_length=50)
+    tags: list[Line] | None = Field(default=None, max_length=50)
 
 
 class NextSession(BaseModel):
@@ -166,17 +180,22 @@ class Tabs(BaseModel):
 
 
 class Stats(BaseModel):
-    total_customers: int
+    total_customers: int = Field(description="Customers, erased (anonymised) records left out.")
     with_credits: int
-    total_bookings: int
-    total_revenue: list[Money] = Field(description="Lifetime spend, one total per currency.")
+    erased_customers: int = Field(
+        description="Erased records: not counted as customers, their bookings and revenue are."
+    )
+    total_bookings: int = Field(description="Every customer's, erased ones included.")
+    total_revenue: list[Money] = Field(
+        description="Lifetime spend, one total per currency, erased customers included."
+    )
     tabs: Tabs
 
 
 class NoteCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=TEXT_MAX)
+    text: Multiline = Field(min_length=1, max_length=TEXT_MAX)
     visibility: Visibility = Visibility.team
     pinned: bool = False
 
@@ -225,10 +244,10 @@ class BulkRequest(BaseModel):
     ids: list[uuid.UUID] = Field(min_length=1, max_length=1000)
     action: BulkAction
     status: Status | None = None
-    tag: str | None = Field(default=None, max_length=50)
+    tag: Line | None = Field(default=None, max_length=50)
     channel: Literal["email", "sms"] | None = None
-    subject: str | None = Field(default=None, max_length=200)
-    body: str | None = Field(default=None, max_length=5000)
+    subject: Line | None = Field(default=None, max_length=200)
+    body: Multiline | None = Field(default=None, max_length=5000)
 
 
 class BulkResult(BaseModel):

@@ -4,7 +4,15 @@ Each runs inside the kit's unit of work with the inbox row already claimed, so
 a duplicate delivery has no effect; every read-model write is version-checked,
 so an event that arrives after a newer one changes nothing. Events about a
 customer not known (yet) are kept, keyed by the customer id, so the summary is
-right when the record appears.
+right when the record appears; events about a customer deleted here are dropped
+(``ReadModel.forgotten``), so a deleted customer never comes back.
+
+Last activity is the latest thing the customer did: booked (requested or
+confirmed), cancelled a booking themselves, attended, bought credits (a priced
+package or top-up; not a free grant), paid an invoice. Messages the studio
+sends, invoices it issues, no-shows, rejections and reschedules (no actor in
+the contract: the studio moving a class would otherwise make every attendee
+"active") do not count. It only moves forward (``ReadModel.touch``).
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ from frontdesk.contracts.credits import (
     MembershipChanged,
     MembershipExpired,
     MembershipSnapshot,
+    PackagePurchased,
+    PackageToppedUp,
 )
 from frontdesk.contracts.customers import GuestResolved
 from frontdesk.contracts.notifications import (
@@ -58,6 +68,24 @@ from frontdesk.kit.consumer import Handler, Handlers
 from frontdesk.kit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+def _gone(envelope: Envelope, customer_id: Any) -> None:
+    log.info(
+        "%s for deleted customer %s (tenant %s) dropped",
+        envelope.type,
+        customer_id,
+        envelope.tenant_id,
+    )
+
+
+def customer_acted(event: BookingFacts) -> bool:
+    """Whether the booking event is something the customer did (for last activity)."""
+    if isinstance(event, BookingCancelled):
+        return event.cancelled_by == "customer"
+    return isinstance(event, BookingRequested | BookingConfirmed | BookingAttended)
+
+
 _region = CustomersSettings().default_region
 
 BOOKING_STATUS: dict[type[BookingFacts], str | None] = {
@@ -133,6 +161,9 @@ async def _apply_booking(
     uow: UnitOfWork, envelope: Envelope, event: BookingFacts, customer_id: Any
 ) -> None:
     model = ReadModel(uow.session, envelope.tenant_id)
+    if customer_id is not None and await model.forgotten(customer_id):
+        _gone(envelope, customer_id)
+        return
     status = BOOKING_STATUS[type(event)]
     values = {
         "customer_id": customer_id,
@@ -142,11 +173,12 @@ async def _apply_booking(
         "ends_at": event.ends_at,
         "last_event_at": envelope.occurred_at,
         "status": status or "pending",
+        "activity_at": envelope.occurred_at if customer_acted(event) else None,
     }
-    affected = await model.apply_booking(
+    applied = await model.apply_booking(
         event.booking_id, envelope.aggregate_version, values, keep_status=status is None
     )
-    if affected is None:
+    if applied is None:
         log.info(
             "stale %s for booking %s (version %d) ignored",
             envelope.type,
@@ -154,8 +186,14 @@ async def _apply_booking(
             envelope.aggregate_version,
         )
     else:
-        for customer in sorted(affected):  # a fixed order: no deadlocks
+        gone = {c for c in applied.affected if c != customer_id and await model.forgotten(c)}
+        for customer in sorted(applied.affected - gone):  # a fixed order: no deadlocks
             await model.recompute_bookings(customer)
+        # The booking's customer activity, carried to the customer it belongs to now
+        # (a guest booking linked later brings its booking time along).
+        owner, acted_at = applied.customer_id, applied.activity_at
+        if owner is not None and owner not in gone and acted_at is not None:
+            await model.touch(owner, acted_at)
     word = BOOKING_WORDS.get(type(event))
     if word and customer_id is not None:
         # The timeline keeps every event, stale or not: each one happened.
@@ -177,7 +215,10 @@ async def _apply_booking(
 
 async def on_balance(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, BalanceChanged)
-    applied = await ReadModel(uow.session, envelope.tenant_id).apply_balance(
+    model = ReadModel(uow.session, envelope.tenant_id)
+    if await model.forgotten(event.customer_id):
+        return _gone(envelope, event.customer_id)
+    applied = await model.apply_balance(
         event.customer_id,
         envelope.aggregate_version,
         available=event.available,
@@ -194,7 +235,10 @@ async def on_balance(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
 
 async def on_account(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, AccountChanged)
-    applied = await ReadModel(uow.session, envelope.tenant_id).apply_account(
+    model = ReadModel(uow.session, envelope.tenant_id)
+    if await model.forgotten(event.customer_id):
+        return _gone(envelope, event.customer_id)
+    applied = await model.apply_account(
         event.customer_id,
         envelope.aggregate_version,
         lifetime_spend_minor=event.lifetime_spend_minor,
@@ -212,7 +256,10 @@ async def on_account(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
 async def on_membership(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, MembershipSnapshot)
     status = "expired" if isinstance(event, MembershipExpired) else event.status
-    await ReadModel(uow.session, envelope.tenant_id).apply_membership(
+    model = ReadModel(uow.session, envelope.tenant_id)
+    if await model.forgotten(event.customer_id):
+        return _gone(envelope, event.customer_id)
+    await model.apply_membership(
         {
             "membership_id": event.membership_id,
             "customer_id": event.customer_id,
@@ -229,6 +276,9 @@ async def on_message(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, MessageFacts)
     if event.customer_id is None:
         return
+    model = ReadModel(uow.session, envelope.tenant_id)
+    if await model.forgotten(event.customer_id):
+        return _gone(envelope, event.customer_id)
     what = envelope.type.rsplit(".", 1)[-1]
     text = f"{event.channel.upper()} {what}" + (f": {event.subject}" if event.subject else "")
     details: dict[str, Any] = {
@@ -238,7 +288,7 @@ async def on_message(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     }
     if isinstance(event, MessageFailed):
         details |= {"error": event.error, "permanent": event.permanent}
-    await ReadModel(uow.session, envelope.tenant_id).add_activity(
+    await model.add_activity(
         event_id=envelope.id,
         customer_id=event.customer_id,
         kind="message",
@@ -252,6 +302,9 @@ async def on_message(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
 
 async def on_invoice(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, InvoiceFacts)
+    model = ReadModel(uow.session, envelope.tenant_id)
+    if await model.forgotten(event.customer_id):
+        return _gone(envelope, event.customer_id)
     what = envelope.type.rsplit(".", 1)[-1]
     details: dict[str, Any] = {
         "number": event.number,
@@ -260,7 +313,8 @@ async def on_invoice(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     }
     if isinstance(event, InvoicePaid):
         details["paid_minor"] = event.paid_minor
-    await ReadModel(uow.session, envelope.tenant_id).add_activity(
+        await model.touch(event.customer_id, envelope.occurred_at)  # the customer paid
+    await model.add_activity(
         event_id=envelope.id,
         customer_id=event.customer_id,
         kind="invoice",
@@ -272,11 +326,25 @@ async def on_invoice(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     )
 
 
+async def on_credits_bought(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+    """Buying credits (a package or a top-up) is the customer's activity; a free grant or
+    adjustment by staff is not. The balance itself comes with BalanceChanged."""
+    assert isinstance(event, PackagePurchased | PackageToppedUp)
+    if event.price_minor <= 0:
+        return
+    model = ReadModel(uow.session, envelope.tenant_id)
+    if await model.forgotten(event.customer_id):
+        return _gone(envelope, event.customer_id)
+    await model.touch(event.customer_id, envelope.occurred_at)
+
+
 def handlers() -> Handlers:
     table: dict[Any, Handler] = {
         BookingRequested: on_booking_requested,
         BalanceChanged: on_balance,
         AccountChanged: on_account,
+        PackagePurchased: on_credits_bought,
+        PackageToppedUp: on_credits_bought,
     }
     for booking in (
         BookingConfirmed,

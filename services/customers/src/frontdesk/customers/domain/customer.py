@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 
 import phonenumbers
@@ -50,10 +51,19 @@ def normalise_phone(raw: str, default_region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def unprintable(raw: str, *, multiline: bool = False) -> bool:
+    """Control characters (NUL among them, which PostgreSQL text cannot hold); free text
+    may keep line breaks and tabs."""
+    allowed = "\n\r\t" if multiline else ""
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in raw)
+
+
 def clean_name(field: str, raw: str) -> str:
     name = " ".join(raw.split())
     if not name:
         raise ContactError(field, "must not be empty")
+    if unprintable(name):
+        raise ContactError(field, "must not contain control characters")
     if len(name) > NAME_MAX:
         raise ContactError(field, f"at most {NAME_MAX} characters")
     return name
@@ -67,6 +77,8 @@ def clean_tag(raw: str) -> str:
     tag = " ".join(raw.split()).lower()
     if not tag:
         raise ContactError("tag", "must not be empty")
+    if unprintable(tag):
+        raise ContactError("tag", "must not contain control characters")
     if len(tag) > TAG_MAX:
         raise ContactError("tag", f"at most {TAG_MAX} characters")
     return tag
