@@ -245,9 +245,15 @@ async def test_openapi_documents_every_route(client):
         "/v1/calendar",
         "/v1/calendar.ics",
         "/v1/booking-policy",
+        "/v1/calendar-feeds",
+        "/v1/calendar-feeds/{feed_id}",
+        "/v1/calendar-feeds/{secret}.ics",
     ):
         assert path in paths, path
     assert "409" in paths["/v1/bookings"]["post"]["responses"]
+    for path in ("/v1/sessions/{session_id}", "/v1/appointments/{appointment_id}"):
+        assert {"409", "412", "422"} <= set(paths[path]["patch"]["responses"]), path
+        assert any(p["name"] == "If-Match" for p in paths[path]["patch"]["parameters"]), path
 
 
 async def test_bad_input_is_never_a_500(studio):

@@ -31,6 +31,7 @@ CATALOGUE: tuple[type[Event], ...] = (
     scheduling.BookingAttended,
     scheduling.BookingNoShow,
     scheduling.SessionCancelled,
+    scheduling.SessionChanged,
     notifications.MessageSent,
     notifications.MessageDelivered,
     notifications.MessageFailed,

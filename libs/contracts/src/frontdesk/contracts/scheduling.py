@@ -97,4 +97,31 @@ class SessionCancelled(Event):
     booking_ids: list[uuid.UUID]
 
 
+class SessionChanged(Event):
+    """The studio edited a class or event (title, time, staff, room, capacity or price).
+
+    ``changed`` names the edited fields. When the time moved, ``previous_starts_at``
+    is set and every confirmed booking of it also gets its own ``BookingRescheduled``;
+    ``booking_ids`` lists the session's active (pending or confirmed) bookings, so a
+    notifier can tell attendees about a new room or trainer too.
+    """
+
+    TYPE = "scheduling.session.changed"
+
+    session_id: uuid.UUID
+    session_kind: Literal["class", "event"] = "class"
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    previous_starts_at: datetime | None = None
+    previous_ends_at: datetime | None = None
+    location_id: uuid.UUID
+    timezone: str = "UTC"
+    staff_id: uuid.UUID | None = None
+    room_id: uuid.UUID | None = None
+    capacity: int
+    changed: list[str]
+    booking_ids: list[uuid.UUID]
+
+
 BookingStatus = Literal["pending", "confirmed", "rejected", "cancelled", "attended", "no_show"]

@@ -11,7 +11,14 @@ from fastapi import APIRouter
 from frontdesk.kit.service import Runtime, ServiceSpec
 from frontdesk.scheduling import consumers, saga
 from frontdesk.scheduling.adapters.tables import messaging, metadata
-from frontdesk.scheduling.api import appointments, bookings, calendar, resources, sessions
+from frontdesk.scheduling.api import (
+    appointments,
+    bookings,
+    calendar,
+    feeds,
+    resources,
+    sessions,
+)
 from frontdesk.scheduling.settings import SchedulingSettings
 
 
@@ -22,6 +29,7 @@ def routers() -> list[APIRouter]:
         bookings.router,
         appointments.router,
         calendar.router,
+        feeds.router,
     ]
 
 

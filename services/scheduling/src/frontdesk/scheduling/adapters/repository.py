@@ -25,6 +25,7 @@ from frontdesk.scheduling.adapters.tables import (
     appointments,
     booking_policies,
     bookings,
+    calendar_feeds,
     customer_states,
     locations,
     rooms,
@@ -121,9 +122,22 @@ class Repository(TenantRepository):
         starts_from: datetime | None,
         starts_before: datetime | None,
         include_cancelled: bool = True,
+        booked_by: uuid.UUID | None = None,
         limit: int = 500,
     ) -> Sequence[RowMapping]:
+        """``booked_by``: only sessions that customer holds a booking of (not cancelled
+        or rejected)."""
         stmt = select(sessions).where(sessions.c.tenant_id == self.tenant_id)
+        if booked_by is not None:
+            stmt = stmt.where(
+                sessions.c.id.in_(
+                    select(bookings.c.session_id).where(
+                        bookings.c.tenant_id == self.tenant_id,
+                        bookings.c.customer_id == booked_by,
+                        bookings.c.status.not_in(("cancelled", "rejected")),
+                    )
+                )
+            )
         if location_id is not None:
             stmt = stmt.where(sessions.c.location_id == location_id)
         if staff_id is not None:
@@ -416,4 +430,63 @@ class Repository(TenantRepository):
                 index_elements=[booking_policies.c.tenant_id],
                 set_={"free_cancel_hours": hours, "updated_at": func.now()},
             )
+        )
+
+    # calendar feeds ---------------------------------------------------------------------
+    async def add_feed(self, values: dict[str, Any]) -> RowMapping:
+        return await self._one(
+            insert(calendar_feeds)
+            .values(tenant_id=self.tenant_id, **values)
+            .returning(calendar_feeds)
+        )
+
+    async def feed_by_secret_hash(self, secret_hash: str) -> RowMapping | None:
+        """The live feed a secret URL names, in whichever tenant: the secret is the
+        credential (its hash is unique), and the row says which tenant to read."""
+        return await self._first(
+            select(calendar_feeds).where(
+                calendar_feeds.c.secret_hash == secret_hash,
+                calendar_feeds.c.revoked_at.is_(None),
+            )
+        )
+
+    async def feed(self, feed_id: uuid.UUID, *, for_update: bool = False) -> RowMapping | None:
+        stmt = select(calendar_feeds).where(
+            calendar_feeds.c.tenant_id == self.tenant_id,
+            calendar_feeds.c.id == feed_id,
+            calendar_feeds.c.revoked_at.is_(None),
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self._first(stmt)
+
+    async def list_feeds(self, created_by: str | None) -> Sequence[RowMapping]:
+        """Live feeds, newest first; ``created_by`` None: every feed of the tenant."""
+        stmt = select(calendar_feeds).where(
+            calendar_feeds.c.tenant_id == self.tenant_id,
+            calendar_feeds.c.revoked_at.is_(None),
+        )
+        if created_by is not None:
+            stmt = stmt.where(calendar_feeds.c.created_by == created_by)
+        return await self._all(
+            stmt.order_by(calendar_feeds.c.created_at.desc(), calendar_feeds.c.id).limit(1000)
+        )
+
+    async def revoke_feed(self, feed_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(calendar_feeds)
+            .where(calendar_feeds.c.tenant_id == self.tenant_id, calendar_feeds.c.id == feed_id)
+            .values(revoked_at=func.now())
+        )
+
+    async def revoke_customer_feeds(self, customer_id: uuid.UUID) -> None:
+        """A deleted or erased customer's feed URLs stop answering."""
+        await self.session.execute(
+            update(calendar_feeds)
+            .where(
+                calendar_feeds.c.tenant_id == self.tenant_id,
+                calendar_feeds.c.customer_id == customer_id,
+                calendar_feeds.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=func.now())
         )

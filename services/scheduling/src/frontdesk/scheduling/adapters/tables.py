@@ -89,6 +89,7 @@ sessions = Table(
     Column("tenant_id", Uuid, nullable=False),
     Column("kind", String(10), nullable=False, server_default="class"),
     Column("title", String(200), nullable=False),
+    Column("description", Text),
     Column("location_id", Uuid, ForeignKey("locations.id"), nullable=False),
     Column("room_id", Uuid, ForeignKey("rooms.id")),
     Column("staff_id", Uuid, ForeignKey("staff.id")),
@@ -227,6 +228,33 @@ booking_policies = Table(
     Column("free_cancel_hours", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("free_cancel_hours >= 0", name="hours_non_negative"),
+)
+
+# Subscribable iCalendar feeds (calendar apps cannot send a bearer token): the URL
+# carries a random secret; only its SHA-256 is stored. A feed covers one location,
+# staff member or room (staff feeds), or one customer's own bookings.
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("name", String(200)),
+    Column("location_id", Uuid, ForeignKey("locations.id")),
+    Column("staff_id", Uuid, ForeignKey("staff.id")),
+    Column("room_id", Uuid, ForeignKey("rooms.id")),
+    Column("customer_id", Uuid),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("revoked_at", DateTime(timezone=True)),
+    CheckConstraint(
+        "customer_id IS NOT NULL OR location_id IS NOT NULL "
+        "OR staff_id IS NOT NULL OR room_id IS NOT NULL",
+        name="scoped",
+    ),
+    Index("uq_calendar_feeds_secret_hash", "secret_hash", unique=True),
+    Index("ix_calendar_feeds_tenant_creator", "tenant_id", "created_by", "created_at"),
+    Index("ix_calendar_feeds_tenant_customer", "tenant_id", "customer_id"),
 )
 
 idempotency_keys = idempotency_table(metadata)

@@ -2,7 +2,8 @@
 
 draft → confirmed → completed, cancelled or no-show; nothing else. Overlaps of
 one staff member or one room among active (draft, confirmed) appointments are
-refused by exclusion constraints in the database and answer 409.
+refused by exclusion constraints in the database and answer 409, on create and
+on edit (PATCH with If-Match).
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from frontdesk.contracts.scheduling import (
     BookingFacts,
     BookingNoShow,
     BookingPayment,
+    BookingRescheduled,
 )
 from frontdesk.kit.auth import CurrentPrincipal, Principal, StaffPrincipal
+from frontdesk.kit.etags import IfMatch, check_if_match, etag
 from frontdesk.kit.idempotency import IdempotencyKey
-from frontdesk.kit.problems import Conflict, NotFound
+from frontdesk.kit.problems import Conflict, InvalidInput, NotFound
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling.adapters.repository import Repository
@@ -40,10 +43,11 @@ from frontdesk.scheduling.api.deps import (
 from frontdesk.scheduling.api.schemas import (
     AppointmentCreate,
     AppointmentOut,
+    AppointmentPatch,
     AppointmentTransition,
 )
 from frontdesk.scheduling.domain import time as tz
-from frontdesk.scheduling.domain.booking import check_appointment_move
+from frontdesk.scheduling.domain.booking import ACTIVE_APPOINTMENT, check_appointment_move
 from frontdesk.scheduling.domain.staff import WorkingSlot, within_working_hours
 
 router = APIRouter(prefix="/v1/appointments", tags=["appointments"])
@@ -172,6 +176,7 @@ async def create_appointment(
                 _publish(uow, principal, row, zone, BookingConfirmed)
             await uow.commit()
     response.headers["Location"] = f"/v1/appointments/{row['id']}"
+    response.headers["ETag"] = etag(row["version"])
     return appointment_out(row, zone)
 
 
@@ -201,7 +206,7 @@ async def list_appointments(
 
 @router.get("/{appointment_id}", response_model=AppointmentOut)
 async def get_appointment(
-    appointment_id: uuid.UUID, rt: RuntimeDep, principal: CurrentPrincipal
+    appointment_id: uuid.UUID, response: Response, rt: RuntimeDep, principal: CurrentPrincipal
 ) -> AppointmentOut:
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
@@ -209,6 +214,85 @@ async def get_appointment(
         if row is None or (principal.is_customer and row["customer_id"] != principal.customer_id):
             raise NotFound("No such appointment.")
         _, zone = await location_zone(repo, row["location_id"])
+    response.headers["ETag"] = etag(row["version"])
+    return appointment_out(row, zone)
+
+
+APPOINTMENT_NOT_NULL = ("starts_at", "duration_minutes", "staff_id")
+
+
+@router.patch(
+    "/{appointment_id}",
+    response_model=AppointmentOut,
+    responses={
+        409: {
+            "description": "Not draft or confirmed, staff or room taken at that time, "
+            "or outside the staff member's working hours"
+        },
+        412: {"description": "If-Match names an older version (the current ETag is sent)"},
+    },
+)
+async def patch_appointment(
+    appointment_id: uuid.UUID,
+    body: AppointmentPatch,
+    response: Response,
+    rt: RuntimeDep,
+    principal: StaffPrincipal,
+    if_match: IfMatch = None,
+) -> AppointmentOut:
+    """Move or reassign a draft or confirmed appointment, or change its notes. The time is
+    local at the location and checked against the (new) staff member's working hours, as
+    on create. A confirmed appointment that moves publishes ``BookingRescheduled``."""
+    changes = body.model_dump(exclude_unset=True)
+    for field in APPOINTMENT_NOT_NULL:
+        if field in changes and changes[field] is None:
+            raise InvalidInput.for_field(field, "must not be null")
+    with database_conflicts():
+        async with rt.uow() as uow:
+            repo = Repository(uow.session, principal.tenant_id)
+            current = await repo.appointment(appointment_id, for_update=True)
+            if current is None:
+                raise NotFound("No such appointment.")
+            check_if_match(if_match, current["version"], "appointment")
+            if current["status"] not in ACTIVE_APPOINTMENT:
+                raise Conflict.for_field(
+                    "status", f"A {current['status']} appointment cannot be edited."
+                )
+            _, zone = await location_zone(repo, current["location_id"])
+            values: dict[str, Any] = {}
+            if "notes" in changes:
+                values["notes"] = body.notes
+            if "room_id" in changes:
+                await check_room(repo, body.room_id, current["location_id"])
+                values["room_id"] = body.room_id
+            member = await check_staff(repo, body.staff_id or current["staff_id"])
+            values["staff_id"] = body.staff_id or current["staff_id"]
+            starts_at = current["starts_at"]
+            if body.starts_at is not None:
+                with domain_errors():
+                    starts_at = tz.to_utc(body.starts_at, zone)
+            duration = current["ends_at"] - current["starts_at"]
+            if body.duration_minutes is not None:
+                duration = timedelta(minutes=body.duration_minutes)
+            values["starts_at"], values["ends_at"] = starts_at, starts_at + duration
+            values = {k: v for k, v in values.items() if current[k] != v}
+            if {"starts_at", "ends_at", "staff_id"} & values.keys():
+                _check_hours(member, starts_at, starts_at + duration, zone)
+            row = current
+            if values:
+                row = await repo.update_appointment(appointment_id, values)
+                moved = "starts_at" in values or "ends_at" in values
+                if moved and row["status"] == "confirmed":
+                    _publish(
+                        uow,
+                        principal,
+                        row,
+                        zone,
+                        BookingRescheduled,
+                        previous_starts_at=current["starts_at"],
+                    )
+            await uow.commit()
+    response.headers["ETag"] = etag(row["version"])
     return appointment_out(row, zone)
 
 

@@ -130,7 +130,9 @@ async def _book(
             "This customer is blocked from booking.",
             title="Customer blocked",
         )
-    session = await repo.session_row(body.session_id)
+    # Locked: a concurrent cancel or edit of the session is seen (a booking never slips
+    # into a just-cancelled session, and its event carries the session's current time).
+    session = await repo.session_row(body.session_id, for_update=True)
     if session is None:
         raise InvalidInput.for_field("session_id", "no such session")
     if session["status"] != "scheduled":
@@ -424,7 +426,7 @@ async def reschedule_booking(
                 check_booking_move(booking["status"], "reschedule")
             if body.session_id == old["id"]:
                 raise InvalidInput.for_field("session_id", "the booking is already there")
-            new = await repo.session_row(body.session_id)
+            new = await repo.session_row(body.session_id, for_update=True)
             if new is None:
                 raise InvalidInput.for_field("session_id", "no such session")
             if new["status"] != "scheduled" or new["starts_at"] <= tz.now():

@@ -50,7 +50,11 @@ async def _entries(
     room_id: uuid.UUID | None,
     start: datetime,
     end: datetime,
+    customer_id: uuid.UUID | None = None,
+    limit: int = 500,
 ) -> list[tuple[CalendarEntry, ZoneInfo]]:
+    """Sessions and appointments overlapping [start, end) (at most ``limit`` of each);
+    ``customer_id``: only the sessions that customer booked and its own appointments."""
     zones = {loc["id"]: ZoneInfo(loc["timezone"]) for loc in await repo.list_locations()}
     out: list[tuple[CalendarEntry, ZoneInfo]] = []
     for s in await repo.list_sessions(
@@ -59,6 +63,8 @@ async def _entries(
         room_id=room_id,
         starts_from=start,
         starts_before=end,
+        booked_by=customer_id,
+        limit=limit,
     ):
         zone = zones[s["location_id"]]
         out.append(
@@ -68,9 +74,10 @@ async def _entries(
         location_id=location_id,
         staff_id=staff_id,
         room_id=room_id,
-        customer_id=None,
+        customer_id=customer_id,
         starts_from=start,
         starts_before=end,
+        limit=limit,
     ):
         zone = zones[a["location_id"]]
         out.append((_entry("appointment", a, zone, customer_id=a["customer_id"]), zone))
@@ -117,6 +124,72 @@ STATUS = {
 }
 
 
+# A feed spans up to 800 days: far more than the 500 entries a day's calendar allows
+# (a location with ten classes a day has 2,100 in the default 210 days).
+FEED_LIMIT = 20_000
+
+
+def feed_window(start: date | None, end: date | None) -> tuple[datetime, datetime]:
+    """The UTC bounds of a feed: ``start`` to ``end`` (whole days), by default 30 days
+    back to 180 days ahead; 422 naming the field for dates out of range."""
+    today = tz.now().date()
+    first = start or today - timedelta(days=30)
+    last = end or today + timedelta(days=180)
+    with domain_errors():
+        lower = tz.day_bounds(first, ZoneInfo("UTC"), "start")[0]
+        upper = tz.day_bounds(last, ZoneInfo("UTC"), "end")[1]
+    if last < first:
+        raise InvalidInput.for_field("end", "end is before start")
+    if (last - first).days > 800:
+        raise InvalidInput.for_field("end", "at most 800 days per feed")
+    return lower, upper
+
+
+async def render_ics(
+    repo: Repository,
+    *,
+    window: tuple[datetime, datetime],
+    location_id: uuid.UUID | None = None,
+    staff_id: uuid.UUID | None = None,
+    room_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    name: str | None = None,
+) -> bytes:
+    """An RFC 5545 calendar of the entries in ``window``: each VEVENT's times carry the
+    location's TZID, with a VTIMEZONE for every zone used."""
+    names = {loc["id"]: loc["name"] for loc in await repo.list_locations()}
+    entries = await _entries(
+        repo,
+        location_id=location_id,
+        staff_id=staff_id,
+        room_id=room_id,
+        customer_id=customer_id,
+        start=window[0],
+        end=window[1],
+        limit=FEED_LIMIT,
+    )
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Frontdesk//Scheduling//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name or "Frontdesk")
+    stamp = tz.now().replace(microsecond=0)
+    for entry, zone in entries:
+        event = icalendar.Event()
+        event.add("uid", f"{entry.kind}-{entry.id}@frontdesk")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", entry.starts_at.astimezone(zone).replace(microsecond=0))
+        event.add("dtend", entry.ends_at.astimezone(zone).replace(microsecond=0))
+        event.add("summary", entry.title)
+        event.add("status", STATUS.get(entry.status, "CONFIRMED"))
+        event.add("categories", [entry.kind])
+        if names.get(entry.location_id):
+            event.add("location", names[entry.location_id])
+        cal.add_component(event)
+    cal.add_missing_timezones()
+    return bytes(cal.to_ical())
+
+
 @router.get(
     "/v1/calendar.ics",
     response_class=Response,
@@ -132,49 +205,16 @@ async def calendar_feed(
     end: date | None = None,
 ) -> Response:
     """An iCalendar feed of one location, staff member or room (default: 30 days back to
-    180 days ahead). Times carry the location's TZID with its VTIMEZONE."""
+    180 days ahead). Times carry the location's TZID with its VTIMEZONE. For calendar
+    apps, which cannot send a bearer token, subscribe to a /v1/calendar-feeds URL."""
     if location_id is None and staff_id is None and room_id is None:
         raise InvalidInput.for_field("location_id", "give location_id, staff_id or room_id")
-    today = tz.now().date()
-    first = start or today - timedelta(days=30)
-    last = end or today + timedelta(days=180)
-    with domain_errors():
-        tz.day_bounds(first, ZoneInfo("UTC"), "start")
-        tz.day_bounds(last, ZoneInfo("UTC"), "end")
-    if last < first:
-        raise InvalidInput.for_field("end", "end is before start")
-    if (last - first).days > 800:
-        raise InvalidInput.for_field("end", "at most 800 days per feed")
+    window = feed_window(start, end)
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
-        names = {loc["id"]: loc["name"] for loc in await repo.list_locations()}
         if location_id is not None:
             await location_zone(repo, location_id)
-        entries = await _entries(
-            repo,
-            location_id=location_id,
-            staff_id=staff_id,
-            room_id=room_id,
-            start=tz.day_bounds(first, ZoneInfo("UTC"))[0],
-            end=tz.day_bounds(last, ZoneInfo("UTC"))[1],
+        body = await render_ics(
+            repo, window=window, location_id=location_id, staff_id=staff_id, room_id=room_id
         )
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//Frontdesk//Scheduling//EN")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", "Frontdesk")
-    stamp = tz.now().replace(microsecond=0)
-    for entry, zone in entries:
-        event = icalendar.Event()
-        event.add("uid", f"{entry.kind}-{entry.id}@frontdesk")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", entry.starts_at.astimezone(zone).replace(microsecond=0))
-        event.add("dtend", entry.ends_at.astimezone(zone).replace(microsecond=0))
-        event.add("summary", entry.title)
-        event.add("status", STATUS.get(entry.status, "CONFIRMED"))
-        event.add("categories", [entry.kind])
-        if names.get(entry.location_id):
-            event.add("location", names[entry.location_id])
-        cal.add_component(event)
-    cal.add_missing_timezones()
-    return Response(cal.to_ical(), media_type=ICS)
+    return Response(body, media_type=ICS)

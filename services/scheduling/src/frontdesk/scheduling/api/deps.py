@@ -55,14 +55,19 @@ def constraint_name(error: DBAPIError) -> str | None:
 
 
 @contextmanager
-def database_conflicts() -> Iterator[None]:
-    """Constraint violations (capacity, uniqueness, overlaps) answer 409 naming the field."""
+def database_conflicts(
+    overrides: dict[str, tuple[str, str]] | None = None,
+) -> Iterator[None]:
+    """Constraint violations (capacity, uniqueness, overlaps) answer 409 naming the field;
+    ``overrides`` names another field for a constraint where the request differs (an
+    edit of the capacity, not a booking's seats)."""
+    messages = {**CONSTRAINT_MESSAGES, **(overrides or {})}
     try:
         yield
     except IntegrityError as error:
         name = constraint_name(error)
-        if name in CONSTRAINT_MESSAGES:
-            field, message = CONSTRAINT_MESSAGES[name]
+        if name in messages:
+            field, message = messages[name]
             raise Conflict.for_field(field, message) from None
         raise Conflict(f"The change conflicts with existing data ({name}).") from None
 

@@ -114,6 +114,7 @@ class Payment(_In):
 class SessionCreate(_In):
     kind: Literal["class", "event"] = "class"
     title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
     location_id: uuid.UUID
     room_id: uuid.UUID | None = None
     staff_id: uuid.UUID | None = None
@@ -126,6 +127,26 @@ class SessionCreate(_In):
     payment: Payment
 
 
+class SessionPatch(_In):
+    """Only the fields sent change. ``description``, ``staff_id`` and ``room_id`` may be
+    null; the others may not. A new ``payment`` applies to later bookings only."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    starts_at: datetime | None = Field(
+        default=None,
+        description="Local wall-clock time at the location, as on create; the duration "
+        "is kept unless duration_minutes is given too.",
+    )
+    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60 * 14)
+    capacity: int | None = Field(
+        default=None, ge=0, le=100_000, description="Never below the seats already taken."
+    )
+    staff_id: uuid.UUID | None = None
+    room_id: uuid.UUID | None = None
+    payment: Payment | None = None
+
+
 class SessionCancel(_In):
     reason: str | None = Field(default=None, max_length=500)
 
@@ -134,6 +155,7 @@ class SessionOut(BaseModel):
     id: uuid.UUID
     kind: str
     title: str
+    description: str | None = None
     location_id: uuid.UUID
     room_id: uuid.UUID | None
     staff_id: uuid.UUID | None
@@ -265,6 +287,21 @@ class AppointmentCreate(_In):
     currency: str = Currency
 
 
+class AppointmentPatch(_In):
+    """Only the fields sent change (draft or confirmed appointments). ``room_id`` and
+    ``notes`` may be null."""
+
+    starts_at: datetime | None = Field(
+        default=None,
+        description="Local wall-clock time at the location; the duration is kept unless "
+        "duration_minutes is given too.",
+    )
+    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    staff_id: uuid.UUID | None = None
+    room_id: uuid.UUID | None = None
+    notes: str | None = Field(default=None, max_length=2000)
+
+
 class AppointmentTransition(_In):
     status: Literal["confirmed", "completed", "cancelled", "no_show"]
     reason: str | None = Field(default=None, max_length=500)
@@ -315,3 +352,35 @@ class CalendarDay(BaseModel):
     staff_id: uuid.UUID | None
     room_id: uuid.UUID | None
     entries: list[CalendarEntry]
+
+
+class CalendarFeedCreate(_In):
+    """Staff: one of location_id, staff_id, room_id (like /v1/calendar.ics). A customer
+    token gives none of them: its feed holds the customer's own bookings and
+    appointments."""
+
+    name: str | None = Field(default=None, max_length=200)
+    location_id: uuid.UUID | None = None
+    staff_id: uuid.UUID | None = None
+    room_id: uuid.UUID | None = None
+
+
+class CalendarFeedOut(BaseModel):
+    id: uuid.UUID
+    name: str | None
+    location_id: uuid.UUID | None
+    staff_id: uuid.UUID | None
+    room_id: uuid.UUID | None
+    customer_id: uuid.UUID | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> CalendarFeedOut:
+        return cls(**_pick(cls, row))
+
+
+class CalendarFeedCreated(CalendarFeedOut):
+    url: str = Field(
+        description="The secret feed URL (path). Shown only now: only a hash is kept. "
+        "Anyone with it can read the calendar until the feed is deleted."
+    )

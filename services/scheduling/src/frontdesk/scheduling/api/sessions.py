@@ -1,4 +1,5 @@
-"""/v1/sessions: classes and events with capacity (S2); cancelled by the studio (S11)."""
+"""/v1/sessions: classes and events with capacity (S2); edited (If-Match) or cancelled by
+the studio (S11)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,33 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Response, status
 
-from frontdesk.contracts.scheduling import BookingCancelled, SessionCancelled
+from frontdesk.contracts.scheduling import (
+    BookingCancelled,
+    BookingRescheduled,
+    SessionCancelled,
+    SessionChanged,
+)
 from frontdesk.kit.auth import CurrentPrincipal, Principal, require_admin
+from frontdesk.kit.etags import IfMatch, check_if_match, etag
 from frontdesk.kit.problems import Conflict, InvalidInput, NotFound
 from frontdesk.kit.service import RuntimeDep
+from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling import saga
 from frontdesk.scheduling.adapters.repository import Repository
-from frontdesk.scheduling.api.deps import check_room, check_staff, domain_errors, location_zone
-from frontdesk.scheduling.api.schemas import Payment, SessionCancel, SessionCreate, SessionOut
+from frontdesk.scheduling.api.deps import (
+    check_room,
+    check_staff,
+    database_conflicts,
+    domain_errors,
+    location_zone,
+)
+from frontdesk.scheduling.api.schemas import (
+    Payment,
+    SessionCancel,
+    SessionCreate,
+    SessionOut,
+    SessionPatch,
+)
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.booking import BookingStatus
 
@@ -29,6 +49,7 @@ def session_out(row: Any, zone: ZoneInfo) -> SessionOut:
         id=row["id"],
         kind=row["kind"],
         title=row["title"],
+        description=row["description"],
         location_id=row["location_id"],
         room_id=row["room_id"],
         staff_id=row["staff_id"],
@@ -56,6 +77,9 @@ def session_out(row: Any, zone: ZoneInfo) -> SessionOut:
 async def create_session(
     body: SessionCreate, response: Response, rt: RuntimeDep, principal: Admin
 ) -> SessionOut:
+    title = body.title.strip()
+    if not title:
+        raise InvalidInput.for_field("title", "must not be blank")
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
         _, zone = await location_zone(repo, body.location_id)
@@ -67,7 +91,8 @@ async def create_session(
             {
                 "id": uuid.uuid4(),
                 "kind": body.kind,
-                "title": body.title.strip(),
+                "title": title,
+                "description": body.description,
                 "location_id": body.location_id,
                 "room_id": body.room_id,
                 "staff_id": body.staff_id,
@@ -82,6 +107,7 @@ async def create_session(
         )
         await uow.commit()
     response.headers["Location"] = f"/v1/sessions/{row['id']}"
+    response.headers["ETag"] = etag(row["version"])
     return session_out(row, zone)
 
 
@@ -121,7 +147,7 @@ async def list_sessions(
 
 @router.get("/{session_id}", response_model=SessionOut)
 async def get_session(
-    session_id: uuid.UUID, rt: RuntimeDep, principal: CurrentPrincipal
+    session_id: uuid.UUID, response: Response, rt: RuntimeDep, principal: CurrentPrincipal
 ) -> SessionOut:
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
@@ -129,7 +155,156 @@ async def get_session(
         if row is None:
             raise NotFound("No such session.")
         _, zone = await location_zone(repo, row["location_id"])
+    response.headers["ETag"] = etag(row["version"])
     return session_out(row, zone)
+
+
+NOT_NULL = ("title", "starts_at", "duration_minutes", "capacity", "payment")
+CAPACITY_BELOW_SEATS = {
+    "ck_sessions_seats_within_capacity": (
+        "capacity",
+        "The capacity cannot go below the seats already taken.",
+    )
+}
+
+
+@router.patch(
+    "/{session_id}",
+    response_model=SessionOut,
+    responses={
+        409: {"description": "Cancelled or already started, or capacity below the seats taken"},
+        412: {"description": "If-Match names an older version (the current ETag is sent)"},
+    },
+)
+async def patch_session(
+    session_id: uuid.UUID,
+    body: SessionPatch,
+    response: Response,
+    rt: RuntimeDep,
+    principal: Admin,
+    if_match: IfMatch = None,
+) -> SessionOut:
+    """Edit a class or event that has not started. ``starts_at`` is local time at the
+    location, as on create. Moving it publishes ``BookingRescheduled`` for every confirmed
+    booking (pending ones are decided with the new time, the saga locks the session
+    first); every edit publishes ``SessionChanged``. A new price or credit cost applies
+    to later bookings only."""
+    changes = body.model_dump(exclude_unset=True)
+    for field in NOT_NULL:
+        if field in changes and changes[field] is None:
+            raise InvalidInput.for_field(field, "must not be null")
+    if "title" in changes:
+        changes["title"] = changes["title"].strip()
+        if not changes["title"]:
+            raise InvalidInput.for_field("title", "must not be blank")
+    with database_conflicts(CAPACITY_BELOW_SEATS):
+        async with rt.uow() as uow:
+            repo = Repository(uow.session, principal.tenant_id)
+            current = await repo.session_row(session_id, for_update=True)
+            if current is None:
+                raise NotFound("No such session.")
+            check_if_match(if_match, current["version"], "session")
+            if current["status"] == "cancelled":
+                raise Conflict.for_field("status", "A cancelled session cannot be edited.")
+            if current["starts_at"] <= tz.now():
+                raise Conflict.for_field(
+                    "starts_at", "The session has already started; it cannot be edited."
+                )
+            _, zone = await location_zone(repo, current["location_id"])
+            values = await _edits(repo, current, body, changes, zone)
+            values = {k: v for k, v in values.items() if current[k] != v}
+            row = current
+            if values:
+                row = await repo.update_session(session_id, values)
+                await _announce(uow, repo, current, row, values, zone)
+            await uow.commit()
+    response.headers["ETag"] = etag(row["version"])
+    return session_out(row, zone)
+
+
+async def _edits(
+    repo: Repository, current: Any, body: SessionPatch, changes: dict[str, Any], zone: ZoneInfo
+) -> dict[str, Any]:
+    """The new column values the request asks for, each checked (422 naming the field)."""
+    values: dict[str, Any] = {k: changes[k] for k in ("title", "description") if k in changes}
+    if "staff_id" in changes:
+        await check_staff(repo, body.staff_id)
+        values["staff_id"] = body.staff_id
+    if "room_id" in changes:
+        await check_room(repo, body.room_id, current["location_id"])
+        values["room_id"] = body.room_id
+    starts_at = current["starts_at"]
+    if body.starts_at is not None:
+        with domain_errors():
+            starts_at = tz.to_utc(body.starts_at, zone)
+        if starts_at <= tz.now():
+            raise InvalidInput.for_field("starts_at", "must be in the future")
+    duration = current["ends_at"] - current["starts_at"]
+    if body.duration_minutes is not None:
+        duration = timedelta(minutes=body.duration_minutes)
+    values["starts_at"], values["ends_at"] = starts_at, starts_at + duration
+    if body.capacity is not None:
+        if body.capacity < current["seats_taken"]:
+            raise Conflict.for_field(
+                "capacity",
+                f"{current['seats_taken']} seats are taken; the capacity cannot go below that.",
+            )
+        values["capacity"] = body.capacity
+    if body.payment is not None:
+        values.update(
+            payment_method=body.payment.method,
+            credits=body.payment.credits,
+            price_minor=body.payment.price_minor,
+            currency=body.payment.currency,
+        )
+    return values
+
+
+async def _announce(
+    uow: UnitOfWork, repo: Repository, before: Any, row: Any, values: dict[str, Any], zone: ZoneInfo
+) -> None:
+    """In the edit's transaction: each confirmed booking of a moved session is rescheduled
+    (its version bumped so read models take the new time), then SessionChanged."""
+    moved = "starts_at" in values or "ends_at" in values
+    active: list[uuid.UUID] = []
+    for booking in await repo.bookings_of_session(row["id"], for_update=True):
+        if booking["status"] not in (BookingStatus.pending, BookingStatus.confirmed):
+            continue
+        active.append(booking["id"])
+        if moved and booking["status"] == BookingStatus.confirmed:
+            bumped = await repo.update_booking(booking["id"], {})
+            await saga.publish(
+                uow, repo, BookingRescheduled, bumped, row, previous_starts_at=before["starts_at"]
+            )
+    changed = sorted({_FIELD_OF.get(k, k) for k in values} - {"ends_at"})
+    if row["ends_at"] - row["starts_at"] != before["ends_at"] - before["starts_at"]:
+        changed = sorted({*changed, "duration_minutes"})
+    uow.publish(
+        SessionChanged(
+            session_id=row["id"],
+            session_kind=row["kind"],
+            title=row["title"],
+            starts_at=row["starts_at"],
+            ends_at=row["ends_at"],
+            previous_starts_at=before["starts_at"] if moved else None,
+            previous_ends_at=before["ends_at"] if moved else None,
+            location_id=row["location_id"],
+            timezone=zone.key,
+            staff_id=row["staff_id"],
+            room_id=row["room_id"],
+            capacity=row["capacity"],
+            changed=changed,
+            booking_ids=active,
+        ),
+        tenant_id=repo.tenant_id,
+        aggregate_id=row["id"],
+        aggregate_version=row["version"],
+    )
+
+
+_FIELD_OF = {
+    column: "payment" for column in ("payment_method", "credits", "price_minor", "currency")
+}
 
 
 @router.post("/{session_id}/cancel", response_model=SessionOut)

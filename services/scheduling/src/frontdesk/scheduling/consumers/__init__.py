@@ -52,6 +52,7 @@ async def customer_deleted(uow: UnitOfWork, envelope: Envelope, event: Any) -> N
     repo = _repo(uow, envelope)
     await repo.record_customer_status(event.customer_id, "deleted", 2**31 - 1)
     await repo.scrub_customer(event.customer_id)
+    await repo.revoke_customer_feeds(event.customer_id)
 
 
 async def customer_erased(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
@@ -59,6 +60,7 @@ async def customer_erased(uow: UnitOfWork, envelope: Envelope, event: Any) -> No
     repo = _repo(uow, envelope)
     await repo.record_customer_status(event.customer_id, "deleted", 2**31 - 1)
     await repo.scrub_customer(event.customer_id)
+    await repo.revoke_customer_feeds(event.customer_id)
 
 
 def handlers() -> Handlers:
