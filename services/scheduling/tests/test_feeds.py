@@ -226,3 +226,15 @@ async def test_a_busy_location_feed_is_not_cut_at_500_entries(studio, runtime):
     feed = await _feed(studio.client, studio.admin, location_id=studio.location["id"])
     cal = icalendar.Calendar.from_ical((await _read(studio.client, feed["url"])).content)
     assert len(cal.walk("VEVENT")) == 600
+
+
+async def test_the_feed_secret_never_reaches_the_traces(studio, spans):
+    feed = await _feed(studio.client, studio.admin, location_id=studio.location["id"])
+    secret = feed["url"].removeprefix("/v1/calendar-feeds/").removesuffix(".ics")
+    await _read(studio.client, feed["url"])
+    await studio.client.get("/v1/calendar.ics", headers=studio.admin)
+    recorded = spans.get_finished_spans()
+    # tracing is on (the authenticated calendar request is traced) ...
+    assert any("/v1/calendar.ics" in str(s.attributes) for s in recorded)
+    # ... but no span names or attributes carry the feed's secret
+    assert not [s.name for s in recorded if secret in s.name or secret in str(s.attributes)]

@@ -51,6 +51,8 @@ class ServiceSpec:
     # Periodic jobs run by the worker (expiry sweeps, saga timeouts): (seconds, job).
     periodic: Callable[[], Sequence[tuple[float, Callable[[Runtime], Any]]]] = lambda: ()
     description: str = ""
+    # Regexes of URL paths never traced: paths that carry a secret (a feed URL).
+    untraced_paths: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def settings(self, **overrides: Any) -> Settings:
@@ -204,7 +206,9 @@ def create_app(runtime: Runtime, *, start_relay: bool = True) -> FastAPI:
 
     for router in spec.routers():
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls=",".join(("healthz", "readyz", *spec.untraced_paths))
+    )
     return app
 
 

@@ -52,6 +52,7 @@ SPEC = ServiceSpec(
     routers=routers,
     handlers=consumers.handlers,
     periodic=periodic,
+    untraced_paths=(r"/v1/calendar-feeds/[^/]+\.ics",),  # the path is the feed's secret
     description="Staff, locations, rooms, classes with capacity, appointments, bookings and "
     "the booking saga, check-in, calendars and iCalendar feeds.",
 )
