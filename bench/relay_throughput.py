@@ -152,9 +152,7 @@ async def main(events: int, batch: int, rounds: int) -> None:
         print(f"  relay / baseline: {relay / raw:.2f}")
     finally:
         await channel.queue_delete(queue_name)
-        await channel.exchange_delete(topology.exchange)
-        await channel.queue_delete(topology.unrouted_queue)
-        await channel.exchange_delete(topology.unrouted_exchange)
+        await topology.delete_bus(channel)
         await connection.close()
         await engine.dispose()
         await migrations.drop_database(url)

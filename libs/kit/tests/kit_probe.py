@@ -305,13 +305,10 @@ async def delete_queues(spec: ServiceSpec) -> None:
     """Drop the probe's queues so later probes of the run do not feed them."""
     settings = spec.settings()
     topology = bus.Topology.from_settings(settings)
-    names = [topology.queue(spec.name), topology.parking_queue(spec.name)]
-    names += [topology.retry_queue(spec.name, n + 1) for n in range(len(settings.retry_delays_ms))]
     connection = await aio_pika.connect(settings.amqp_url)
     try:
         channel = await connection.channel()
-        for queue in names:
-            await channel.queue_delete(queue)
+        await topology.delete_consumer(channel, spec.name, len(settings.retry_delays_ms))
     finally:
         await connection.close()
 

@@ -186,12 +186,12 @@ async def test_prefer_wait_answers_201_once_decided(studio):
     r = await studio.client.post(
         "/v1/bookings",
         json={"session_id": session["id"], "customer_id": str(customer)},
-        headers={**studio.admin, "Prefer": "wait=5"},
+        headers={**studio.admin, "Prefer": "wait=10"},  # the most; answered once decided
     )
     await task
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "confirmed"
-    assert r.headers["preference-applied"] == "wait=5"
+    assert r.headers["preference-applied"] == "wait=10"
     # nothing comes: after the wait it is still 202 and pending
     r = await studio.client.post(
         "/v1/bookings",

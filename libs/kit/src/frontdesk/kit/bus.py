@@ -60,6 +60,23 @@ class Topology:
     def parking_queue(self, consumer: str) -> str:
         return f"{self.prefix}{consumer}.parked"
 
+    def consumer_queues(self, consumer: str, retry_levels: int) -> list[str]:
+        """A consumer's queue, its delay queues and its parking queue."""
+        delays = [self.retry_queue(consumer, n) for n in range(1, retry_levels + 1)]
+        return [self.queue(consumer), *delays, self.parking_queue(consumer)]
+
+    async def delete_consumer(
+        self, channel: AbstractChannel, consumer: str, retry_levels: int
+    ) -> None:
+        for name in self.consumer_queues(consumer, retry_levels):
+            await channel.queue_delete(name)
+
+    async def delete_bus(self, channel: AbstractChannel) -> None:
+        """Remove the exchanges and the unrouted queue (test runs and benchmarks clean up)."""
+        await channel.exchange_delete(self.exchange)
+        await channel.exchange_delete(self.unrouted_exchange)
+        await channel.queue_delete(self.unrouted_queue)
+
     def _expiry(self) -> dict[str, Any]:
         return {"x-expires": self.queue_expires_ms} if self.queue_expires_ms else {}
 

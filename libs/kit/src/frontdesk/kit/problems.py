@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -94,6 +95,16 @@ class Conflict(Problem):
 class PreconditionFailed(Problem):
     status = 412
     title = "Precondition failed"
+
+
+def patch_changes(body: BaseModel, not_null: Iterable[str], **dump: Any) -> dict[str, Any]:
+    """The fields a PATCH body sets; 422 naming the field when one that cannot be
+    cleared is sent as null (absent means unchanged, null would mean "remove")."""
+    changes = body.model_dump(exclude_unset=True, **dump)
+    for field in not_null:
+        if field in changes and changes[field] is None:
+            raise InvalidInput.for_field(field, "must not be null")
+    return changes
 
 
 def problem_response(problem: Problem) -> JSONResponse:

@@ -76,10 +76,7 @@ async def _delete_exchanges(prefixes: list[str]) -> None:
     try:
         channel = await connection.channel()
         for prefix in prefixes:
-            topology = bus.Topology(prefix=prefix)
-            for name in (topology.exchange, topology.unrouted_exchange):
-                await channel.exchange_delete(name)
-            await channel.queue_delete(topology.unrouted_queue)
+            await bus.Topology(prefix=prefix).delete_bus(channel)
     finally:
         await connection.close()
 

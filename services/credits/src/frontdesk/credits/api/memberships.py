@@ -37,7 +37,7 @@ from frontdesk.credits.application import memberships
 from frontdesk.credits.domain.memberships import Change, MembershipStatus
 from frontdesk.kit.auth import CurrentPrincipal, Principal
 from frontdesk.kit.etags import IfMatch, check_if_match, etag
-from frontdesk.kit.problems import InvalidInput, NotFound
+from frontdesk.kit.problems import InvalidInput, NotFound, patch_changes
 from frontdesk.kit.service import RuntimeDep
 
 plans_router = APIRouter(prefix="/v1/membership-plans", tags=["membership plans"])
@@ -106,10 +106,7 @@ async def patch_plan(
     if_match: IfMatch = None,
 ) -> PlanOut:
     """Changes apply to later assignments; current memberships keep their terms."""
-    changes = body.model_dump(exclude_unset=True)
-    for field in PLAN_NOT_NULL:
-        if field in changes and changes[field] is None:
-            raise InvalidInput.for_field(field, "must not be null")
+    changes = patch_changes(body, PLAN_NOT_NULL)
     async with rt.uow() as uow:
         repo = CatalogueRepository.plans(uow.session, principal.tenant_id)
         current = await repo.get(plan_id, for_update=True)

@@ -19,7 +19,7 @@ from frontdesk.credits.api.common import (
 from frontdesk.credits.api.schemas import ProductCreate, ProductOut, ProductPage, ProductPatch
 from frontdesk.kit.auth import CurrentPrincipal
 from frontdesk.kit.etags import IfMatch, check_if_match, etag
-from frontdesk.kit.problems import InvalidInput, NotFound
+from frontdesk.kit.problems import NotFound, patch_changes
 from frontdesk.kit.service import RuntimeDep
 
 router = APIRouter(prefix="/v1/credit-products", tags=["credit products"])
@@ -84,10 +84,7 @@ async def patch_product(
     if_match: IfMatch = None,
 ) -> ProductOut:
     """Changes apply to future purchases; packages already bought keep their terms."""
-    changes = body.model_dump(exclude_unset=True)
-    for field in NOT_NULL:
-        if field in changes and changes[field] is None:
-            raise InvalidInput.for_field(field, "must not be null")
+    changes = patch_changes(body, NOT_NULL)
     async with rt.uow() as uow:
         repo = CatalogueRepository.products(uow.session, principal.tenant_id)
         current = await repo.get(product_id, for_update=True)

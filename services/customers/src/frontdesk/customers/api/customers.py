@@ -44,6 +44,7 @@ from frontdesk.kit.problems import (
     Forbidden,
     InvalidInput,
     NotFound,
+    patch_changes,
 )
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
@@ -191,14 +192,13 @@ async def patch_customer(
     if_match: IfMatch = None,
 ) -> CustomerOut:
     visible(principal, customer_id)
-    changes = _clean_contacts(body.model_dump(exclude_unset=True), region(rt))
-    if principal.is_customer and ({"status", "tags"} & changes.keys()):
+    if principal.is_customer and ({"status", "tags"} & body.model_fields_set):
         raise Forbidden("Customers cannot change their status or tags.")
     if not principal.is_customer and not principal.can(Permission.add_participants):
         raise Forbidden("Editing customers needs the 'add_participants' permission.")
-    for field in ("first_name", "last_name", "status", "tags"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput.for_field(field, "must not be null")
+    changes = _clean_contacts(
+        patch_changes(body, ("first_name", "last_name", "status", "tags")), region(rt)
+    )
     async with rt.uow() as uow:
         repo = CustomerRepository(uow.session, principal.tenant_id)
         current = await existing(repo, customer_id, for_update=True, editable=True)

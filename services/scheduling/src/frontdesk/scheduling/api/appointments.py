@@ -27,7 +27,7 @@ from frontdesk.contracts.scheduling import (
 from frontdesk.kit.auth import CurrentPrincipal, Principal, StaffPrincipal
 from frontdesk.kit.etags import IfMatch, check_if_match, etag
 from frontdesk.kit.idempotency import IdempotencyKey
-from frontdesk.kit.problems import Conflict, InvalidInput, NotFound
+from frontdesk.kit.problems import Conflict, NotFound, patch_changes
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling.adapters.repository import Repository
@@ -243,10 +243,7 @@ async def patch_appointment(
     """Move or reassign a draft or confirmed appointment, or change its notes. The time is
     local at the location and checked against the (new) staff member's working hours, as
     on create. A confirmed appointment that moves publishes ``BookingRescheduled``."""
-    changes = body.model_dump(exclude_unset=True)
-    for field in APPOINTMENT_NOT_NULL:
-        if field in changes and changes[field] is None:
-            raise InvalidInput.for_field(field, "must not be null")
+    changes = patch_changes(body, APPOINTMENT_NOT_NULL)
     with database_conflicts():
         async with rt.uow() as uow:
             repo = Repository(uow.session, principal.tenant_id)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from frontdesk.kit.auth import Principal, StaffPrincipal, require_admin
-from frontdesk.kit.problems import InvalidInput, NotFound
+from frontdesk.kit.problems import InvalidInput, NotFound, patch_changes
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.api.deps import domain_errors
@@ -132,10 +132,7 @@ async def get_staff(staff_id: uuid.UUID, rt: RuntimeDep, principal: StaffPrincip
 async def patch_staff(
     staff_id: uuid.UUID, body: StaffPatch, rt: RuntimeDep, principal: Admin
 ) -> StaffOut:
-    changes = body.model_dump(mode="json", exclude_unset=True)
-    for field in ("name", "role", "working_hours"):
-        if field in changes and changes[field] is None:
-            raise InvalidInput.for_field(field, "must not be null")
+    changes = patch_changes(body, ("name", "role", "working_hours"), mode="json")
     if "location_id" in changes:
         changes["location_id"] = body.location_id
     async with rt.uow() as uow:

@@ -18,7 +18,7 @@ from frontdesk.contracts.scheduling import (
 )
 from frontdesk.kit.auth import CurrentPrincipal, Principal, require_admin
 from frontdesk.kit.etags import IfMatch, check_if_match, etag
-from frontdesk.kit.problems import Conflict, InvalidInput, NotFound
+from frontdesk.kit.problems import Conflict, InvalidInput, NotFound, patch_changes
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling import saga
@@ -189,10 +189,7 @@ async def patch_session(
     booking (pending ones are decided with the new time, the saga locks the session
     first); every edit publishes ``SessionChanged``. A new price or credit cost applies
     to later bookings only."""
-    changes = body.model_dump(exclude_unset=True)
-    for field in NOT_NULL:
-        if field in changes and changes[field] is None:
-            raise InvalidInput.for_field(field, "must not be null")
+    changes = patch_changes(body, NOT_NULL)
     if "title" in changes:
         changes["title"] = changes["title"].strip()
         if not changes["title"]:
