@@ -60,6 +60,16 @@ async def test_bad_input_answers_problem_json_naming_the_field(client, tokens, r
             {"name": "x", "credits": 1, "price_minor": 1, "currency": "euro"},
             "currency",
         ),
+        (  # three capitals, but no currency ISO 4217 knows
+            "/v1/credit-products",
+            {"name": "x", "credits": 1, "price_minor": 1, "currency": "ZZZ"},
+            "currency",
+        ),
+        (
+            "/v1/credit-packages",
+            {"customer_id": str(uuid.uuid4()), "credits": 1, "name": "x", "currency": "XXX"},
+            "currency",
+        ),
         ("/v1/credit-products", {"name": "  ", "credits": 1, "price_minor": 1}, "name"),
         (
             "/v1/credit-products",

@@ -327,3 +327,25 @@ async def test_bad_input_is_never_a_500(studio):
         r = await c.request(method.upper(), url, headers=h, **kwargs)
         assert 400 <= r.status_code < 500, (url, body, r.status_code, r.text)
         assert r.headers["content-type"] == "application/problem+json", (url, r.text)
+
+
+async def test_prices_need_a_real_iso_4217_currency(studio):
+    body = {
+        "title": "Yoga",
+        "location_id": studio.location["id"],
+        "starts_at": "2031-01-01T10:00",
+        "duration_minutes": 60,
+        "capacity": 5,
+    }
+    for code in ("ZZZ", "XXX"):
+        payment = {"method": "pay_per_session", "price_minor": 1500, "currency": code}
+        r = await studio.client.post(
+            "/v1/sessions", json={**body, "payment": payment}, headers=studio.admin
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "payment.currency"
+    payment = {"method": "pay_per_session", "price_minor": 1500, "currency": "CHF"}
+    r = await studio.client.post(
+        "/v1/sessions", json={**body, "payment": payment}, headers=studio.admin
+    )
+    assert r.status_code == 201 and r.json()["payment"]["currency"] == "CHF"

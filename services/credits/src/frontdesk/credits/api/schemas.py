@@ -10,6 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from frontdesk.credits.api.common import PageOut
 from frontdesk.credits.domain.packages import MAX_CREDITS
+from frontdesk.kit.money import CurrencyCode
 
 
 def _clean(value: str) -> str:
@@ -22,7 +23,6 @@ def _clean(value: str) -> str:
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_clean)]
 Label = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_clean)]
 Reason = Annotated[str, Field(max_length=500)]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. EUR")]
 Credits = Annotated[int, Field(gt=0, le=MAX_CREDITS)]
 PriceMinor = Annotated[int, Field(ge=0, le=10**12, description="integer minor units")]
 Days = Annotated[int, Field(gt=0, le=3650)]
@@ -44,7 +44,7 @@ class ProductCreate(_In):
     description: str | None = Field(default=None, max_length=2000)
     credits: Credits
     price_minor: PriceMinor
-    currency: Currency = "EUR"
+    currency: CurrencyCode = "EUR"
     validity_days: Days | None = None
     active: bool = True
 
@@ -54,7 +54,7 @@ class ProductPatch(_In):
     description: str | None = Field(default=None, max_length=2000)
     credits: Credits | None = None
     price_minor: PriceMinor | None = None
-    currency: Currency | None = None
+    currency: CurrencyCode | None = None
     validity_days: Days | None = None
     active: bool | None = None
 
@@ -96,7 +96,7 @@ class PackagePurchase(_In):
     validity_days: Days | None = None
     expires_at: AwareDatetime | None = None
     price_minor: PriceMinor = 0
-    currency: Currency = "EUR"
+    currency: CurrencyCode = "EUR"
     reason: Reason | None = None
 
 
@@ -118,7 +118,7 @@ class TopUpIn(_In):
     credits: Credits | None = None
     product_id: uuid.UUID | None = None
     price_minor: PriceMinor | None = None
-    currency: Currency | None = None
+    currency: CurrencyCode | None = None
     reason: Reason | None = None
 
 

@@ -8,9 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from frontdesk.kit.money import CurrencyCode
 from frontdesk.scheduling.domain.staff import WorkingSlot
-
-Currency = Field(default="EUR", pattern="^[A-Z]{3}$")
 
 
 class _In(BaseModel):
@@ -96,7 +95,7 @@ class Payment(_In):
     method: Literal["credits", "pay_per_session", "free"]
     credits: int = Field(default=0, ge=0, le=1000)
     price_minor: int = Field(default=0, ge=0, le=100_000_000)
-    currency: str = Currency
+    currency: CurrencyCode = "EUR"
 
     @model_validator(mode="after")
     def _consistent(self) -> Payment:
@@ -284,7 +283,7 @@ class AppointmentCreate(_In):
     duration_minutes: int = Field(ge=1, le=24 * 60)
     status: Literal["draft", "confirmed"] = "draft"
     price_minor: int = Field(default=0, ge=0, le=100_000_000)
-    currency: str = Currency
+    currency: CurrencyCode = "EUR"
 
 
 class AppointmentPatch(_In):
