@@ -123,9 +123,11 @@ class Repository(TenantRepository):
         starts_before: datetime | None,
         include_cancelled: bool = True,
         booked_by: uuid.UUID | None = None,
-        limit: int = 500,
+        after: tuple[datetime, uuid.UUID] | None = None,
+        limit: int,
     ) -> Sequence[RowMapping]:
-        """``booked_by``: only sessions that customer holds a booking of (not cancelled
+        """By (starts_at, id), keyset-paginated: those after ``after``, at most ``limit``.
+        ``booked_by``: only sessions that customer holds a booking of (not cancelled
         or rejected)."""
         stmt = select(sessions).where(sessions.c.tenant_id == self.tenant_id)
         if booked_by is not None:
@@ -150,6 +152,11 @@ class Repository(TenantRepository):
             stmt = stmt.where(sessions.c.starts_at < starts_before)
         if not include_cancelled:
             stmt = stmt.where(sessions.c.status == "scheduled")
+        if after is not None:
+            stmt = stmt.where(
+                tuple_(sessions.c.starts_at, sessions.c.id)
+                > tuple_(literal(after[0]), literal(after[1]))
+            )
         return await self._all(stmt.order_by(sessions.c.starts_at, sessions.c.id).limit(limit))
 
     async def take_seats(self, session_id: uuid.UUID, seats: int) -> RowMapping | None:
@@ -368,8 +375,10 @@ class Repository(TenantRepository):
         customer_id: uuid.UUID | None,
         starts_from: datetime | None,
         starts_before: datetime | None,
-        limit: int = 500,
+        after: tuple[datetime, uuid.UUID] | None = None,
+        limit: int,
     ) -> Sequence[RowMapping]:
+        """By (starts_at, id), keyset-paginated: those after ``after``, at most ``limit``."""
         stmt = select(appointments).where(appointments.c.tenant_id == self.tenant_id)
         for column, value in (
             (appointments.c.location_id, location_id),
@@ -383,6 +392,11 @@ class Repository(TenantRepository):
             stmt = stmt.where(appointments.c.ends_at > starts_from)
         if starts_before is not None:
             stmt = stmt.where(appointments.c.starts_at < starts_before)
+        if after is not None:
+            stmt = stmt.where(
+                tuple_(appointments.c.starts_at, appointments.c.id)
+                > tuple_(literal(after[0]), literal(after[1]))
+            )
         return await self._all(
             stmt.order_by(appointments.c.starts_at, appointments.c.id).limit(limit)
         )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from frontdesk.contracts.scheduling import (
     BookingAttended,
@@ -32,6 +32,9 @@ from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.api.deps import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    after_start,
     check_room,
     check_staff,
     claim_key,
@@ -39,10 +42,12 @@ from frontdesk.scheduling.api.deps import (
     database_conflicts,
     domain_errors,
     location_zone,
+    start_cursor,
 )
 from frontdesk.scheduling.api.schemas import (
     AppointmentCreate,
     AppointmentOut,
+    AppointmentPage,
     AppointmentPatch,
     AppointmentTransition,
 )
@@ -180,7 +185,7 @@ async def create_appointment(
     return appointment_out(row, zone)
 
 
-@router.get("", response_model=list[AppointmentOut])
+@router.get("", response_model=AppointmentPage)
 async def list_appointments(
     rt: RuntimeDep,
     principal: CurrentPrincipal,
@@ -188,8 +193,13 @@ async def list_appointments(
     staff_id: uuid.UUID | None = None,
     room_id: uuid.UUID | None = None,
     customer_id: uuid.UUID | None = None,
-) -> list[AppointmentOut]:
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> AppointmentPage:
+    """Appointments by start (then id), keyset-paginated: ``next_cursor`` asks for the
+    next page with the same filters. A customer token sees only its own."""
     customer_id = customer_scope(principal, customer_id)
+    after = after_start(cursor)
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
         rows = await repo.list_appointments(
@@ -199,9 +209,16 @@ async def list_appointments(
             customer_id=customer_id,
             starts_from=None,
             starts_before=None,
+            after=after,
+            limit=limit + 1,
         )
         zones = {loc["id"]: ZoneInfo(loc["timezone"]) for loc in await repo.list_locations()}
-    return [appointment_out(r, zones[r["location_id"]]) for r in rows]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return AppointmentPage(
+        items=[appointment_out(r, zones[r["location_id"]]) for r in rows],
+        next_cursor=start_cursor(rows[-1]) if more and rows else None,
+    )
 
 
 @router.get("/{appointment_id}", response_model=AppointmentOut)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import phonenumbers
@@ -22,17 +21,20 @@ from frontdesk.contracts.scheduling import (
 )
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal
 from frontdesk.kit.idempotency import IdempotencyKey
-from frontdesk.kit.pagination import bad_cursor, decode_cursor, encode_cursor
 from frontdesk.kit.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from frontdesk.kit.service import Runtime, RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling import saga
 from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.api.deps import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    after_start,
     claim_key,
     customer_scope,
     database_conflicts,
     domain_errors,
+    start_cursor,
 )
 from frontdesk.scheduling.api.schemas import (
     BookingCancel,
@@ -248,22 +250,6 @@ async def create_booking(
     return BookingOut.of(booking, session)
 
 
-def _encode_cursor(row: RowMapping) -> str:
-    return encode_cursor([row["starts_at"], row["id"]])
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    key = decode_cursor(cursor)
-    try:
-        at, ident = key
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        return parsed, uuid.UUID(ident)
-    except (ValueError, TypeError):
-        raise bad_cursor() from None
-
-
 @router.get("", response_model=BookingPage)
 async def list_bookings(
     rt: RuntimeDep,
@@ -272,12 +258,12 @@ async def list_bookings(
     session_id: uuid.UUID | None = None,
     status_: Annotated[BookingStatus | None, Query(alias="status")] = None,
     when: Literal["upcoming", "past"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> BookingPage:
     """Upcoming (soonest first) and past (latest first) per customer, or any filter."""
     customer_id = customer_scope(principal, customer_id)
-    after = _decode_cursor(cursor) if cursor else None
+    after = after_start(cursor)
     async with rt.uow() as uow:
         rows = await Repository(uow.session, principal.tenant_id).list_bookings(
             customer_id=customer_id,
@@ -292,7 +278,7 @@ async def list_bookings(
     rows = rows[:limit]
     return BookingPage(
         items=[BookingOut.of(r) for r in rows],
-        next_cursor=_encode_cursor(rows[-1]) if more and rows else None,
+        next_cursor=start_cursor(rows[-1]) if more and rows else None,
     )
 
 

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from frontdesk.kit.auth import StaffPrincipal
 from frontdesk.kit.problems import InvalidInput
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.scheduling.adapters.repository import Repository
-from frontdesk.scheduling.api.deps import domain_errors, location_zone
+from frontdesk.scheduling.api.deps import (
+    MAX_LIMIT,
+    after_start,
+    domain_errors,
+    location_zone,
+    start_cursor,
+)
 from frontdesk.scheduling.api.schemas import CalendarDay, CalendarEntry
 from frontdesk.scheduling.domain import time as tz
 
@@ -51,12 +57,15 @@ async def _entries(
     start: datetime,
     end: datetime,
     customer_id: uuid.UUID | None = None,
-    limit: int = 500,
-) -> list[tuple[CalendarEntry, ZoneInfo]]:
-    """Sessions and appointments overlapping [start, end) (at most ``limit`` of each);
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int,
+) -> tuple[list[tuple[CalendarEntry, ZoneInfo]], bool]:
+    """The first ``limit`` sessions and appointments overlapping [start, end) by
+    (starts_at, id), those after ``after`` only, and whether more follow;
     ``customer_id``: only the sessions that customer booked and its own appointments."""
     zones = {loc["id"]: ZoneInfo(loc["timezone"]) for loc in await repo.list_locations()}
     out: list[tuple[CalendarEntry, ZoneInfo]] = []
+    # limit + 1 of each: the first limit + 1 of the merged order are among them
     for s in await repo.list_sessions(
         location_id=location_id,
         staff_id=staff_id,
@@ -64,7 +73,8 @@ async def _entries(
         starts_from=start,
         starts_before=end,
         booked_by=customer_id,
-        limit=limit,
+        after=after,
+        limit=limit + 1,
     ):
         zone = zones[s["location_id"]]
         out.append(
@@ -77,12 +87,14 @@ async def _entries(
         customer_id=customer_id,
         starts_from=start,
         starts_before=end,
-        limit=limit,
+        after=after,
+        limit=limit + 1,
     ):
         zone = zones[a["location_id"]]
         out.append((_entry("appointment", a, zone, customer_id=a["customer_id"]), zone))
-    out.sort(key=lambda pair: (pair[0].starts_at, str(pair[0].id)))
-    return out
+    # the database's order: a uuid compares as its 16 bytes, as uuid.UUID does
+    out.sort(key=lambda pair: (pair[0].starts_at, pair[0].id))
+    return out[:limit], len(out) > limit
 
 
 @router.get("/v1/calendar", response_model=CalendarDay)
@@ -93,17 +105,30 @@ async def calendar_day(
     principal: StaffPrincipal,
     staff_id: uuid.UUID | None = None,
     room_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
+    cursor: str | None = None,
 ) -> CalendarDay:
     """Classes, events and appointments of one local day at a location, in its time zone,
-    optionally for one staff member or one room/bay."""
+    optionally for one staff member or one room/bay, by start (then id). Up to ``limit``
+    entries (by default the most a page holds); when the day has more, ``next_cursor``
+    asks for the rest (nothing is left out silently)."""
+    after = after_start(cursor)
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
         _, zone = await location_zone(repo, location_id)
         with domain_errors():
             start, end = tz.day_bounds(date, zone)
-        entries = await _entries(
-            repo, location_id=location_id, staff_id=staff_id, room_id=room_id, start=start, end=end
+        entries, more = await _entries(
+            repo,
+            location_id=location_id,
+            staff_id=staff_id,
+            room_id=room_id,
+            start=start,
+            end=end,
+            after=after,
+            limit=limit,
         )
+    last = entries[-1][0] if entries else None
     return CalendarDay(
         date=date,
         location_id=location_id,
@@ -111,6 +136,9 @@ async def calendar_day(
         staff_id=staff_id,
         room_id=room_id,
         entries=[e for e, _ in entries],
+        next_cursor=(
+            start_cursor({"starts_at": last.starts_at, "id": last.id}) if more and last else None
+        ),
     )
 
 
@@ -124,8 +152,10 @@ STATUS = {
 }
 
 
-# A feed spans up to 800 days: far more than the 500 entries a day's calendar allows
-# (a location with ten classes a day has 2,100 in the default 210 days).
+# A feed spans up to 800 days: far more than a page of a day's calendar (a location with
+# ten classes a day has 2,100 in the default 210 days). Calendar apps cannot follow a
+# cursor, so a window holding more entries than this answers 422 naming ``end`` (ask for
+# a shorter window) instead of a feed with some events silently missing.
 FEED_LIMIT = 20_000
 
 
@@ -156,9 +186,10 @@ async def render_ics(
     name: str | None = None,
 ) -> bytes:
     """An RFC 5545 calendar of the entries in ``window``: each VEVENT's times carry the
-    location's TZID, with a VTIMEZONE for every zone used."""
+    location's TZID, with a VTIMEZONE for every zone used. Every entry or none: more than
+    ``FEED_LIMIT`` answer 422 naming ``end``."""
     names = {loc["id"]: loc["name"] for loc in await repo.list_locations()}
-    entries = await _entries(
+    entries, more = await _entries(
         repo,
         location_id=location_id,
         staff_id=staff_id,
@@ -168,6 +199,13 @@ async def render_ics(
         end=window[1],
         limit=FEED_LIMIT,
     )
+    if more:
+        raise InvalidInput.for_field(
+            "end",
+            f"more than {FEED_LIMIT} entries between start and end; "
+            "ask for a shorter window (start, end)",
+            title="Too many entries for one feed",
+        )
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Frontdesk//Scheduling//EN")
     cal.add("version", "2.0")
@@ -193,7 +231,10 @@ async def render_ics(
 @router.get(
     "/v1/calendar.ics",
     response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}, "description": "An RFC 5545 calendar"}},
+    responses={
+        200: {"content": {"text/calendar": {}}, "description": "An RFC 5545 calendar"},
+        422: {"description": "No scope, bad dates, or more entries than one feed holds"},
+    },
 )
 async def calendar_feed(
     rt: RuntimeDep,
@@ -205,8 +246,10 @@ async def calendar_feed(
     end: date | None = None,
 ) -> Response:
     """An iCalendar feed of one location, staff member or room (default: 30 days back to
-    180 days ahead). Times carry the location's TZID with its VTIMEZONE. For calendar
-    apps, which cannot send a bearer token, subscribe to a /v1/calendar-feeds URL."""
+    180 days ahead). Times carry the location's TZID with its VTIMEZONE. More entries in
+    the window than one feed holds (``FEED_LIMIT``) answer 422 naming ``end``: nothing is
+    left out silently. For calendar apps, which cannot send a bearer token, subscribe to
+    a /v1/calendar-feeds URL."""
     if location_id is None and staff_id is None and room_id is None:
         raise InvalidInput.for_field("location_id", "give location_id, staff_id or room_id")
     window = feed_window(start, end)

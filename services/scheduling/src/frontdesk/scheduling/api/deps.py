@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -14,11 +15,17 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from frontdesk.kit.auth import Principal
 from frontdesk.kit.idempotency import IdempotencyKeys
+from frontdesk.kit.pagination import bad_cursor, decode_cursor, encode_cursor
 from frontdesk.kit.problems import Conflict, InvalidInput, NotFound
 from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.adapters.tables import idempotency_keys
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.booking import IllegalTransition
+
+# Every list of this service pages the same way: ``limit`` (1 to MAX_LIMIT, DEFAULT_LIMIT
+# unless given) and an opaque ``cursor`` naming the (starts_at, id) of the last row seen.
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
 
 CONSTRAINT_MESSAGES = {
     "uq_bookings_one_per_customer": (
@@ -125,3 +132,24 @@ def customer_scope(principal: Principal, customer_id: uuid.UUID | None) -> uuid.
             raise NotFound("No such customer.")
         return principal.customer_id or uuid.UUID(int=0)
     return customer_id
+
+
+def start_cursor(row: Any) -> str:
+    """The cursor after ``row``: its sort key (starts_at, id)."""
+    return encode_cursor([row["starts_at"], row["id"]])
+
+
+def after_start(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (starts_at, id) a cursor from ``start_cursor`` names; anything else is 400
+    naming ``cursor``. No cursor (or an empty one): the first page."""
+    if not cursor:
+        return None
+    key = decode_cursor(cursor)
+    try:
+        at, ident = key
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            raise ValueError("naive")
+        return parsed, uuid.UUID(ident)
+    except (ValueError, TypeError):
+        raise bad_cursor() from None

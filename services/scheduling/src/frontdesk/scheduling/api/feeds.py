@@ -14,6 +14,7 @@ import hashlib
 import re
 import secrets
 import uuid
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -138,14 +139,19 @@ async def delete_feed(feed_id: uuid.UUID, rt: RuntimeDep, principal: CurrentPrin
     responses={
         200: {"content": {"text/calendar": {}}, "description": "An RFC 5545 calendar"},
         404: {"description": "No such feed, or it was revoked"},
+        422: {"description": "Bad dates, or more entries in the window than one feed holds"},
     },
 )
-async def read_feed(secret: str, rt: RuntimeDep) -> Response:
+async def read_feed(
+    secret: str, rt: RuntimeDep, start: date | None = None, end: date | None = None
+) -> Response:
     """The feed itself: no bearer token, the secret in the URL is the credential.
-    30 days back to 180 days ahead, times in each location's time zone."""
+    30 days back to 180 days ahead unless ``start``/``end`` say otherwise, times in each
+    location's time zone. A window with more entries than one feed holds answers 422
+    naming ``end`` (never a feed with events left out)."""
     if not _SECRET.match(secret):
         raise NotFound("No such calendar feed.")
-    window = feed_window(None, None)
+    window = feed_window(start, end)
     async with rt.uow() as uow:
         feed = await Repository(uow.session, uuid.UUID(int=0)).feed_by_secret_hash(
             secret_hash(secret)

@@ -172,6 +172,11 @@ class SessionOut(BaseModel):
     version: int
 
 
+class SessionPage(BaseModel):
+    items: list[SessionOut]
+    next_cursor: str | None
+
+
 # bookings -------------------------------------------------------------------------------
 class Guest(_In):
     first_name: str = Field(min_length=1, max_length=100)
@@ -324,6 +329,11 @@ class AppointmentOut(BaseModel):
     version: int
 
 
+class AppointmentPage(BaseModel):
+    items: list[AppointmentOut]
+    next_cursor: str | None
+
+
 # calendar -------------------------------------------------------------------------------
 class CalendarEntry(BaseModel):
     kind: Literal["class", "event", "appointment"]
@@ -351,6 +361,10 @@ class CalendarDay(BaseModel):
     staff_id: uuid.UUID | None
     room_id: uuid.UUID | None
     entries: list[CalendarEntry]
+    next_cursor: str | None = Field(
+        description="More entries of this day follow: ask again with cursor=<this>; "
+        "null when the day is complete."
+    )
 
 
 class CalendarFeedCreate(_In):

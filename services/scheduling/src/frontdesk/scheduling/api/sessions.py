@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from frontdesk.contracts.scheduling import (
     BookingCancelled,
@@ -24,17 +24,22 @@ from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling import saga
 from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.api.deps import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    after_start,
     check_room,
     check_staff,
     database_conflicts,
     domain_errors,
     location_zone,
+    start_cursor,
 )
 from frontdesk.scheduling.api.schemas import (
     Payment,
     SessionCancel,
     SessionCreate,
     SessionOut,
+    SessionPage,
     SessionPatch,
 )
 from frontdesk.scheduling.domain import time as tz
@@ -111,7 +116,7 @@ async def create_session(
     return session_out(row, zone)
 
 
-@router.get("", response_model=list[SessionOut])
+@router.get("", response_model=SessionPage)
 async def list_sessions(
     rt: RuntimeDep,
     principal: CurrentPrincipal,
@@ -121,11 +126,16 @@ async def list_sessions(
     starts_from: datetime | None = None,
     starts_before: datetime | None = None,
     on: date | None = None,
-) -> list[SessionOut]:
-    """Sessions by start, optionally one local day (``on``, needs ``location_id``)."""
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> SessionPage:
+    """Sessions by start (then id), optionally one local day (``on``, needs
+    ``location_id``); ``starts_from`` keeps those still running then. Keyset-paginated:
+    ``next_cursor`` asks for the next page with the same filters."""
     for name, value in (("starts_from", starts_from), ("starts_before", starts_before)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput.for_field(name, "give a UTC offset (e.g. 2025-01-01T00:00Z)")
+    after = after_start(cursor)
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
         if on is not None:
@@ -140,9 +150,16 @@ async def list_sessions(
             room_id=room_id,
             starts_from=starts_from,
             starts_before=starts_before,
+            after=after,
+            limit=limit + 1,
         )
         zones = {loc["id"]: ZoneInfo(loc["timezone"]) for loc in await repo.list_locations()}
-    return [session_out(r, zones[r["location_id"]]) for r in rows]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return SessionPage(
+        items=[session_out(r, zones[r["location_id"]]) for r in rows],
+        next_cursor=start_cursor(rows[-1]) if more and rows else None,
+    )
 
 
 @router.get("/{session_id}", response_model=SessionOut)
