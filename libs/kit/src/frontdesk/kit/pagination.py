@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from fastapi import Query
 
 from frontdesk.kit.problems import Problem
+
+# Every list of every service pages alike: ``limit`` rows (1 to MAX_PAGE, DEFAULT_PAGE
+# unless given) after the opaque ``cursor`` of the previous page.
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"rows per page (1 to {MAX_PAGE})")]
 
 
 def bad_cursor(message: str = "not a cursor this list gave out") -> Problem:

@@ -16,10 +16,6 @@ from frontdesk.kit import pagination
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal, require
 from frontdesk.kit.problems import Conflict, Forbidden, InvalidInput, NotFound
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
-
-
 CreditsManager = Annotated[Principal, Depends(require(Permission.manage_credits))]
 
 

@@ -10,8 +10,6 @@ from fastapi import APIRouter, Query, Response, status
 
 from frontdesk.credits.adapters.repository import CatalogueRepository, MembershipRepository, Page
 from frontdesk.credits.api.common import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
     CreditsManager,
     created_cursor,
     customer_scope,
@@ -37,13 +35,13 @@ from frontdesk.credits.application import memberships
 from frontdesk.credits.domain.memberships import Change, MembershipStatus
 from frontdesk.kit.auth import CurrentPrincipal, Principal
 from frontdesk.kit.etags import IfMatch, check_if_match, etag
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
 from frontdesk.kit.problems import InvalidInput, NotFound, patch_changes
 from frontdesk.kit.service import RuntimeDep
 
 plans_router = APIRouter(prefix="/v1/membership-plans", tags=["membership plans"])
 router = APIRouter(prefix="/v1/memberships", tags=["memberships"])
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 PLAN_NOT_NULL = ("name", "discount_percent", "included_services", "duration_days", "active")
 
 
@@ -70,7 +68,7 @@ async def list_plans(
     principal: CurrentPrincipal,
     active: bool | None = None,
     cursor: str | None = None,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: PageLimit = DEFAULT_PAGE,
 ) -> PlanPage:
     if principal.is_customer:
         active = True
@@ -167,7 +165,7 @@ async def list_memberships(
     customer_id: uuid.UUID | None = None,
     status_: Annotated[MembershipStatus | None, Query(alias="status")] = None,
     cursor: str | None = None,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: PageLimit = DEFAULT_PAGE,
 ) -> MembershipPage:
     scope = customer_scope(principal, customer_id)
     async with rt.uow() as uow:
@@ -188,7 +186,7 @@ async def customer_membership_history(
     principal: CurrentPrincipal,
     customer_id: uuid.UUID | None = None,
     cursor: str | None = None,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: PageLimit = DEFAULT_PAGE,
 ) -> MembershipHistoryPage:
     """Every membership step of one customer (all their memberships), oldest first."""
     scope = customer_scope(principal, customer_id)
@@ -215,7 +213,7 @@ async def membership_history(
     rt: RuntimeDep,
     principal: CurrentPrincipal,
     cursor: str | None = None,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: PageLimit = DEFAULT_PAGE,
 ) -> MembershipHistoryPage:
     async with rt.uow() as uow:
         row = await MembershipRepository(uow.session, principal.tenant_id).get(membership_id)

@@ -21,8 +21,6 @@ from frontdesk.credits.adapters.repository import (
     Page,
 )
 from frontdesk.credits.api.common import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
     CreditsManager,
     created_cursor,
     customer_scope,
@@ -49,6 +47,7 @@ from frontdesk.credits.domain.packages import PackageStatus
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal
 from frontdesk.kit.etags import IfMatch, etag
 from frontdesk.kit.idempotency import IdempotencyKey
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
 from frontdesk.kit.problems import Forbidden, InvalidInput, NotFound
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
@@ -140,7 +139,7 @@ async def list_packages(
     customer_id: uuid.UUID | None = None,
     status_: Annotated[PackageStatus | None, Query(alias="status")] = None,
     cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: PageLimit = DEFAULT_PAGE,
 ) -> PackagePage:
     scope = customer_scope(principal, customer_id)
     async with rt.uow() as uow:
@@ -367,7 +366,7 @@ async def list_history(
     package_id: uuid.UUID | None = None,
     booking_id: uuid.UUID | None = None,
     cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: PageLimit = DEFAULT_PAGE,
 ) -> HistoryPage:
     """Every change to credits, oldest first: who, when, why, delta and balances after."""
     scope = customer_scope(principal, customer_id)

@@ -4,14 +4,11 @@ everyone in the tenant, customers too, lists the active products."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from frontdesk.credits.adapters.repository import CatalogueRepository, Page
 from frontdesk.credits.api.common import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
     CreditsManager,
     created_cursor,
     encode_cursor,
@@ -19,6 +16,7 @@ from frontdesk.credits.api.common import (
 from frontdesk.credits.api.schemas import ProductCreate, ProductOut, ProductPage, ProductPatch
 from frontdesk.kit.auth import CurrentPrincipal
 from frontdesk.kit.etags import IfMatch, check_if_match, etag
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
 from frontdesk.kit.problems import NotFound, patch_changes
 from frontdesk.kit.service import RuntimeDep
 
@@ -47,7 +45,7 @@ async def list_products(
     principal: CurrentPrincipal,
     active: bool | None = None,
     cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: PageLimit = DEFAULT_PAGE,
 ) -> ProductPage:
     """Customers see only the active products."""
     if principal.is_customer:

@@ -28,6 +28,7 @@ from frontdesk.customers.domain import export
 from frontdesk.customers.domain.customer import ContactError, Status, clean_tag, unprintable
 from frontdesk.customers.domain.engagement import Engagement
 from frontdesk.kit.auth import Permission, StaffPrincipal
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
 from frontdesk.kit.problems import Conflict, Forbidden, InvalidInput, Problem
 from frontdesk.kit.service import RuntimeDep
 
@@ -117,7 +118,7 @@ async def list_customers(
     principal: StaffPrincipal,
     sort: SortParam = queries.DEFAULT_SORT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: PageLimit = DEFAULT_PAGE,
 ) -> CustomerPage:
     order = _sort(sort)
     async with rt.uow() as uow:

@@ -21,7 +21,13 @@ from frontdesk.customers.api.schemas import (
 )
 from frontdesk.customers.domain.notes import can_delete, can_see
 from frontdesk.kit.auth import Permission, Principal, StaffPrincipal, require
-from frontdesk.kit.pagination import bad_cursor, decode_cursor, encode_cursor
+from frontdesk.kit.pagination import (
+    DEFAULT_PAGE,
+    PageLimit,
+    bad_cursor,
+    decode_cursor,
+    encode_cursor,
+)
 from frontdesk.kit.problems import Forbidden, InvalidInput, NotFound
 from frontdesk.kit.service import RuntimeDep
 
@@ -130,7 +136,7 @@ async def activity(
     rt: RuntimeDep,
     principal: StaffPrincipal,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: PageLimit = DEFAULT_PAGE,
 ) -> ActivityPage:
     """Notes, bookings, messages and invoices, newest first. Notes appear only for those
     allowed to see them."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from frontdesk.contracts.scheduling import (
     BookingAttended,
@@ -27,13 +27,12 @@ from frontdesk.contracts.scheduling import (
 from frontdesk.kit.auth import CurrentPrincipal, Principal, StaffPrincipal
 from frontdesk.kit.etags import IfMatch, check_if_match, etag
 from frontdesk.kit.idempotency import IdempotencyKey
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
 from frontdesk.kit.problems import Conflict, NotFound, patch_changes
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.api.deps import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
     after_start,
     check_room,
     check_staff,
@@ -193,7 +192,7 @@ async def list_appointments(
     staff_id: uuid.UUID | None = None,
     room_id: uuid.UUID | None = None,
     customer_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: PageLimit = DEFAULT_PAGE,
     cursor: str | None = None,
 ) -> AppointmentPage:
     """Appointments by start (then id), keyset-paginated: ``next_cursor`` asks for the

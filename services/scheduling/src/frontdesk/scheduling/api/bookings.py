@@ -21,14 +21,13 @@ from frontdesk.contracts.scheduling import (
 )
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal
 from frontdesk.kit.idempotency import IdempotencyKey
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
 from frontdesk.kit.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from frontdesk.kit.service import Runtime, RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling import saga
 from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.api.deps import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
     after_start,
     claim_key,
     customer_scope,
@@ -258,7 +257,7 @@ async def list_bookings(
     session_id: uuid.UUID | None = None,
     status_: Annotated[BookingStatus | None, Query(alias="status")] = None,
     when: Literal["upcoming", "past"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: PageLimit = DEFAULT_PAGE,
     cursor: str | None = None,
 ) -> BookingPage:
     """Upcoming (soonest first) and past (latest first) per customer, or any filter."""

@@ -15,7 +15,7 @@ from frontdesk.kit.problems import InvalidInput
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.api.deps import (
-    MAX_LIMIT,
+    CALENDAR_PAGE,
     after_start,
     domain_errors,
     location_zone,
@@ -105,7 +105,7 @@ async def calendar_day(
     principal: StaffPrincipal,
     staff_id: uuid.UUID | None = None,
     room_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
+    limit: Annotated[int, Query(ge=1, le=CALENDAR_PAGE)] = CALENDAR_PAGE,
     cursor: str | None = None,
 ) -> CalendarDay:
     """Classes, events and appointments of one local day at a location, in its time zone,

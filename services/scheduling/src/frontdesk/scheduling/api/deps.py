@@ -22,10 +22,9 @@ from frontdesk.scheduling.adapters.tables import idempotency_keys
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.booking import IllegalTransition
 
-# Every list of this service pages the same way: ``limit`` (1 to MAX_LIMIT, DEFAULT_LIMIT
-# unless given) and an opaque ``cursor`` naming the (starts_at, id) of the last row seen.
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
+# Lists page as every service's do (frontdesk.kit.pagination); the cursor names the
+# (starts_at, id) of the last row seen. A day's calendar takes up to CALENDAR_PAGE entries.
+CALENDAR_PAGE = 500
 
 CONSTRAINT_MESSAGES = {
     "uq_bookings_one_per_customer": (

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from frontdesk.contracts.scheduling import (
     BookingCancelled,
@@ -18,14 +18,13 @@ from frontdesk.contracts.scheduling import (
 )
 from frontdesk.kit.auth import CurrentPrincipal, Principal, require_admin
 from frontdesk.kit.etags import IfMatch, check_if_match, etag
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
 from frontdesk.kit.problems import Conflict, InvalidInput, NotFound, patch_changes
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling import saga
 from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.api.deps import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
     after_start,
     check_room,
     check_staff,
@@ -126,7 +125,7 @@ async def list_sessions(
     starts_from: datetime | None = None,
     starts_before: datetime | None = None,
     on: date | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: PageLimit = DEFAULT_PAGE,
     cursor: str | None = None,
 ) -> SessionPage:
     """Sessions by start (then id), optionally one local day (``on``, needs
