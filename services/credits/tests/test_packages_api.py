@@ -393,6 +393,9 @@ async def test_lists_page_with_cursors_and_filters(client, tokens):
     ).json()
     assert [p["name"] for p in first["items"] + second["items"]] == ["P0", "P1", "P2"]
     assert second["next_cursor"] is None
+    # a page that holds exactly the rest says so: no cursor to an empty page
+    whole = (await client.get("/v1/credit-products?limit=3", headers=admin)).json()
+    assert len(whole["items"]) == 3 and whole["next_cursor"] is None
     customer = uuid.uuid4()
     a = await grant(client, tokens, customer, 1)
     await grant(client, tokens, customer, 2)

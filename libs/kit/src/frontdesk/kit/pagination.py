@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Query
@@ -16,6 +17,18 @@ from frontdesk.kit.problems import Problem
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
 PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"rows per page (1 to {MAX_PAGE})")]
+
+
+Row = TypeVar("Row")
+
+
+def split_page(
+    rows: Sequence[Row], limit: int, cursor_of: Callable[[Row], str]
+) -> tuple[list[Row], str | None]:
+    """``rows`` read with ``limit + 1``: the page, and the cursor of its last row when more
+    follow (looking one row ahead, so the last page is never an empty one)."""
+    page = list(rows[:limit])
+    return page, cursor_of(page[-1]) if len(rows) > limit and page else None
 
 
 def bad_cursor(message: str = "not a cursor this list gave out") -> Problem:

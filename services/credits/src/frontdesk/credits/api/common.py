@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from pydantic import BaseModel
+from sqlalchemy import RowMapping
 
 from frontdesk.credits.domain import Missing, RuleBroken
 from frontdesk.kit import pagination
@@ -58,6 +59,16 @@ def staff_only(principal: CurrentPrincipal) -> Principal:
 
 def encode_cursor(*key: Any) -> str:
     return pagination.encode_cursor(list(key))
+
+
+def created_after(row: RowMapping) -> str:
+    """The cursor after a row of a list in creation order."""
+    return encode_cursor(row["created_at"], row["id"])
+
+
+def seq_after(row: RowMapping) -> str:
+    """The cursor after a row of a history (in ``seq`` order)."""
+    return encode_cursor(row["seq"])
 
 
 def _decode(cursor: str) -> list[Any]:

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Query, Response, status
 from frontdesk.credits.adapters.repository import CatalogueRepository, MembershipRepository, Page
 from frontdesk.credits.api.common import (
     CreditsManager,
+    created_after,
     created_cursor,
     customer_scope,
-    encode_cursor,
     rules,
+    seq_after,
     seq_cursor,
     visible,
 )
@@ -35,7 +36,7 @@ from frontdesk.credits.application import memberships
 from frontdesk.credits.domain.memberships import Change, MembershipStatus
 from frontdesk.kit.auth import CurrentPrincipal, Principal
 from frontdesk.kit.etags import IfMatch, check_if_match, etag
-from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit, split_page
 from frontdesk.kit.problems import InvalidInput, NotFound, patch_changes
 from frontdesk.kit.service import RuntimeDep
 
@@ -74,11 +75,9 @@ async def list_plans(
         active = True
     async with rt.uow() as uow:
         rows = await CatalogueRepository.plans(uow.session, principal.tenant_id).list(
-            Page(limit, created_cursor(cursor)), active=active
+            Page(limit + 1, created_cursor(cursor)), active=active
         )
-    next_cursor = (
-        encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None
-    )
+    rows, next_cursor = split_page(rows, limit, created_after)
     return PlanPage(items=[PlanOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -170,13 +169,11 @@ async def list_memberships(
     scope = customer_scope(principal, customer_id)
     async with rt.uow() as uow:
         rows = await MembershipRepository(uow.session, principal.tenant_id).list(
-            Page(limit, created_cursor(cursor)),
+            Page(limit + 1, created_cursor(cursor)),
             customer_id=scope,
             status=status_.value if status_ else None,
         )
-    next_cursor = (
-        encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None
-    )
+    rows, next_cursor = split_page(rows, limit, created_after)
     return MembershipPage(items=[MembershipOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -228,9 +225,9 @@ async def _history(
 ) -> MembershipHistoryPage:
     async with rt.uow() as uow:
         rows = await MembershipRepository(uow.session, principal.tenant_id).history(
-            limit=limit, after_seq=seq_cursor(cursor), **filters
+            limit=limit + 1, after_seq=seq_cursor(cursor), **filters
         )
-    next_cursor = encode_cursor(rows[-1]["seq"]) if len(rows) == limit else None
+    rows, next_cursor = split_page(rows, limit, seq_after)
     return MembershipHistoryPage(
         items=[MembershipHistoryOut.of(r) for r in rows], next_cursor=next_cursor
     )

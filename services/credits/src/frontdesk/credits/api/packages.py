@@ -22,10 +22,11 @@ from frontdesk.credits.adapters.repository import (
 )
 from frontdesk.credits.api.common import (
     CreditsManager,
+    created_after,
     created_cursor,
     customer_scope,
-    encode_cursor,
     rules,
+    seq_after,
     seq_cursor,
     visible,
 )
@@ -47,7 +48,7 @@ from frontdesk.credits.domain.packages import PackageStatus
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal
 from frontdesk.kit.etags import IfMatch, etag
 from frontdesk.kit.idempotency import IdempotencyKey
-from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit, split_page
 from frontdesk.kit.problems import Forbidden, InvalidInput, NotFound
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
@@ -144,13 +145,11 @@ async def list_packages(
     scope = customer_scope(principal, customer_id)
     async with rt.uow() as uow:
         rows = await PackageRepository(uow.session, principal.tenant_id).list(
-            Page(limit, created_cursor(cursor)),
+            Page(limit + 1, created_cursor(cursor)),
             customer_id=scope,
             status=status_.value if status_ else None,
         )
-    next_cursor = (
-        encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None
-    )
+    rows, next_cursor = split_page(rows, limit, created_after)
     return PackagePage(items=[PackageOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -372,11 +371,11 @@ async def list_history(
     scope = customer_scope(principal, customer_id)
     async with rt.uow() as uow:
         rows = await HistoryRepository(uow.session, principal.tenant_id).list(
-            limit=limit,
+            limit=limit + 1,
             after_seq=seq_cursor(cursor),
             customer_id=scope,
             package_id=package_id,
             booking_id=booking_id,
         )
-    next_cursor = encode_cursor(rows[-1]["seq"]) if len(rows) == limit else None
+    rows, next_cursor = split_page(rows, limit, seq_after)
     return HistoryPage(items=[HistoryEntryOut.of(r) for r in rows], next_cursor=next_cursor)

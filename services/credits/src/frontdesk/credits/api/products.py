@@ -10,13 +10,13 @@ from fastapi import APIRouter, Response, status
 from frontdesk.credits.adapters.repository import CatalogueRepository, Page
 from frontdesk.credits.api.common import (
     CreditsManager,
+    created_after,
     created_cursor,
-    encode_cursor,
 )
 from frontdesk.credits.api.schemas import ProductCreate, ProductOut, ProductPage, ProductPatch
 from frontdesk.kit.auth import CurrentPrincipal
 from frontdesk.kit.etags import IfMatch, check_if_match, etag
-from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit, split_page
 from frontdesk.kit.problems import NotFound, patch_changes
 from frontdesk.kit.service import RuntimeDep
 
@@ -52,11 +52,9 @@ async def list_products(
         active = True
     async with rt.uow() as uow:
         rows = await CatalogueRepository.products(uow.session, principal.tenant_id).list(
-            Page(limit, created_cursor(cursor)), active=active
+            Page(limit + 1, created_cursor(cursor)), active=active
         )
-    next_cursor = (
-        encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None
-    )
+    rows, next_cursor = split_page(rows, limit, created_after)
     return ProductPage(items=[ProductOut.of(r) for r in rows], next_cursor=next_cursor)
 
 

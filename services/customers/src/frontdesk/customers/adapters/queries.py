@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.customers.adapters.tables import customer_summaries, customers
 from frontdesk.customers.domain.engagement import GROWING_FROM, LAPSED_AFTER, REGULAR_FROM
-from frontdesk.kit.pagination import decode_cursor, encode_cursor
+from frontdesk.kit.pagination import decode_cursor, encode_cursor, split_page
 
 c = customers.c
 s = customer_summaries.c
@@ -317,11 +317,8 @@ async def page(
 ) -> tuple[list[Any], str | None]:
     after = sort.decode(cursor) if cursor else None
     stmt = list_statement(tenant_id, f, sort, now=now, after=after, limit=limit + 1)
-    rows = list((await session.execute(stmt)).mappings().all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = sort.encode(rows[-1]["sort_key"], rows[-1]["id"]) if more and rows else None
-    return rows, next_cursor
+    rows = (await session.execute(stmt)).mappings().all()
+    return split_page(rows, limit, lambda r: sort.encode(r["sort_key"], r["id"]))
 
 
 async def stats(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from frontdesk.kit.pagination import (
     bad_cursor,
     decode_cursor,
     encode_cursor,
+    split_page,
 )
 from frontdesk.kit.problems import Forbidden, InvalidInput, NotFound
 from frontdesk.kit.service import RuntimeDep
@@ -150,7 +151,5 @@ async def activity(
             after=after,
             limit=limit + 1,
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _encode(rows[-1]["occurred_at"], rows[-1]["id"]) if more else None
+    rows, next_cursor = split_page(rows, limit, lambda r: _encode(r["occurred_at"], r["id"]))
     return ActivityPage(items=[ActivityItem(**r) for r in rows], next_cursor=next_cursor)

@@ -27,7 +27,7 @@ from frontdesk.contracts.scheduling import (
 from frontdesk.kit.auth import CurrentPrincipal, Principal, StaffPrincipal
 from frontdesk.kit.etags import IfMatch, check_if_match, etag
 from frontdesk.kit.idempotency import IdempotencyKey
-from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit, split_page
 from frontdesk.kit.problems import Conflict, NotFound, patch_changes
 from frontdesk.kit.service import RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
@@ -212,11 +212,10 @@ async def list_appointments(
             limit=limit + 1,
         )
         zones = {loc["id"]: ZoneInfo(loc["timezone"]) for loc in await repo.list_locations()}
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = split_page(rows, limit, start_cursor)
     return AppointmentPage(
         items=[appointment_out(r, zones[r["location_id"]]) for r in rows],
-        next_cursor=start_cursor(rows[-1]) if more and rows else None,
+        next_cursor=next_cursor,
     )
 
 

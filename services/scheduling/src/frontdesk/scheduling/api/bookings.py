@@ -21,7 +21,7 @@ from frontdesk.contracts.scheduling import (
 )
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal
 from frontdesk.kit.idempotency import IdempotencyKey
-from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit, split_page
 from frontdesk.kit.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from frontdesk.kit.service import Runtime, RuntimeDep
 from frontdesk.kit.uow import UnitOfWork
@@ -273,11 +273,10 @@ async def list_bookings(
             after=after,
             limit=limit + 1,
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = split_page(rows, limit, start_cursor)
     return BookingPage(
         items=[BookingOut.of(r) for r in rows],
-        next_cursor=start_cursor(rows[-1]) if more and rows else None,
+        next_cursor=next_cursor,
     )
 
 
