@@ -23,12 +23,13 @@ from typing import Any
 import aio_pika
 import orjson
 from aio_pika.abc import AbstractIncomingMessage
+from benchkit import report, scratch_database, scratch_settings
 from sqlalchemy import Column, Integer, MetaData, Table, Uuid, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.contracts import Envelope
 from frontdesk.contracts.customers import CustomerRegistered
-from frontdesk.kit import bus, db, inbox, migrations
+from frontdesk.kit import bus, db, inbox
 from frontdesk.kit.consumer import Consumer
 from frontdesk.kit.settings import Settings
 from frontdesk.kit.uow import UnitOfWork
@@ -137,59 +138,47 @@ async def raw_round(settings: Settings, n: int, transaction: Callable | None) ->
 
 
 async def main(events: int, prefetch: int, rounds: int) -> None:
-    run = uuid.uuid4().hex[:8]
-    settings = Settings(
-        service=f"bench_consumer_{run}",
-        bus_prefix=f"bench.{run}.",
-        database_prefix="",
-        queue_expires_ms=10 * 60 * 1000,
-        consumer_prefetch=prefetch,
-    )
-    url = settings.resolved_database_url()
-    await migrations.ensure_database(url)
+    settings = scratch_settings("consumer", consumer_prefetch=prefetch)
     metadata = db.new_metadata()
     tables = db.messaging_tables(metadata)
     seen = read_model(metadata)
-    engine = db.create_engine(url)
-    sessions = db.sessionmaker(engine)
+    async with scratch_database(settings, metadata) as engine:
+        sessions = db.sessionmaker(engine)
 
-    async def bare_transaction(envelope: Envelope) -> None:
-        async with sessions() as session, session.begin():
-            await inbox.claim(session, tables, envelope, CONSUMER)
-            await session.execute(upsert(seen, envelope.aggregate_id))
+        async def bare_transaction(envelope: Envelope) -> None:
+            async with sessions() as session, session.begin():
+                await inbox.claim(session, tables, envelope, CONSUMER)
+                await session.execute(upsert(seen, envelope.aggregate_id))
 
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-        kit_rates, raw_rates, db_rates = [], [], []
-        for _ in range(rounds):
-            for rates, round_ in (
-                (kit_rates, lambda: kit_round(settings, engine, tables, seen, events)),
-                (raw_rates, lambda: raw_round(settings, events, None)),
-                (db_rates, lambda: raw_round(settings, events, bare_transaction)),
-            ):
-                async with engine.begin() as conn:
-                    await conn.execute(text("TRUNCATE inbox, seen"))
-                await fill_queue(settings, events)
-                rates.append(await round_())
-        kit, raw, with_tx = max(kit_rates), max(raw_rates), max(db_rates)
-        print(f"consumer_throughput: {events} events, prefetch {prefetch}, best of {rounds}")
-        for label, rate in (
-            ("kit Consumer (inbox + handler, one transaction, ack after commit)", kit),
-            ("baseline raw aio-pika (parse, ack)", raw),
-            ("baseline raw aio-pika + the same transaction (no kit)", with_tx),
-        ):
-            print(f"  {label:<68}{rate:6.0f}/s")
-        print(f"  kit / raw+transaction: {kit / with_tx:.2f}")
-    finally:
-        topology = bus.Topology.from_settings(settings)
-        connection = await aio_pika.connect(settings.amqp_url)
-        channel = await connection.channel()
-        await topology.delete_consumer(channel, CONSUMER, len(settings.retry_delays_ms))
-        await topology.delete_bus(channel)
-        await connection.close()
-        await engine.dispose()
-        await migrations.drop_database(url)
+        try:
+            kit_rates, raw_rates, db_rates = [], [], []
+            for _ in range(rounds):
+                for rates, round_ in (
+                    (kit_rates, lambda: kit_round(settings, engine, tables, seen, events)),
+                    (raw_rates, lambda: raw_round(settings, events, None)),
+                    (db_rates, lambda: raw_round(settings, events, bare_transaction)),
+                ):
+                    async with engine.begin() as conn:
+                        await conn.execute(text("TRUNCATE inbox, seen"))
+                    await fill_queue(settings, events)
+                    rates.append(await round_())
+            kit, with_tx = max(kit_rates), max(db_rates)
+            report(
+                f"consumer_throughput: {events} events, prefetch {prefetch}, best of {rounds}",
+                {
+                    "kit Consumer (inbox + handler, one transaction, ack after commit)": kit,
+                    "baseline raw aio-pika (parse, ack)": max(raw_rates),
+                    "baseline raw aio-pika + the same transaction (no kit)": with_tx,
+                },
+            )
+            print(f"  kit / raw+transaction: {kit / with_tx:.2f}")
+        finally:
+            topology = bus.Topology.from_settings(settings)
+            connection = await aio_pika.connect(settings.amqp_url)
+            channel = await connection.channel()
+            await topology.delete_consumer(channel, CONSUMER, len(settings.retry_delays_ms))
+            await topology.delete_bus(channel)
+            await connection.close()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
+from benchkit import report
 from sqlalchemy import update
 
 from frontdesk.credits.adapters.tables import credit_packages
@@ -105,9 +106,7 @@ async def main(bookings: int, concurrency: int) -> None:
                 runtime, [hot_package] * bookings, concurrency
             ),
         }
-        print(f"credit_debit: {bookings} bookings per shape, concurrency {concurrency}")
-        for label, rate in rates.items():
-            print(f"  {label:<40}{rate:8.0f}/s")
+        report(f"credit_debit: {bookings} bookings per shape, concurrency {concurrency}", rates)
         spread_ratio = rates["debit, spread over customers"] / rates["baseline raw UPDATE, spread"]
         print(f"  debit / raw UPDATE (spread): {spread_ratio:.2f}")
     finally:

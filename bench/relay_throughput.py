@@ -17,9 +17,10 @@ import uuid
 
 import aio_pika
 import orjson
+from benchkit import report, scratch_database, scratch_settings
 
 from frontdesk.contracts.customers import CustomerRegistered
-from frontdesk.kit import bus, db, migrations
+from frontdesk.kit import bus, db
 from frontdesk.kit.relay import Relay
 from frontdesk.kit.settings import Settings
 from frontdesk.kit.uow import UnitOfWork
@@ -110,52 +111,44 @@ async def baseline_round(settings: Settings, engine, tables, n: int, batch: int)
 
 
 async def main(events: int, batch: int, rounds: int) -> None:
-    run = uuid.uuid4().hex[:8]
-    settings = Settings(
-        service=f"bench_relay_{run}",
-        bus_prefix=f"bench.{run}.",
-        database_prefix="",
-        queue_expires_ms=10 * 60 * 1000,
-        relay_batch_size=batch,
-    )
-    url = settings.resolved_database_url()
-    await migrations.ensure_database(url)
+    settings = scratch_settings("relay", relay_batch_size=batch)
     metadata = db.new_metadata()
     tables = db.messaging_tables(metadata)
-    engine = db.create_engine(url)
     topology = bus.Topology.from_settings(settings)
-    connection = await aio_pika.connect(settings.amqp_url)
-    channel = await connection.channel()
-    queue_name = topology.queue("bench")
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-        # A consuming service's quorum queue receives every event, as in production.
-        exchange = await topology.declare_exchange(channel)
-        queue = await channel.declare_queue(
-            queue_name,
-            durable=True,
-            arguments={"x-queue-type": "quorum", "x-expires": 10 * 60 * 1000},
-        )
-        await queue.bind(exchange, routing_key=CustomerRegistered.routing_key())
+    async with scratch_database(settings, metadata) as engine:
+        connection = await aio_pika.connect(settings.amqp_url)
+        channel = await connection.channel()
+        queue_name = topology.queue("bench")
+        try:
+            # A consuming service's quorum queue receives every event, as in production.
+            exchange = await topology.declare_exchange(channel)
+            queue = await channel.declare_queue(
+                queue_name,
+                durable=True,
+                arguments={"x-queue-type": "quorum", "x-expires": 10 * 60 * 1000},
+            )
+            await queue.bind(exchange, routing_key=CustomerRegistered.routing_key())
 
-        relay_rates, raw_rates = [], []
-        for _ in range(rounds):
-            relay_rates.append(await relay_round(settings, engine, tables, events))
-            await queue.purge()
-            raw_rates.append(await baseline_round(settings, engine, tables, events, batch))
-            await queue.purge()
-        relay, raw = max(relay_rates), max(raw_rates)
-        print(f"relay_throughput: {events} outbox rows, batch {batch}, best of {rounds}")
-        print(f"  relay (select, publish with confirms, mark sent): {relay:9.0f} events/s")
-        print(f"  baseline (raw aio-pika, confirms per batch):       {raw:9.0f} events/s")
-        print(f"  relay / baseline: {relay / raw:.2f}")
-    finally:
-        await channel.queue_delete(queue_name)
-        await topology.delete_bus(channel)
-        await connection.close()
-        await engine.dispose()
-        await migrations.drop_database(url)
+            relay_rates, raw_rates = [], []
+            for _ in range(rounds):
+                relay_rates.append(await relay_round(settings, engine, tables, events))
+                await queue.purge()
+                raw_rates.append(await baseline_round(settings, engine, tables, events, batch))
+                await queue.purge()
+            relay, raw = max(relay_rates), max(raw_rates)
+            report(
+                f"relay_throughput: {events} outbox rows, batch {batch}, best of {rounds}",
+                {
+                    "relay (select, publish with confirms, mark sent)": relay,
+                    "baseline (raw aio-pika, confirms per batch)": raw,
+                },
+                unit=" events/s",
+            )
+            print(f"  relay / baseline: {relay / raw:.2f}")
+        finally:
+            await channel.queue_delete(queue_name)
+            await topology.delete_bus(channel)
+            await connection.close()
 
 
 if __name__ == "__main__":
