@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, text
+from sqlalchemy import case, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -183,6 +183,7 @@ class ReadModel(TenantRepository):
         set_: dict[str, Any] = {k: stmt.excluded[k] for k in values if k not in kept}
         set_["customer_id"] = func.coalesce(stmt.excluded.customer_id, b.customer_id)
         set_["activity_at"] = func.greatest(b.activity_at, stmt.excluded.activity_at)
+        set_["title"] = case((b.session_version.is_(None), stmt.excluded.title), else_=b.title)
         set_["version"] = stmt.excluded.version
         upsert = stmt.on_conflict_do_update(
             index_elements=[b.tenant_id, b.booking_id],
@@ -196,6 +197,21 @@ class ReadModel(TenantRepository):
         if current is not None and current.customer_id:
             affected.add(current.customer_id)
         return BookingApplied(row.customer_id, row.activity_at, affected)
+
+    async def retitle_bookings(
+        self, booking_ids: list[uuid.UUID], title: str, session_version: int
+    ) -> None:
+        """The class was renamed: its bookings show the new title (older renames lose)."""
+        b = customer_bookings.c
+        await self.session.execute(
+            update(customer_bookings)
+            .where(
+                b.tenant_id == self.tenant_id,
+                b.booking_id.in_(booking_ids),
+                or_(b.session_version.is_(None), b.session_version < session_version),
+            )
+            .values(title=title, session_version=session_version)
+        )
 
     async def recompute_bookings(self, customer_id: uuid.UUID) -> None:
         """Bookings count and first/last booking, from the bookings table (last activity

@@ -102,6 +102,10 @@ customer_bookings = Table(
     # 0003: when the customer last did something with this booking (booked, cancelled
     # it themselves, attended); carried over to the customer it is linked to later.
     Column("activity_at", DateTime(timezone=True)),
+    # 0004: the version of the class's last scheduling.session.changed applied here; from
+    # then on its title comes from those events only (a booking event published before a
+    # rename and handled after it must not bring the old title back).
+    Column("session_version", Integer),
     PrimaryKeyConstraint("tenant_id", "booking_id"),
     Index("ix_customer_bookings_tenant_customer", "tenant_id", "customer_id", "starts_at"),
 )

@@ -54,6 +54,7 @@ from frontdesk.contracts.scheduling import (
     BookingRejected,
     BookingRequested,
     BookingRescheduled,
+    SessionChanged,
 )
 from frontdesk.customers import actions
 from frontdesk.customers.adapters.readmodel import ReadModel
@@ -338,6 +339,16 @@ async def on_credits_bought(uow: UnitOfWork, envelope: Envelope, event: Any) -> 
     await model.touch(event.customer_id, envelope.occurred_at)
 
 
+async def on_session_changed(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+    """A renamed class: its bookings (and so the next session shown) take the new title.
+    Times follow through each booking's own events (BookingRescheduled)."""
+    assert isinstance(event, SessionChanged)
+    if "title" in event.changed and event.booking_ids:
+        await ReadModel(uow.session, envelope.tenant_id).retitle_bookings(
+            event.booking_ids, event.title[:200], envelope.aggregate_version
+        )
+
+
 def handlers() -> Handlers:
     table: dict[Any, Handler] = {
         BookingRequested: on_booking_requested,
@@ -345,6 +356,7 @@ def handlers() -> Handlers:
         AccountChanged: on_account,
         PackagePurchased: on_credits_bought,
         PackageToppedUp: on_credits_bought,
+        SessionChanged: on_session_changed,
     }
     for booking in (
         BookingConfirmed,
