@@ -51,6 +51,7 @@ class Studio:
         self.location: dict[str, Any] = {}
         self.room: dict[str, Any] = {}
         self.trainer: dict[str, Any] = {}
+        self.placed = 0
 
     async def setup(self, timezone: str = "Europe/Berlin") -> "Studio":
         r = await self.client.post(
@@ -83,7 +84,10 @@ class Studio:
         **extra: Any,
     ) -> dict[str, Any]:
         if starts_at is None:
-            starts_at = datetime.now(UTC) + timedelta(days=3)
+            # Every class placed here starts 90 minutes after the one before (from three
+            # days ahead): one room and trainer are never held twice at once (occupancy).
+            self.placed += 1
+            starts_at = datetime.now(UTC) + timedelta(days=3, minutes=90 * self.placed)
         body = {
             "title": "Yoga",
             "location_id": self.location["id"],

@@ -313,7 +313,7 @@ async def test_timely_cancel_refunds_and_late_cancel_forfeits(studio, runtime):
         "/v1/booking-policy", json={"free_cancel_hours": 2}, headers=studio.admin
     )
     assert r.status_code == 200
-    _, other = await _confirmed(studio, soon + timedelta(minutes=1))
+    _, other = await _confirmed(studio, soon + timedelta(hours=1))  # s2's room: back to back
     r = await studio.client.post(f"/v1/bookings/{other['id']}/cancel", headers=studio.admin)
     assert r.json()["refund"] is True
     # cancelling twice is not a legal move

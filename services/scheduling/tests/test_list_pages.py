@@ -73,12 +73,26 @@ BAD_CURSORS = [
 
 
 async def _sessions(studio, n_times: int, per_time: int, **extra: Any) -> list[dict[str, Any]]:
-    """``per_time`` sessions at each of ``n_times`` starts: ties break by id."""
+    """``per_time`` sessions at each of ``n_times`` starts: ties break by id. Sessions at
+    one start are in rooms of their own with trainers of their own (a room or trainer
+    is never held twice at once); the first in the studio's (or ``extra``'s)."""
+    places: list[dict[str, Any]] = [{}]
+    for n in range(2, per_time + 1):
+        room = await studio.client.post(
+            "/v1/rooms",
+            json={"location_id": studio.location["id"], "name": f"Studio {n}"},
+            headers=studio.admin,
+        )
+        assert room.status_code == 201, room.text
+        trainer = await _staff(studio, f"Trainer {n}")
+        places.append({"room_id": room.json()["id"], "staff_id": trainer["id"]})
     made = []
     for hour in range(n_times):
-        for _ in range(per_time):
+        for place in places:
             made.append(
-                await studio.session(starts_at=f"{DAY}T{8 + hour:02d}:00", payment=FREE, **extra)
+                await studio.session(
+                    starts_at=f"{DAY}T{8 + hour:02d}:00", payment=FREE, **{**extra, **place}
+                )
             )
     return made
 
@@ -155,13 +169,14 @@ async def test_session_filters_hold_on_every_page(studio):
         )
     ).json()
     other_trainer = await _staff(studio, "Alex")
-    in_room = await _sessions(studio, n_times=3, per_time=2)  # room 1, trainer Kim
+    # one room and trainer hold one class at a time: the ties are between room and bay
+    in_room = await _sessions(studio, n_times=3, per_time=1)  # room 1, trainer Kim
     in_bay = await _sessions(
-        studio, n_times=3, per_time=2, room_id=bay["id"], staff_id=other_trainer["id"]
+        studio, n_times=3, per_time=1, room_id=bay["id"], staff_id=other_trainer["id"]
     )
     next_day = [
-        await studio.session(starts_at=f"{DAY + timedelta(days=1)}T09:00", payment=FREE)
-        for _ in range(3)
+        await studio.session(starts_at=f"{DAY + timedelta(days=1)}T{9 + h:02d}:00", payment=FREE)
+        for h in range(3)
     ]
     loc = studio.location["id"]
     cases = {
@@ -172,7 +187,7 @@ async def test_session_filters_hold_on_every_page(studio):
         f"/v1/sessions?on={DAY}&location_id={loc}": in_room + in_bay,
         f"/v1/sessions?on={DAY + timedelta(days=1)}&location_id={loc}": next_day,
         f"/v1/sessions?starts_from={DAY + timedelta(days=1)}T00:00Z": next_day,
-        f"/v1/sessions?starts_before={DAY}T07:00Z&room_id={bay['id']}": in_bay[:2],
+        f"/v1/sessions?starts_before={DAY}T08:00Z&room_id={bay['id']}": in_bay[:2],
         f"/v1/sessions?location_id={uuid.uuid4()}": [],
     }
     for url, rows in cases.items():
@@ -294,8 +309,8 @@ async def test_a_busy_day_pages_through_sessions_and_appointments(studio):
 async def test_a_feed_with_more_entries_than_it_holds_answers_422(studio, monkeypatch):
     monkeypatch.setattr(calendar, "FEED_LIMIT", 3)
     soon = datetime.now(UTC).date() + timedelta(days=5)
-    for days in (0, 0, 1):
-        await studio.session(starts_at=f"{soon + timedelta(days=days)}T09:00", payment=FREE)
+    for days, hour in ((0, 9), (0, 11), (1, 9)):
+        await studio.session(starts_at=f"{soon + timedelta(days=days)}T{hour:02d}:00", payment=FREE)
     feed = (
         await studio.client.post(
             "/v1/calendar-feeds", json={"location_id": studio.location["id"]}, headers=studio.admin

@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import (
     RowMapping,
     and_,
+    delete,
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -28,6 +30,7 @@ from frontdesk.scheduling.adapters.tables import (
     calendar_feeds,
     customer_states,
     locations,
+    occupancy,
     rooms,
     sessions,
     staff,
@@ -399,6 +402,51 @@ class Repository(TenantRepository):
             )
         return await self._all(
             stmt.order_by(appointments.c.starts_at, appointments.c.id).limit(limit)
+        )
+
+    # occupancy --------------------------------------------------------------------------
+    async def occupy(
+        self,
+        holder_kind: str,
+        holder_id: uuid.UUID,
+        resource_kind: str,
+        resource_id: uuid.UUID,
+        starts_at: datetime,
+        ends_at: datetime,
+    ) -> None:
+        """Hold one trainer or room for ``[starts_at, ends_at)``; an overlap with another
+        holder of it violates ``ex_occupancy_overlap`` (waiting for a concurrent one
+        to commit or roll back first)."""
+        await self.session.execute(
+            insert(occupancy).values(
+                tenant_id=self.tenant_id,
+                resource_kind=resource_kind,
+                resource_id=resource_id,
+                during=func.tstzrange(starts_at, ends_at, literal_column("'[)'")),
+                holder_kind=holder_kind,
+                holder_id=holder_id,
+            )
+        )
+
+    async def release(self, holder_kind: str, holder_id: uuid.UUID) -> None:
+        """Free whatever the holder held."""
+        await self.session.execute(
+            delete(occupancy).where(
+                occupancy.c.tenant_id == self.tenant_id,
+                occupancy.c.holder_kind == holder_kind,
+                occupancy.c.holder_id == holder_id,
+            )
+        )
+
+    async def occupancy_of(self, holder_kind: str, holder_id: uuid.UUID) -> Sequence[RowMapping]:
+        return await self._all(
+            select(occupancy)
+            .where(
+                occupancy.c.tenant_id == self.tenant_id,
+                occupancy.c.holder_kind == holder_kind,
+                occupancy.c.holder_id == holder_id,
+            )
+            .order_by(occupancy.c.resource_kind)
         )
 
     # customers read model and policy ------------------------------------------------------

@@ -1,12 +1,14 @@
 """Tables of the scheduling database. Every index leads with tenant_id.
 
 Constraints that must hold whatever the concurrency live here and in the
-migration: the seat counter of a session never exceeds its capacity (CHECK),
-one active booking per customer per session (partial unique index), and no
+migrations: the seat counter of a session never exceeds its capacity (CHECK),
+one active booking per customer per session (partial unique index), no
 overlapping active appointments for one staff member or one room (exclusion
-constraints, created in the migration with btree_gist), and one booking or
-appointment per ``Idempotency-Key`` (primary key of idempotency_keys, claimed
-in the same transaction as the resource).
+constraints, created in the migration with btree_gist), no trainer or room held
+by two classes, events or appointments at once (``occupancy``, one exclusion
+constraint across kinds), and one booking or appointment per
+``Idempotency-Key`` (primary key of idempotency_keys, claimed in the same
+transaction as the resource).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -26,7 +29,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSTZRANGE, ExcludeConstraint
 
 from frontdesk.kit.db import messaging_tables, new_metadata
 from frontdesk.kit.idempotency import idempotency_table
@@ -210,6 +213,37 @@ APPOINTMENT_EXCLUSIONS = {
     "ex_appointments_staff_overlap": "staff_id",
     "ex_appointments_room_overlap": "room_id",
 }
+
+# What holds a trainer or a room, and when: one row per (holder, resource kind) of every
+# active session (not cancelled) and active appointment (draft, confirmed), for
+# ``[starts_at, ends_at)``, written in the same transaction as the holder's change. One
+# exclusion constraint keeps one resource from two overlapping holders of any kind.
+RESOURCE_KINDS = ("staff", "room")
+HOLDER_KINDS = ("session", "appointment")
+OCCUPANCY_OVERLAP = "ex_occupancy_overlap"
+
+occupancy = Table(
+    "occupancy",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("resource_kind", String(10), nullable=False),
+    Column("resource_id", Uuid, nullable=False),
+    Column("during", TSTZRANGE, nullable=False),
+    Column("holder_kind", String(20), nullable=False),
+    Column("holder_id", Uuid, nullable=False),
+    CheckConstraint("resource_kind IN ('staff', 'room')", name="resource_kind"),
+    CheckConstraint("holder_kind IN ('session', 'appointment')", name="holder_kind"),
+    CheckConstraint("lower_inc(during) AND NOT upper_inc(during)", name="half_open"),
+    PrimaryKeyConstraint("tenant_id", "holder_kind", "holder_id", "resource_kind"),
+    ExcludeConstraint(
+        ("tenant_id", "="),
+        ("resource_kind", "="),
+        ("resource_id", "="),
+        ("during", "&&"),
+        using="gist",
+        name=OCCUPANCY_OVERLAP,
+    ),
+)
 
 customer_states = Table(
     "customer_states",

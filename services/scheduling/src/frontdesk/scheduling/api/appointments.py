@@ -3,7 +3,9 @@
 draft → confirmed → completed, cancelled or no-show; nothing else. Overlaps of
 one staff member or one room among active (draft, confirmed) appointments are
 refused by exclusion constraints in the database and answer 409, on create and
-on edit (PATCH with If-Match).
+on edit (PATCH with If-Match); so are overlaps with a class or event of the same
+staff member or room (``occupancy``). Completed, cancelled and no-show
+appointments free their staff member and room.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from frontdesk.scheduling.api.deps import (
     customer_scope,
     database_conflicts,
     domain_errors,
+    hold,
     location_zone,
     start_cursor,
 )
@@ -118,6 +121,20 @@ def _check_hours(member: Any, starts_at: datetime, ends_at: datetime, zone: Zone
         raise Conflict.for_field("starts_at", "Outside the staff member's working hours.")
 
 
+async def _hold(repo: Repository, row: Any) -> None:
+    """An active appointment holds its staff member and room (occupancy), against
+    classes and events as well as other appointments."""
+    await hold(
+        repo,
+        "appointment",
+        row["id"],
+        staff_id=row["staff_id"],
+        room_id=row["room_id"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+    )
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -176,6 +193,7 @@ async def create_appointment(
                     "ends_at": ends_at,
                 }
             )
+            await _hold(repo, row)
             if row["status"] == "confirmed":
                 _publish(uow, principal, row, zone, BookingConfirmed)
             await uow.commit()
@@ -293,6 +311,8 @@ async def patch_appointment(
             row = current
             if values:
                 row = await repo.update_appointment(appointment_id, values)
+                if {"starts_at", "ends_at", "staff_id", "room_id"} & values.keys():
+                    await _hold(repo, row)
                 moved = "starts_at" in values or "ends_at" in values
                 if moved and row["status"] == "confirmed":
                     _publish(
@@ -319,7 +339,8 @@ async def change_status(
     rt: RuntimeDep,
     principal: StaffPrincipal,
 ) -> AppointmentOut:
-    """Move along draft → confirmed → completed / cancelled / no_show."""
+    """Move along draft → confirmed → completed / cancelled / no_show; leaving draft and
+    confirmed frees the staff member and room."""
     with database_conflicts():
         async with rt.uow() as uow:
             repo = Repository(uow.session, principal.tenant_id)
@@ -330,6 +351,8 @@ async def change_status(
                 check_appointment_move(current["status"], body.status)
             _, zone = await location_zone(repo, current["location_id"])
             row = await repo.update_appointment(appointment_id, {"status": body.status})
+            if body.status not in ACTIVE_APPOINTMENT:
+                await repo.release("appointment", appointment_id)
             extra: dict[str, Any] = {}
             if body.status == "cancelled":
                 late = tz.now() > current["starts_at"]

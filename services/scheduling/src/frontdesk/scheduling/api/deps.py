@@ -18,7 +18,7 @@ from frontdesk.kit.idempotency import IdempotencyKeys
 from frontdesk.kit.pagination import bad_cursor, decode_cursor, encode_cursor
 from frontdesk.kit.problems import Conflict, InvalidInput, NotFound
 from frontdesk.scheduling.adapters.repository import Repository
-from frontdesk.scheduling.adapters.tables import idempotency_keys
+from frontdesk.scheduling.adapters.tables import OCCUPANCY_OVERLAP, idempotency_keys
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.booking import IllegalTransition
 
@@ -41,6 +41,21 @@ CONSTRAINT_MESSAGES = {
         "The staff member already has an appointment at that time.",
     ),
     "ex_appointments_room_overlap": ("room_id", "The room or bay is already taken at that time."),
+    # One constraint for both kinds of resource: ``hold`` inserts the staff row and the
+    # room row apart and names the field of the one refused (staff_id by default).
+    OCCUPANCY_OVERLAP: (
+        "staff_id",
+        "The staff member already has a class or an appointment at that time.",
+    ),
+}
+OCCUPANCY_FIELDS = {
+    "staff": {OCCUPANCY_OVERLAP: CONSTRAINT_MESSAGES[OCCUPANCY_OVERLAP]},
+    "room": {
+        OCCUPANCY_OVERLAP: (
+            "room_id",
+            "The room or bay already has a class or an appointment at that time.",
+        )
+    },
 }
 
 
@@ -76,6 +91,27 @@ def database_conflicts(
             field, message = messages[name]
             raise Conflict.for_field(field, message) from None
         raise Conflict(f"The change conflicts with existing data ({name}).") from None
+
+
+async def hold(
+    repo: Repository,
+    holder_kind: str,
+    holder_id: uuid.UUID,
+    *,
+    staff_id: uuid.UUID | None,
+    room_id: uuid.UUID | None,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> None:
+    """In the caller's transaction: the holder (a session or an appointment) lets go of
+    what it held and takes its trainer, then its room, for ``[starts_at, ends_at)``. An
+    overlap with anything else holding either answers 409 naming ``staff_id`` or
+    ``room_id``; the caller's transaction is then rolled back whole."""
+    await repo.release(holder_kind, holder_id)
+    for kind, resource_id in (("staff", staff_id), ("room", room_id)):
+        if resource_id is not None:
+            with database_conflicts(OCCUPANCY_FIELDS[kind]):
+                await repo.occupy(holder_kind, holder_id, kind, resource_id, starts_at, ends_at)
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from frontdesk.scheduling.api.deps import (
     check_staff,
     database_conflicts,
     domain_errors,
+    hold,
     location_zone,
     start_cursor,
 )
@@ -77,10 +78,20 @@ def session_out(row: Any, zone: ZoneInfo) -> SessionOut:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=SessionOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionOut,
+    responses={
+        409: {"description": "The trainer or room already has a class or an appointment then"}
+    },
+)
 async def create_session(
     body: SessionCreate, response: Response, rt: RuntimeDep, principal: Admin
 ) -> SessionOut:
+    """The trainer and room (when given) are held for ``[starts_at, ends_at)``: an
+    overlap with another class, event or appointment of either answers 409 naming
+    ``staff_id`` or ``room_id``."""
     title = body.title.strip()
     if not title:
         raise InvalidInput.for_field("title", "must not be blank")
@@ -108,6 +119,15 @@ async def create_session(
                 "price_minor": body.payment.price_minor,
                 "currency": body.payment.currency,
             }
+        )
+        await hold(
+            repo,
+            "session",
+            row["id"],
+            staff_id=row["staff_id"],
+            room_id=row["room_id"],
+            starts_at=row["starts_at"],
+            ends_at=row["ends_at"],
         )
         await uow.commit()
     response.headers["Location"] = f"/v1/sessions/{row['id']}"
@@ -175,6 +195,8 @@ async def get_session(
 
 
 NOT_NULL = ("title", "starts_at", "duration_minutes", "capacity", "payment")
+# An edit of these takes the trainer and room again (occupancy); other edits leave it.
+RESERVING = {"starts_at", "ends_at", "staff_id", "room_id"}
 CAPACITY_BELOW_SEATS = {
     "ck_sessions_seats_within_capacity": (
         "capacity",
@@ -187,7 +209,10 @@ CAPACITY_BELOW_SEATS = {
     "/{session_id}",
     response_model=SessionOut,
     responses={
-        409: {"description": "Cancelled or already started, or capacity below the seats taken"},
+        409: {
+            "description": "Cancelled or already started, capacity below the seats taken, "
+            "or the trainer or room is taken at the new time"
+        },
         412: {"description": "If-Match names an older version (the current ETag is sent)"},
     },
 )
@@ -203,7 +228,8 @@ async def patch_session(
     location, as on create. Moving it publishes ``BookingRescheduled`` for every confirmed
     booking (pending ones are decided with the new time, the saga locks the session
     first); every edit publishes ``SessionChanged``. A new price or credit cost applies
-    to later bookings only."""
+    to later bookings only. A new time, trainer or room is held as on create (409
+    naming ``staff_id`` or ``room_id``, nothing changed)."""
     changes = patch_changes(body, NOT_NULL)
     if "title" in changes:
         changes["title"] = changes["title"].strip()
@@ -228,6 +254,16 @@ async def patch_session(
             row = current
             if values:
                 row = await repo.update_session(session_id, values)
+                if RESERVING & values.keys():
+                    await hold(
+                        repo,
+                        "session",
+                        session_id,
+                        staff_id=row["staff_id"],
+                        room_id=row["room_id"],
+                        starts_at=row["starts_at"],
+                        ends_at=row["ends_at"],
+                    )
                 await _announce(uow, repo, current, row, values, zone)
             await uow.commit()
     response.headers["ETag"] = etag(row["version"])
@@ -324,8 +360,8 @@ async def cancel_session(
     session_id: uuid.UUID, body: SessionCancel, rt: RuntimeDep, principal: Admin
 ) -> SessionOut:
     """The studio cancels: every confirmed booking is cancelled with a refund (each
-    attendee's BookingCancelled is published), pending ones are rejected, then
-    SessionCancelled."""
+    attendee's BookingCancelled is published), pending ones are rejected, the trainer
+    and room are freed, then SessionCancelled."""
     async with rt.uow() as uow:
         repo = Repository(uow.session, principal.tenant_id)
         session = await repo.session_row(session_id, for_update=True)
@@ -367,6 +403,7 @@ async def cancel_session(
         row = await repo.update_session(
             session_id, {"status": "cancelled", "cancel_reason": body.reason}
         )
+        await repo.release("session", session_id)
         uow.publish(
             SessionCancelled(
                 session_id=session_id,
