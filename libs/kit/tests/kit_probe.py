@@ -198,6 +198,19 @@ def build_router() -> APIRouter:
     async def staff(principal: StaffPrincipal) -> dict[str, str]:
         return {"ok": principal.sub}
 
+    @router.post("/swap")
+    async def swap(principal: StaffPrincipal, request: Request, first: str, second: str) -> None:
+        """Renames two things in the order given, slowly: two opposite swaps deadlock."""
+        async with _runtime(request).uow() as uow:
+            for name in (first, second):
+                await uow.session.execute(
+                    things.update()
+                    .where(things.c.tenant_id == principal.tenant_id, things.c.name == name)
+                    .values(name=name)
+                )
+                await asyncio.sleep(0.3)
+            await uow.commit()
+
     @router.get("/boom")
     async def boom() -> None:
         raise RuntimeError("unexpected")

@@ -1,5 +1,6 @@
 """HTTP edge of the kit: JWT auth, roles and permissions, problem+json, health."""
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -280,3 +281,23 @@ async def test_readyz_is_503_when_the_database_is_unreachable(runtime):
     finally:
         broken.relay.connection = None
         await broken.engine.dispose()
+
+
+async def test_a_deadlock_victim_answers_409_and_may_be_sent_again(client, tokens, runtime):
+    """Two requests that lock the same rows in opposite order: PostgreSQL aborts one.
+    That one must not be a 500: its transaction was rolled back and it may be sent again."""
+    h = tokens.headers(Role.staff)
+    for name in ("left", "right"):
+        assert (await client.post("/v1/probes", json={"name": name}, headers=h)).status_code == 201
+    answers = await asyncio.gather(
+        client.post("/v1/probes/swap?first=left&second=right", headers=h),
+        client.post("/v1/probes/swap?first=right&second=left", headers=h),
+    )
+    assert sorted(r.status_code for r in answers) == [200, 409], [r.text for r in answers]
+    victim = next(r for r in answers if r.status_code == 409)
+    body = assert_problem(victim, 409)
+    assert body["title"] == "Concurrent change"
+    assert victim.headers["Retry-After"] == "1"
+    # sent again, it goes through
+    again = await client.post("/v1/probes/swap?first=left&second=right", headers=h)
+    assert again.status_code == 200

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,21 @@ def install(app: FastAPI) -> None:
             )
         )
 
+    async def on_database(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)
+        if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            # A deadlock victim or a serialization failure: PostgreSQL rolled the whole
+            # transaction back, so nothing changed and the same request may simply be sent again.
+            log.warning("transaction aborted by PostgreSQL (%s); answering 409", exc.orig)
+            return problem_response(
+                Conflict(
+                    "A concurrent change got in the way; nothing was changed. Send it again.",
+                    title="Concurrent change",
+                    headers={"Retry-After": "1"},
+                )
+            )
+        return await on_error(request, exc)
+
     async def on_error(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return problem_response(Problem(status=500, title="Internal server error"))
@@ -152,6 +168,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(DBAPIError, on_database)
     app.add_exception_handler(Exception, on_error)
 
 
@@ -162,6 +179,10 @@ def _title(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+# deadlock_detected, serialization_failure: the transaction was rolled back whole.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 # Documented on every route so the OpenAPI names every error answer.
