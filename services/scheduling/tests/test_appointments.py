@@ -154,7 +154,7 @@ async def test_confirmed_appointment_publishes_a_booking_event(studio):
     )
     assert r.status_code == 201
     (event,) = await studio.published("scheduling.booking.confirmed.v1")
-    assert event["session_kind"] == "appointment"
+    assert event["session_kind"] == event["session_type"] == "appointment"
     assert event["payment"] == {
         "method": "pay_per_session",
         "credits": 0,

@@ -78,6 +78,15 @@ async def test_pay_per_session_confirms_at_once_with_the_price(studio):
     assert confirmed[0]["customer_id"] == str(customer)
     requested = await studio.published("scheduling.booking.requested.v1")
     assert requested[0]["booking_id"] == booking["id"]
+    assert (requested[0]["session_kind"], requested[0]["session_type"]) == ("class", "class")
+
+
+async def test_booking_events_say_when_the_session_is_an_event(studio):
+    gala = await studio.session(payment=PAY, kind="event", title="Summer gala")
+    await studio.book(gala, expect=(201,))
+    (confirmed,) = await studio.published("scheduling.booking.confirmed.v1")
+    # v1 consumers read session_kind (which cannot say "event"); session_type can
+    assert (confirmed["session_kind"], confirmed["session_type"]) == ("class", "event")
 
 
 async def test_one_booking_per_customer_per_session(studio, runtime):

@@ -29,6 +29,9 @@ class BookingFacts(Event):
     customer_id: uuid.UUID | None = None
     session_id: uuid.UUID
     session_kind: Literal["class", "appointment"]
+    # What the session really is: "event" too (session_kind says "class" for events,
+    # as v1 of these contracts cannot widen it). Absent from older producers.
+    session_type: Literal["class", "event", "appointment"] | None = None
     title: str
     starts_at: datetime
     ends_at: datetime

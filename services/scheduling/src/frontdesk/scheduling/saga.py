@@ -39,6 +39,7 @@ async def facts(repo: Repository, booking: RowMapping, session: RowMapping) -> d
         "customer_id": booking["customer_id"],
         "session_id": session["id"],
         "session_kind": "class",
+        "session_type": session["kind"],
         "title": session["title"],
         "starts_at": session["starts_at"],
         "ends_at": session["ends_at"],

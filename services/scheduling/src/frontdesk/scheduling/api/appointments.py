@@ -94,6 +94,7 @@ def _publish(
         customer_id=row["customer_id"],
         session_id=row["id"],
         session_kind="appointment",
+        session_type="appointment",
         title=row["title"],
         starts_at=row["starts_at"],
         ends_at=row["ends_at"],
