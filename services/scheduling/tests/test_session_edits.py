@@ -271,3 +271,43 @@ async def test_no_booking_slips_into_a_session_cancelled_meanwhile(studio):
     assert statuses <= {"cancelled"}, statuses
     r = await studio.client.get(f"/v1/sessions/{session['id']}", headers=studio.admin)
     assert r.json()["seats_taken"] == 0
+
+
+async def test_classes_keep_to_the_trainers_working_hours(studio):
+    c, h = studio.client, studio.admin
+    r = await c.patch(
+        f"/v1/staff/{studio.trainer['id']}",
+        json={"working_hours": [{"weekday": "mon", "start": "09:00", "end": "17:00"}]},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    # 2031-05-05 is a Monday (Berlin)
+    morning = await studio.session(starts_at="2031-05-05T10:00")
+    r = await c.post(
+        "/v1/sessions",
+        json={
+            "title": "Late flow",
+            "location_id": studio.location["id"],
+            "staff_id": studio.trainer["id"],
+            "starts_at": "2031-05-05T16:30",
+            "duration_minutes": 60,
+            "capacity": 5,
+            "payment": {"method": "free"},
+        },
+        headers=h,
+    )
+    assert r.status_code == 409 and r.json()["errors"][0]["field"] == "starts_at"
+    moved = await c.patch(
+        f"/v1/sessions/{morning['id']}", json={"starts_at": "2031-05-05T18:00"}, headers=h
+    )
+    assert moved.status_code == 409 and moved.json()["errors"][0]["field"] == "starts_at"
+    unchanged = (await c.get(f"/v1/sessions/{morning['id']}", headers=h)).json()
+    assert unchanged["starts_at"] == morning["starts_at"]
+    # a trainer without set hours is always available
+    other = (await c.post("/v1/staff", json={"name": "Lee"}, headers=h)).json()
+    r = await c.patch(
+        f"/v1/sessions/{morning['id']}",
+        json={"starts_at": "2031-05-05T18:00", "staff_id": other["id"]},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text

@@ -11,7 +11,7 @@ appointments free their staff member and room.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from frontdesk.scheduling.api.deps import (
     after_start,
     check_room,
     check_staff,
+    check_working_hours,
     claim_key,
     customer_scope,
     database_conflicts,
@@ -55,7 +56,6 @@ from frontdesk.scheduling.api.schemas import (
 )
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.booking import ACTIVE_APPOINTMENT, check_appointment_move
-from frontdesk.scheduling.domain.staff import WorkingSlot, within_working_hours
 
 router = APIRouter(prefix="/v1/appointments", tags=["appointments"])
 
@@ -114,12 +114,6 @@ def _publish(
         aggregate_id=row["id"],
         aggregate_version=row["version"],
     )
-
-
-def _check_hours(member: Any, starts_at: datetime, ends_at: datetime, zone: ZoneInfo) -> None:
-    slots = [WorkingSlot.model_validate(s) for s in member["working_hours"]]
-    if not within_working_hours(slots, starts_at, ends_at, zone):
-        raise Conflict.for_field("starts_at", "Outside the staff member's working hours.")
 
 
 async def _hold(repo: Repository, row: Any) -> None:
@@ -185,7 +179,7 @@ async def create_appointment(
             with domain_errors():
                 starts_at = tz.to_utc(body.starts_at, zone)
             ends_at = starts_at + timedelta(minutes=body.duration_minutes)
-            _check_hours(member, starts_at, ends_at, zone)
+            check_working_hours(member, starts_at, ends_at, zone)
             row = await repo.add_appointment(
                 {
                     "id": appointment_id,
@@ -308,7 +302,7 @@ async def patch_appointment(
             values["starts_at"], values["ends_at"] = starts_at, starts_at + duration
             values = {k: v for k, v in values.items() if current[k] != v}
             if {"starts_at", "ends_at", "staff_id"} & values.keys():
-                _check_hours(member, starts_at, starts_at + duration, zone)
+                check_working_hours(member, starts_at, starts_at + duration, zone)
             row = current
             if values:
                 row = await repo.update_appointment(appointment_id, values)

@@ -21,6 +21,7 @@ from frontdesk.scheduling.adapters.repository import Repository
 from frontdesk.scheduling.adapters.tables import OCCUPANCY_OVERLAP, idempotency_keys
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.booking import IllegalTransition
+from frontdesk.scheduling.domain.staff import WorkingSlot, within_working_hours
 
 # Lists page as every service's do (frontdesk.kit.pagination); the cursor names the
 # (starts_at, id) of the last row seen. A day's calendar takes up to CALENDAR_PAGE entries.
@@ -145,6 +146,18 @@ async def check_room(repo: Repository, room_id: uuid.UUID | None, location_id: u
         raise InvalidInput.for_field("room_id", "no such room or bay")
     if room["location_id"] != location_id:
         raise InvalidInput.for_field("room_id", "the room is at another location")
+
+
+def check_working_hours(
+    member: RowMapping | None, starts_at: datetime, ends_at: datetime, zone: ZoneInfo
+) -> None:
+    """409 naming ``starts_at`` when the staff member (if any) does not work then (a staff
+    member without working hours set is always available)."""
+    if member is None:
+        return
+    slots = [WorkingSlot.model_validate(s) for s in member["working_hours"]]
+    if not within_working_hours(slots, starts_at, ends_at, zone):
+        raise Conflict.for_field("starts_at", "Outside the staff member's working hours.")
 
 
 async def check_staff(repo: Repository, staff_id: uuid.UUID | None) -> RowMapping | None:

@@ -28,6 +28,7 @@ from frontdesk.scheduling.api.deps import (
     after_start,
     check_room,
     check_staff,
+    check_working_hours,
     database_conflicts,
     domain_errors,
     hold,
@@ -99,9 +100,11 @@ async def create_session(
         repo = Repository(uow.session, principal.tenant_id)
         _, zone = await location_zone(repo, body.location_id)
         await check_room(repo, body.room_id, body.location_id)
-        await check_staff(repo, body.staff_id)
+        trainer = await check_staff(repo, body.staff_id)
         with domain_errors():
             starts_at = tz.to_utc(body.starts_at, zone)
+        ends_at = starts_at + timedelta(minutes=body.duration_minutes)
+        check_working_hours(trainer, starts_at, ends_at, zone)
         row = await repo.add_session(
             {
                 "id": uuid.uuid4(),
@@ -112,7 +115,7 @@ async def create_session(
                 "room_id": body.room_id,
                 "staff_id": body.staff_id,
                 "starts_at": starts_at,
-                "ends_at": starts_at + timedelta(minutes=body.duration_minutes),
+                "ends_at": ends_at,
                 "capacity": body.capacity,
                 "payment_method": body.payment.method,
                 "credits": body.payment.credits,
@@ -291,6 +294,9 @@ async def _edits(
     if body.duration_minutes is not None:
         duration = timedelta(minutes=body.duration_minutes)
     values["starts_at"], values["ends_at"] = starts_at, starts_at + duration
+    if {"staff_id", "starts_at", "duration_minutes"} & changes.keys():
+        trainer = await check_staff(repo, values.get("staff_id", current["staff_id"]))
+        check_working_hours(trainer, values["starts_at"], values["ends_at"], zone)
     if body.capacity is not None:
         if body.capacity < current["seats_taken"]:
             raise Conflict.for_field(
