@@ -6,7 +6,7 @@ UV := python3 -m uv
 endif
 PYTEST := $(UV) run --locked pytest -p no:cacheprovider
 
-.PHONY: run test lint bench contracts setup infra migrate test-fast
+.PHONY: run test lint bench contracts setup infra migrate test-fast demo
 
 setup:  ## install uv if missing and the locked dependencies
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -36,11 +36,14 @@ test-fast: setup infra
 
 lint: setup
 	$(UV) run --locked ruff check .
-	$(UV) run --locked ruff format --check libs services tests bench
+	$(UV) run --locked ruff format --check libs services tests bench scripts
 	$(UV) run --locked mypy libs/contracts/src libs/kit/src services/*/src
 
 bench: setup infra
 	@for script in $$(ls bench/*.py | grep -v benchkit); do echo "== $$script"; $(UV) run --locked python $$script || exit 1; done
+
+demo: setup  ## demo data for the demo tenant on the running stack (after make run)
+	$(UV) run --locked python scripts/demo_data.py
 
 contracts: setup  ## AsyncAPI document and snapshots for new contracts
 	$(UV) run --locked python -m frontdesk.contracts.asyncapi libs/contracts/asyncapi.json
