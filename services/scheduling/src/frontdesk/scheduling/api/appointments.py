@@ -116,20 +116,6 @@ def _publish(
     )
 
 
-async def _hold(repo: Repository, row: Any) -> None:
-    """An active appointment holds its staff member and room (occupancy), against
-    classes and events as well as other appointments."""
-    await hold(
-        repo,
-        "appointment",
-        row["id"],
-        staff_id=row["staff_id"],
-        room_id=row["room_id"],
-        starts_at=row["starts_at"],
-        ends_at=row["ends_at"],
-    )
-
-
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -188,7 +174,7 @@ async def create_appointment(
                     "ends_at": ends_at,
                 }
             )
-            await _hold(repo, row)
+            await hold(repo, "appointment", row)
             if row["status"] == "confirmed":
                 _publish(uow, principal, row, zone, BookingConfirmed)
             await uow.commit()
@@ -307,7 +293,7 @@ async def patch_appointment(
             if values:
                 row = await repo.update_appointment(appointment_id, values)
                 if {"starts_at", "ends_at", "staff_id", "room_id"} & values.keys():
-                    await _hold(repo, row)
+                    await hold(repo, "appointment", row)
                 moved = "starts_at" in values or "ends_at" in values
                 if moved and row["status"] == "confirmed":
                     _publish(

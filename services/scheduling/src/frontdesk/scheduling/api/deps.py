@@ -94,22 +94,14 @@ def database_conflicts(
         raise Conflict(f"The change conflicts with existing data ({name}).") from None
 
 
-async def hold(
-    repo: Repository,
-    holder_kind: str,
-    holder_id: uuid.UUID,
-    *,
-    staff_id: uuid.UUID | None,
-    room_id: uuid.UUID | None,
-    starts_at: datetime,
-    ends_at: datetime,
-) -> None:
-    """In the caller's transaction: the holder (a session or an appointment) lets go of
-    what it held and takes its trainer, then its room, for ``[starts_at, ends_at)``. An
-    overlap with anything else holding either answers 409 naming ``staff_id`` or
+async def hold(repo: Repository, holder_kind: str, holder: RowMapping) -> None:
+    """In the caller's transaction: the holder (a session or an appointment row) lets go
+    of what it held and takes its trainer, then its room, for ``[starts_at, ends_at)``.
+    An overlap with anything else holding either answers 409 naming ``staff_id`` or
     ``room_id``; the caller's transaction is then rolled back whole."""
+    holder_id, starts_at, ends_at = holder["id"], holder["starts_at"], holder["ends_at"]
     await repo.release(holder_kind, holder_id)
-    for kind, resource_id in (("staff", staff_id), ("room", room_id)):
+    for kind, resource_id in (("staff", holder["staff_id"]), ("room", holder["room_id"])):
         if resource_id is not None:
             with database_conflicts(OCCUPANCY_FIELDS[kind]):
                 await repo.occupy(holder_kind, holder_id, kind, resource_id, starts_at, ends_at)

@@ -123,15 +123,7 @@ async def create_session(
                 "currency": body.payment.currency,
             }
         )
-        await hold(
-            repo,
-            "session",
-            row["id"],
-            staff_id=row["staff_id"],
-            room_id=row["room_id"],
-            starts_at=row["starts_at"],
-            ends_at=row["ends_at"],
-        )
+        await hold(repo, "session", row)
         await uow.commit()
     response.headers["Location"] = f"/v1/sessions/{row['id']}"
     response.headers["ETag"] = etag(row["version"])
@@ -258,15 +250,7 @@ async def patch_session(
             if values:
                 row = await repo.update_session(session_id, values)
                 if RESERVING & values.keys():
-                    await hold(
-                        repo,
-                        "session",
-                        session_id,
-                        staff_id=row["staff_id"],
-                        room_id=row["room_id"],
-                        starts_at=row["starts_at"],
-                        ends_at=row["ends_at"],
-                    )
+                    await hold(repo, "session", row)
                 await _announce(uow, repo, current, row, values, zone)
             await uow.commit()
     response.headers["ETag"] = etag(row["version"])
