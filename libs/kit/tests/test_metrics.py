@@ -37,6 +37,12 @@ async def test_consumer_counts_each_outcome_its_lag_and_handler_errors() -> None
         assert errors == 3  # first try and two retries
         assert metric_value("frontdesk.consumer.lag", consumer=name) == 1  # handled ones only
 
+        # the two parked messages wait for an operator; nothing is left ready
+        assert await rt.consumer.measure_queue_depths() == {"ready": 0, "parked": 2}
+        depth = "frontdesk.consumer.queue_depth"
+        assert metric_value(depth, consumer=name, queue="parked") == 2
+        assert metric_value(depth, consumer=name, queue="ready") == 0
+
 
 async def test_relay_reports_its_backlog_and_what_it_published() -> None:
     async with probe_service(relay=False, consumer=False) as rt:

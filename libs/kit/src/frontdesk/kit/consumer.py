@@ -27,6 +27,8 @@ Handlers = Mapping[type[Event], Handler]
 # After a failure to settle a message, wait this long before requeueing it.
 REQUEUE_PAUSE_SECONDS = 1.0
 FORWARD_TIMEOUT_SECONDS = 30.0
+# How often the queue-depth gauges are refreshed (one passive declare per queue).
+QUEUE_DEPTH_SECONDS = 15.0
 
 
 class Consumer:
@@ -55,6 +57,9 @@ class Consumer:
         self._channel: AbstractChannel | None = None
         self._forward_channel: AbstractChannel | None = None
         self.handled = 0  # messages taken off the queue, whatever their outcome
+        self.queue_depths: dict[str, int] = {}  # last measured, for the gauge
+        self._depth_task: asyncio.Task[None] | None = None
+        metrics.watch_consumer(self)
 
     @property
     def routing_keys(self) -> list[str]:
@@ -73,10 +78,38 @@ class Consumer:
             self._channel, self.name, self.routing_keys, self._settings.retry_delays_ms
         )
         await queue.consume(self._on_message)
+        self._depth_task = asyncio.create_task(self._watch_depths(), name="queue depths")
 
     async def close(self) -> None:
+        if self._depth_task is not None:
+            self._depth_task.cancel()
         if self._connection is not None:
             await self._connection.close()
+
+    async def measure_queue_depths(self) -> dict[str, int]:
+        """Messages waiting in this consumer's main and parking queues (for the gauge)."""
+        assert self._connection is not None, "start() first"
+        channel = await self._connection.channel()
+        try:
+            raw = await channel.get_underlay_channel()
+            for label, name in (
+                ("ready", self._topology.queue(self.name)),
+                ("parked", self._topology.parking_queue(self.name)),
+            ):
+                self.queue_depths[label] = (
+                    await raw.queue_declare(name, passive=True)
+                ).message_count or 0
+        finally:
+            await channel.close()
+        return dict(self.queue_depths)
+
+    async def _watch_depths(self) -> None:
+        while True:
+            try:
+                await self.measure_queue_depths()
+            except Exception as error:  # a gauge is not worth failing the consumer
+                log.debug("could not measure queue depths: %r", error)
+            await asyncio.sleep(QUEUE_DEPTH_SECONDS)
 
     async def run(self) -> None:
         await self.start()

@@ -47,12 +47,29 @@ class Backlogged(Protocol):
     oldest_unpublished_seconds: float | None
 
 
+class QueueWatcher(Protocol):
+    name: str
+    queue_depths: dict[str, int]
+
+
 _relays: weakref.WeakSet[Backlogged] = weakref.WeakSet()
+_consumers: weakref.WeakSet[QueueWatcher] = weakref.WeakSet()
 
 
 def watch_relay(relay: Backlogged) -> None:
     """Report this relay's last measured backlog while it lives."""
     _relays.add(relay)
+
+
+def watch_consumer(consumer: QueueWatcher) -> None:
+    """Report this consumer's last measured queue depths while it lives."""
+    _consumers.add(consumer)
+
+
+def _queue_depth(_: CallbackOptions) -> Iterable[Observation]:
+    for consumer in list(_consumers):
+        for queue, depth in consumer.queue_depths.items():
+            yield Observation(depth, {"consumer": consumer.name, "queue": queue})
 
 
 def _backlog(_: CallbackOptions) -> Iterable[Observation]:
@@ -67,6 +84,13 @@ def _oldest(_: CallbackOptions) -> Iterable[Observation]:
             yield Observation(relay.oldest_unpublished_seconds, {"service": relay.service})
 
 
+_meter.create_observable_gauge(
+    "frontdesk.consumer.queue_depth",
+    callbacks=[_queue_depth],
+    unit="{message}",
+    description="Messages waiting in a consumer's queues: ready (its main queue) and "
+    "parked (waiting for `frontdesk parked replay`)",
+)
 _meter.create_observable_gauge(
     "frontdesk.relay.backlog",
     callbacks=[_backlog],
