@@ -15,6 +15,7 @@ from sqlalchemy import RowMapping
 
 from frontdesk.contracts.base import Contact
 from frontdesk.contracts.scheduling import (
+    BookingCancelled,
     BookingConfirmed,
     BookingCustomerLinked,
     BookingFacts,
@@ -118,6 +119,45 @@ async def reject(
         {"status": BookingStatus.rejected.value, "reason": reason, "decided_at": tz.now()},
     )
     await publish(uow, repo, BookingRejected, row, session, reason=reason)
+    return row
+
+
+async def cancel(
+    uow: UnitOfWork,
+    repo: Repository,
+    booking: RowMapping,
+    session: RowMapping,
+    *,
+    refund: bool,
+    late: bool,
+    cancelled_by: str,
+    reason: str | None,
+    recorded_reason: str | None = None,
+) -> RowMapping:
+    """A confirmed booking is cancelled: its seats are given back and credits learns
+    whether to refund. ``recorded_reason`` is kept on the booking instead of ``reason``."""
+    await repo.free_seats(session["id"], booking["seats"])
+    row = await repo.update_booking(
+        booking["id"],
+        {
+            "status": BookingStatus.cancelled.value,
+            "refund": refund,
+            "late": late,
+            "reason": recorded_reason or reason,
+            "decided_at": tz.now(),
+        },
+    )
+    await publish(
+        uow,
+        repo,
+        BookingCancelled,
+        row,
+        session,
+        refund=refund,
+        late=late,
+        cancelled_by=cancelled_by,
+        reason=reason,
+    )
     return row
 
 

@@ -11,11 +11,9 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Header, Query, Response, status
 from sqlalchemy import RowMapping
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from frontdesk.contracts.scheduling import (
     BookingAttended,
-    BookingCancelled,
     BookingNoShow,
     BookingRescheduled,
 )
@@ -331,24 +329,6 @@ async def _policy(repo: Repository, rt: Runtime) -> CancellationPolicy:
     )
 
 
-def _deadlocks() -> Any:
-    """A deadlock between crossing reschedules is retried by the client: 409."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def guard() -> Any:
-        try:
-            yield
-        except IntegrityError:
-            raise
-        except DBAPIError as error:
-            if getattr(error.orig, "pgcode", None) == "40P01" or "deadlock" in str(error).lower():
-                raise Conflict("Concurrent change; try again.") from None
-            raise
-
-    return guard()
-
-
 @router.post("/{booking_id}/cancel", response_model=BookingOut)
 async def cancel_booking(
     booking_id: uuid.UUID,
@@ -367,28 +347,15 @@ async def cancel_booking(
         policy = await _policy(repo, rt)
         paid = booking["payment_method"] != "free" and booking["seats"] > 0
         late, refund = policy.refund(starts_at=session["starts_at"], at=tz.now(), paid=paid)
-        await repo.free_seats(session["id"], booking["seats"])
-        reason = body.reason if body else None
-        row = await repo.update_booking(
-            booking_id,
-            {
-                "status": BookingStatus.cancelled.value,
-                "refund": refund,
-                "late": late,
-                "reason": reason,
-                "decided_at": tz.now(),
-            },
-        )
-        await saga.publish(
+        row = await saga.cancel(
             uow,
             repo,
-            BookingCancelled,
-            row,
+            booking,
             session,
             refund=refund,
             late=late,
             cancelled_by="customer" if principal.is_customer else "staff",
-            reason=reason,
+            reason=body.reason if body else None,
         )
         await uow.commit()
     return BookingOut.of(row, session)
@@ -402,7 +369,7 @@ async def reschedule_booking(
     cancellation window (admins may move it later)."""
     if not principal.is_customer:
         _may_book_for_others(principal)
-    with _deadlocks(), database_conflicts():
+    with database_conflicts():
         async with rt.uow() as uow:
             repo = Repository(uow.session, principal.tenant_id)
             booking, old = await _locked(repo, principal, booking_id)

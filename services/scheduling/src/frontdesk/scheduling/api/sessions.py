@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Response, status
 
 from frontdesk.contracts.scheduling import (
-    BookingCancelled,
     BookingRescheduled,
     SessionCancelled,
     SessionChanged,
@@ -365,27 +364,16 @@ async def cancel_session(
             if booking["status"] == BookingStatus.pending:
                 await saga.reject(uow, repo, booking, session, "session_cancelled")
             elif booking["status"] == BookingStatus.confirmed:
-                await repo.free_seats(session_id, booking["seats"])
-                row = await repo.update_booking(
-                    booking["id"],
-                    {
-                        "status": BookingStatus.cancelled.value,
-                        "refund": True,
-                        "late": False,
-                        "reason": body.reason or "session_cancelled",
-                        "decided_at": tz.now(),
-                    },
-                )
-                await saga.publish(
+                await saga.cancel(
                     uow,
                     repo,
-                    BookingCancelled,
-                    row,
+                    booking,
                     session,
                     refund=True,
                     late=False,
                     cancelled_by="studio",
                     reason=body.reason,
+                    recorded_reason=body.reason or "session_cancelled",
                 )
             else:
                 continue
