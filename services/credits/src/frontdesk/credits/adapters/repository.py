@@ -313,7 +313,40 @@ async def due_memberships(
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 
-class HistoryRepository(TenantRepository):
+class _AppendOnlyHistory(TenantRepository):
+    """What the credit and membership histories share: pages in ``seq`` order, and the
+    one change the append-only trigger allows (erasure removes the free-text reasons)."""
+
+    history_table: Table
+
+    async def _history_page(
+        self, limit: int, after_seq: int | None, **filters: uuid.UUID | None
+    ) -> Sequence[RowMapping]:
+        h = self.history_table
+        stmt = select(h).where(h.c.tenant_id == self.tenant_id)
+        for column, value in filters.items():
+            if value is not None:
+                stmt = stmt.where(h.c[column] == value)
+        if after_seq is not None:
+            stmt = stmt.where(h.c.seq > after_seq)
+        return await self._all(stmt.order_by(h.c.seq).limit(limit))
+
+    async def scrub_reasons(self, customer_id: uuid.UUID) -> None:
+        h = self.history_table
+        await self.session.execute(
+            update(h)
+            .where(
+                h.c.tenant_id == self.tenant_id,
+                h.c.customer_id == customer_id,
+                h.c.reason.is_not(None),
+            )
+            .values(reason=None)
+        )
+
+
+class HistoryRepository(_AppendOnlyHistory):
+    history_table = credit_history
+
     async def add_many(self, entries: list[dict[str, Any]]) -> None:
         if entries:
             await self.session.execute(
@@ -329,28 +362,8 @@ class HistoryRepository(TenantRepository):
         package_id: uuid.UUID | None = None,
         booking_id: uuid.UUID | None = None,
     ) -> Sequence[RowMapping]:
-        h = credit_history
-        stmt = select(h).where(h.c.tenant_id == self.tenant_id)
-        if customer_id is not None:
-            stmt = stmt.where(h.c.customer_id == customer_id)
-        if package_id is not None:
-            stmt = stmt.where(h.c.package_id == package_id)
-        if booking_id is not None:
-            stmt = stmt.where(h.c.booking_id == booking_id)
-        if after_seq is not None:
-            stmt = stmt.where(h.c.seq > after_seq)
-        return await self._all(stmt.order_by(h.c.seq).limit(limit))
-
-    async def scrub_reasons(self, customer_id: uuid.UUID) -> None:
-        h = credit_history
-        await self.session.execute(
-            update(h)
-            .where(
-                h.c.tenant_id == self.tenant_id,
-                h.c.customer_id == customer_id,
-                h.c.reason.is_not(None),
-            )
-            .values(reason=None)
+        return await self._history_page(
+            limit, after_seq, customer_id=customer_id, package_id=package_id, booking_id=booking_id
         )
 
 
@@ -386,7 +399,9 @@ class BookingDebitRepository(TenantRepository):
         return await self._one(stmt)
 
 
-class MembershipRepository(TenantRepository):
+class MembershipRepository(_AppendOnlyHistory):
+    history_table = membership_history
+
     async def get(self, membership_id: uuid.UUID, *, for_update: bool = False) -> RowMapping | None:
         m = memberships
         stmt = select(m).where(m.c.tenant_id == self.tenant_id, m.c.id == membership_id)
@@ -456,24 +471,6 @@ class MembershipRepository(TenantRepository):
         membership_id: uuid.UUID | None = None,
         customer_id: uuid.UUID | None = None,
     ) -> Sequence[RowMapping]:
-        h = membership_history
-        stmt = select(h).where(h.c.tenant_id == self.tenant_id)
-        if membership_id is not None:
-            stmt = stmt.where(h.c.membership_id == membership_id)
-        if customer_id is not None:
-            stmt = stmt.where(h.c.customer_id == customer_id)
-        if after_seq is not None:
-            stmt = stmt.where(h.c.seq > after_seq)
-        return await self._all(stmt.order_by(h.c.seq).limit(limit))
-
-    async def scrub_reasons(self, customer_id: uuid.UUID) -> None:
-        h = membership_history
-        await self.session.execute(
-            update(h)
-            .where(
-                h.c.tenant_id == self.tenant_id,
-                h.c.customer_id == customer_id,
-                h.c.reason.is_not(None),
-            )
-            .values(reason=None)
+        return await self._history_page(
+            limit, after_seq, membership_id=membership_id, customer_id=customer_id
         )
