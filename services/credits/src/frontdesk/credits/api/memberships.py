@@ -8,7 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from frontdesk.credits.adapters.repository import CatalogueRepository, MembershipRepository, Page
+from frontdesk.credits.adapters.repository import MembershipRepository, Page
+from frontdesk.credits.adapters.tables import membership_plans
+from frontdesk.credits.api.catalogue import Catalogue
 from frontdesk.credits.api.common import (
     CreditsManager,
     created_after,
@@ -35,15 +37,20 @@ from frontdesk.credits.api.schemas import (
 from frontdesk.credits.application import memberships
 from frontdesk.credits.domain.memberships import Change, MembershipStatus
 from frontdesk.kit.auth import CurrentPrincipal, Principal
-from frontdesk.kit.etags import IfMatch, check_if_match, etag
+from frontdesk.kit.etags import IfMatch
 from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit, split_page
-from frontdesk.kit.problems import InvalidInput, NotFound, patch_changes
+from frontdesk.kit.problems import InvalidInput, NotFound
 from frontdesk.kit.service import RuntimeDep
 
 plans_router = APIRouter(prefix="/v1/membership-plans", tags=["membership plans"])
 router = APIRouter(prefix="/v1/memberships", tags=["memberships"])
 
-PLAN_NOT_NULL = ("name", "discount_percent", "included_services", "duration_days", "active")
+PLANS = Catalogue(
+    membership_plans,
+    path=plans_router.prefix,
+    missing="No such membership plan.",
+    not_null=("name", "discount_percent", "included_services", "duration_days", "active"),
+)
 
 
 # --- plans ---------------------------------------------------------------------------
@@ -53,14 +60,7 @@ PLAN_NOT_NULL = ("name", "discount_percent", "included_services", "duration_days
 async def create_plan(
     body: PlanCreate, response: Response, rt: RuntimeDep, principal: CreditsManager
 ) -> PlanOut:
-    async with rt.uow() as uow:
-        row = await CatalogueRepository.plans(uow.session, principal.tenant_id).add(
-            {"id": uuid.uuid4(), **body.model_dump()}
-        )
-        await uow.commit()
-    response.headers["ETag"] = etag(row["version"])
-    response.headers["Location"] = f"/v1/membership-plans/{row['id']}"
-    return PlanOut.of(row)
+    return PlanOut.of(await PLANS.add(rt, principal, body, response))
 
 
 @plans_router.get("", response_model=PlanPage)
@@ -71,13 +71,7 @@ async def list_plans(
     cursor: str | None = None,
     limit: PageLimit = DEFAULT_PAGE,
 ) -> PlanPage:
-    if principal.is_customer:
-        active = True
-    async with rt.uow() as uow:
-        rows = await CatalogueRepository.plans(uow.session, principal.tenant_id).list(
-            Page(limit + 1, created_cursor(cursor)), active=active
-        )
-    rows, next_cursor = split_page(rows, limit, created_after)
+    rows, next_cursor = await PLANS.page(rt, principal, active, cursor, limit)
     return PlanPage(items=[PlanOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -85,12 +79,7 @@ async def list_plans(
 async def get_plan(
     plan_id: uuid.UUID, response: Response, rt: RuntimeDep, principal: CurrentPrincipal
 ) -> PlanOut:
-    async with rt.uow() as uow:
-        row = await CatalogueRepository.plans(uow.session, principal.tenant_id).get(plan_id)
-    if row is None or (principal.is_customer and not row["active"]):
-        raise NotFound("No such membership plan.")
-    response.headers["ETag"] = etag(row["version"])
-    return PlanOut.of(row)
+    return PlanOut.of(await PLANS.get(rt, principal, plan_id, response))
 
 
 @plans_router.patch("/{plan_id}", response_model=PlanOut)
@@ -103,29 +92,14 @@ async def patch_plan(
     if_match: IfMatch = None,
 ) -> PlanOut:
     """Changes apply to later assignments; current memberships keep their terms."""
-    changes = patch_changes(body, PLAN_NOT_NULL)
-    async with rt.uow() as uow:
-        repo = CatalogueRepository.plans(uow.session, principal.tenant_id)
-        current = await repo.get(plan_id, for_update=True)
-        if current is None:
-            raise NotFound("No such membership plan.")
-        check_if_match(if_match, current["version"])
-        row = await repo.update(plan_id, changes) if changes else current
-        await uow.commit()
-    response.headers["ETag"] = etag(row["version"])
+    row = await PLANS.patch(rt, principal, plan_id, body, if_match, response)
     return PlanOut.of(row)
 
 
 @plans_router.delete("/{plan_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def retire_plan(plan_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager) -> Response:
     """Retires the plan (no longer assignable); current memberships on it go on."""
-    async with rt.uow() as uow:
-        repo = CatalogueRepository.plans(uow.session, principal.tenant_id)
-        if await repo.get(plan_id, for_update=True) is None:
-            raise NotFound("No such membership plan.")
-        await repo.update(plan_id, {"active": False})
-        await uow.commit()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return await PLANS.retire(rt, principal, plan_id)
 
 
 # --- memberships ---------------------------------------------------------------------

@@ -7,36 +7,32 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from frontdesk.credits.adapters.repository import CatalogueRepository, Page
+from frontdesk.credits.adapters.tables import credit_products
+from frontdesk.credits.api.catalogue import Catalogue
 from frontdesk.credits.api.common import (
     CreditsManager,
-    created_after,
-    created_cursor,
 )
 from frontdesk.credits.api.schemas import ProductCreate, ProductOut, ProductPage, ProductPatch
 from frontdesk.kit.auth import CurrentPrincipal
-from frontdesk.kit.etags import IfMatch, check_if_match, etag
-from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit, split_page
-from frontdesk.kit.problems import NotFound, patch_changes
+from frontdesk.kit.etags import IfMatch
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
 from frontdesk.kit.service import RuntimeDep
 
 router = APIRouter(prefix="/v1/credit-products", tags=["credit products"])
 
-NOT_NULL = ("name", "credits", "price_minor", "currency", "active")
+PRODUCTS = Catalogue(
+    credit_products,
+    path=router.prefix,
+    missing="No such credit product.",
+    not_null=("name", "credits", "price_minor", "currency", "active"),
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ProductOut)
 async def create_product(
     body: ProductCreate, response: Response, rt: RuntimeDep, principal: CreditsManager
 ) -> ProductOut:
-    async with rt.uow() as uow:
-        row = await CatalogueRepository.products(uow.session, principal.tenant_id).add(
-            {"id": uuid.uuid4(), **body.model_dump()}
-        )
-        await uow.commit()
-    response.headers["ETag"] = etag(row["version"])
-    response.headers["Location"] = f"/v1/credit-products/{row['id']}"
-    return ProductOut.of(row)
+    return ProductOut.of(await PRODUCTS.add(rt, principal, body, response))
 
 
 @router.get("", response_model=ProductPage)
@@ -48,13 +44,7 @@ async def list_products(
     limit: PageLimit = DEFAULT_PAGE,
 ) -> ProductPage:
     """Customers see only the active products."""
-    if principal.is_customer:
-        active = True
-    async with rt.uow() as uow:
-        rows = await CatalogueRepository.products(uow.session, principal.tenant_id).list(
-            Page(limit + 1, created_cursor(cursor)), active=active
-        )
-    rows, next_cursor = split_page(rows, limit, created_after)
+    rows, next_cursor = await PRODUCTS.page(rt, principal, active, cursor, limit)
     return ProductPage(items=[ProductOut.of(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -62,12 +52,7 @@ async def list_products(
 async def get_product(
     product_id: uuid.UUID, response: Response, rt: RuntimeDep, principal: CurrentPrincipal
 ) -> ProductOut:
-    async with rt.uow() as uow:
-        row = await CatalogueRepository.products(uow.session, principal.tenant_id).get(product_id)
-    if row is None or (principal.is_customer and not row["active"]):
-        raise NotFound("No such credit product.")
-    response.headers["ETag"] = etag(row["version"])
-    return ProductOut.of(row)
+    return ProductOut.of(await PRODUCTS.get(rt, principal, product_id, response))
 
 
 @router.patch("/{product_id}", response_model=ProductOut)
@@ -80,16 +65,7 @@ async def patch_product(
     if_match: IfMatch = None,
 ) -> ProductOut:
     """Changes apply to future purchases; packages already bought keep their terms."""
-    changes = patch_changes(body, NOT_NULL)
-    async with rt.uow() as uow:
-        repo = CatalogueRepository.products(uow.session, principal.tenant_id)
-        current = await repo.get(product_id, for_update=True)
-        if current is None:
-            raise NotFound("No such credit product.")
-        check_if_match(if_match, current["version"])
-        row = await repo.update(product_id, changes) if changes else current
-        await uow.commit()
-    response.headers["ETag"] = etag(row["version"])
+    row = await PRODUCTS.patch(rt, principal, product_id, body, if_match, response)
     return ProductOut.of(row)
 
 
@@ -98,10 +74,4 @@ async def retire_product(
     product_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager
 ) -> Response:
     """Retires the product (no longer sold); packages bought from it stay."""
-    async with rt.uow() as uow:
-        repo = CatalogueRepository.products(uow.session, principal.tenant_id)
-        if await repo.get(product_id, for_update=True) is None:
-            raise NotFound("No such credit product.")
-        await repo.update(product_id, {"active": False})
-        await uow.commit()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return await PRODUCTS.retire(rt, principal, product_id)
