@@ -19,6 +19,7 @@ from frontdesk.scheduling.api.deps import (
     after_start,
     domain_errors,
     location_zone,
+    location_zones,
     start_cursor,
 )
 from frontdesk.scheduling.api.schemas import CalendarDay, CalendarEntry
@@ -63,7 +64,7 @@ async def _entries(
     """The first ``limit`` sessions and appointments overlapping [start, end) by
     (starts_at, id), those after ``after`` only, and whether more follow;
     ``customer_id``: only the sessions that customer booked and its own appointments."""
-    zones = {loc["id"]: ZoneInfo(loc["timezone"]) for loc in await repo.list_locations()}
+    zones = await location_zones(repo)
     out: list[tuple[CalendarEntry, ZoneInfo]] = []
     # limit + 1 of each: the first limit + 1 of the merged order are among them
     for s in await repo.list_sessions(

@@ -130,6 +130,11 @@ async def location_zone(
     return location, ZoneInfo(location["timezone"])
 
 
+async def location_zones(repo: Repository) -> dict[uuid.UUID, ZoneInfo]:
+    """Every location's time zone, for lists that span locations."""
+    return {loc["id"]: ZoneInfo(loc["timezone"]) for loc in await repo.list_locations()}
+
+
 async def check_room(repo: Repository, room_id: uuid.UUID | None, location_id: uuid.UUID) -> None:
     if room_id is None:
         return

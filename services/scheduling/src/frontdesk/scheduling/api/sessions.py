@@ -32,6 +32,7 @@ from frontdesk.scheduling.api.deps import (
     domain_errors,
     hold,
     location_zone,
+    location_zones,
     start_cursor,
 )
 from frontdesk.scheduling.api.schemas import (
@@ -166,7 +167,7 @@ async def list_sessions(
             after=after,
             limit=limit + 1,
         )
-        zones = {loc["id"]: ZoneInfo(loc["timezone"]) for loc in await repo.list_locations()}
+        zones = await location_zones(repo)
     rows, next_cursor = split_page(rows, limit, start_cursor)
     return SessionPage(
         items=[session_out(r, zones[r["location_id"]]) for r in rows],
