@@ -80,6 +80,15 @@ def _gone(envelope: Envelope, customer_id: Any) -> None:
     )
 
 
+async def _read_model(uow: UnitOfWork, envelope: Envelope, customer_id: Any) -> ReadModel | None:
+    """The read model to apply the event to; None (and logged) for a deleted customer."""
+    model = ReadModel(uow.session, envelope.tenant_id)
+    if await model.forgotten(customer_id):
+        _gone(envelope, customer_id)
+        return None
+    return model
+
+
 def customer_acted(event: BookingFacts) -> bool:
     """Whether the booking event is something the customer did (for last activity)."""
     if isinstance(event, BookingCancelled):
@@ -216,9 +225,9 @@ async def _apply_booking(
 
 async def on_balance(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, BalanceChanged)
-    model = ReadModel(uow.session, envelope.tenant_id)
-    if await model.forgotten(event.customer_id):
-        return _gone(envelope, event.customer_id)
+    model = await _read_model(uow, envelope, event.customer_id)
+    if model is None:
+        return
     applied = await model.apply_balance(
         event.customer_id,
         envelope.aggregate_version,
@@ -236,9 +245,9 @@ async def on_balance(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
 
 async def on_account(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, AccountChanged)
-    model = ReadModel(uow.session, envelope.tenant_id)
-    if await model.forgotten(event.customer_id):
-        return _gone(envelope, event.customer_id)
+    model = await _read_model(uow, envelope, event.customer_id)
+    if model is None:
+        return
     applied = await model.apply_account(
         event.customer_id,
         envelope.aggregate_version,
@@ -257,9 +266,9 @@ async def on_account(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
 async def on_membership(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, MembershipSnapshot)
     status = "expired" if isinstance(event, MembershipExpired) else event.status
-    model = ReadModel(uow.session, envelope.tenant_id)
-    if await model.forgotten(event.customer_id):
-        return _gone(envelope, event.customer_id)
+    model = await _read_model(uow, envelope, event.customer_id)
+    if model is None:
+        return
     await model.apply_membership(
         {
             "membership_id": event.membership_id,
@@ -277,9 +286,9 @@ async def on_message(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, MessageFacts)
     if event.customer_id is None:
         return
-    model = ReadModel(uow.session, envelope.tenant_id)
-    if await model.forgotten(event.customer_id):
-        return _gone(envelope, event.customer_id)
+    model = await _read_model(uow, envelope, event.customer_id)
+    if model is None:
+        return
     what = envelope.type.rsplit(".", 1)[-1]
     text = f"{event.channel.upper()} {what}" + (f": {event.subject}" if event.subject else "")
     details: dict[str, Any] = {
@@ -303,9 +312,9 @@ async def on_message(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
 
 async def on_invoice(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
     assert isinstance(event, InvoiceFacts)
-    model = ReadModel(uow.session, envelope.tenant_id)
-    if await model.forgotten(event.customer_id):
-        return _gone(envelope, event.customer_id)
+    model = await _read_model(uow, envelope, event.customer_id)
+    if model is None:
+        return
     what = envelope.type.rsplit(".", 1)[-1]
     details: dict[str, Any] = {
         "number": event.number,
@@ -333,9 +342,9 @@ async def on_credits_bought(uow: UnitOfWork, envelope: Envelope, event: Any) -> 
     assert isinstance(event, PackagePurchased | PackageToppedUp)
     if event.price_minor <= 0:
         return
-    model = ReadModel(uow.session, envelope.tenant_id)
-    if await model.forgotten(event.customer_id):
-        return _gone(envelope, event.customer_id)
+    model = await _read_model(uow, envelope, event.customer_id)
+    if model is None:
+        return
     await model.touch(event.customer_id, envelope.occurred_at)
 
 
