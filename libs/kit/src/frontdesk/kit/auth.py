@@ -12,10 +12,12 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
+import orjson
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from frontdesk.kit.errors import NotFoundError
 from frontdesk.kit.problems import Forbidden, Unauthorized
 from frontdesk.kit.settings import Settings
 
@@ -59,13 +61,32 @@ class Principal(BaseModel):
 
     @property
     def customer_id(self) -> uuid.UUID | None:
-        """For a customer token, the customer it belongs to."""
+        """For a customer token, the customer it belongs to (its ``sub``, checked to be a
+        UUID when the token was read)."""
         if not self.is_customer:
             return None
         try:
             return uuid.UUID(self.sub)
         except ValueError:
             return None
+
+    # The one visibility policy: staff see the whole tenant, a customer only itself, and
+    # anything of another customer looks as if it were not there (404, never 403).
+
+    def customer_scope(self, customer_id: uuid.UUID | None) -> uuid.UUID | None:
+        """The customer a read is limited to: what was asked for (None: everyone) for
+        staff; for a customer token its own id, and asking for anyone else is not found."""
+        if not self.is_customer:
+            return customer_id
+        own = self.customer_id
+        if own is None or (customer_id is not None and customer_id != own):
+            raise NotFoundError.of("customer")
+        return own
+
+    def ensure_sees(self, customer_id: uuid.UUID | None, what: str) -> None:
+        """``NotFoundError`` naming ``what`` when a customer token reaches another's data."""
+        if self.is_customer and (customer_id is None or customer_id != self.customer_id):
+            raise NotFoundError.of(what)
 
 
 def issue_token(
@@ -94,9 +115,21 @@ def issue_token(
     return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
 
 
+class _Claims(BaseModel):
+    """What a token must carry, strictly typed: a wrong type is an invalid token (401)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    sub: str = Field(min_length=1, max_length=200)
+    tid: uuid.UUID
+    role: Role
+    perms: list[Permission] = []
+    name: str | None = Field(default=None, max_length=200)
+
+
 def decode_token(settings: Settings, token: str) -> Principal:
     try:
-        claims = jwt.decode(
+        raw = jwt.decode(
             token,
             settings.jwt_secret,
             algorithms=[ALGORITHM],
@@ -104,16 +137,22 @@ def decode_token(settings: Settings, token: str) -> Principal:
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "iss", "aud", "sub"]},
         )
-        return Principal(
-            sub=claims["sub"],
-            tenant_id=uuid.UUID(claims["tid"]),
-            role=Role(claims["role"]),
-            permissions=frozenset(Permission(p) for p in claims.get("perms", [])),
-            name=claims.get("name"),
+        # JSON mode: the UUID and the enums arrive as text, strictly checked.
+        claims = _Claims.model_validate_json(orjson.dumps(raw))
+        principal = Principal(
+            sub=claims.sub,
+            tenant_id=claims.tid,
+            role=claims.role,
+            permissions=frozenset(claims.perms),
+            name=claims.name,
         )
-    except (jwt.PyJWTError, KeyError, ValueError) as error:
+        if principal.is_customer and principal.customer_id is None:
+            raise ValueError("a customer token's sub must be the customer's id")
+        return principal
+    except (jwt.PyJWTError, ValidationError, ValueError, TypeError) as error:
+        reason = "claims of the wrong type" if isinstance(error, ValidationError) else error
         raise Unauthorized(
-            f"Invalid token: {error}", headers={"WWW-Authenticate": "Bearer"}
+            f"Invalid token: {reason}", headers={"WWW-Authenticate": "Bearer"}
         ) from None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -22,8 +22,42 @@ log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 
 E = TypeVar("E", bound=Event)
-Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
-Handlers = Mapping[type[Event], Handler]
+# A handler of one contract class: it receives the parsed event, typed as that class.
+Handler = Callable[[UnitOfWork, Envelope, E], Awaitable[None]]
+AnyHandler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+
+
+class Handlers(Mapping[type[Event], AnyHandler]):
+    """A service's handlers, one per contract class, registered with their event's type:
+
+    handlers = Handlers()
+
+    @handlers.on(BookingRequested)
+    async def on_booking_requested(uow, envelope, event: BookingRequested) -> None: ...
+    """
+
+    def __init__(self) -> None:
+        self._by_type: dict[type[Event], AnyHandler] = {}
+
+    def on(self, event_type: type[E]) -> Callable[[Handler[E]], Handler[E]]:
+        def register(handler: Handler[E]) -> Handler[E]:
+            if event_type in self._by_type:
+                raise ValueError(f"{event_type.__name__} already has a handler")
+            self._by_type[event_type] = handler
+            return handler
+
+        return register
+
+    def __getitem__(self, event_type: type[Event]) -> AnyHandler:
+        return self._by_type[event_type]
+
+    def __iter__(self) -> Iterator[type[Event]]:
+        return iter(self._by_type)
+
+    def __len__(self) -> int:
+        return len(self._by_type)
+
+
 # After a failure to settle a message, wait this long before requeueing it.
 REQUEUE_PAUSE_SECONDS = 1.0
 FORWARD_TIMEOUT_SECONDS = 30.0
@@ -45,7 +79,7 @@ class Consumer:
         self,
         settings: Settings,
         name: str,
-        handlers: Handlers,
+        handlers: Mapping[type[Event], AnyHandler],
         uow_factory: Callable[[], UnitOfWork],
     ) -> None:
         self._settings = settings
@@ -194,7 +228,7 @@ class Consumer:
             1, {"consumer": self.name, "routing_key": routing_key, "outcome": outcome}
         )
 
-    async def _handle(self, envelope: Envelope, event: Event, handler: Handler) -> bool:
+    async def _handle(self, envelope: Envelope, event: Event, handler: AnyHandler) -> bool:
         """Handle in one transaction; False for a duplicate (already in the inbox)."""
         async with self._uow_factory() as uow:
             uow.caused_by(envelope)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -22,7 +22,10 @@ from sqlalchemy import (
     Text,
     Uuid,
     func,
+    insert,
+    select,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
@@ -31,6 +34,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from frontdesk.kit.aggregate import Aggregate
+from frontdesk.kit.errors import NotFoundError, StaleVersion
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -108,3 +114,93 @@ class TenantRepository:
 
     async def _all(self, stmt: Any) -> Sequence[RowMapping]:
         return (await self.session.execute(stmt)).mappings().all()
+
+
+Found = TypeVar("Found")
+
+
+class TableRepository(TenantRepository, Generic[Found]):
+    """One aggregate's table: get / require / insert / update with the version bump, every
+    statement filtered by tenant. ``load`` turns a row into what callers get (the row
+    itself by default; ``AggregateRepository`` gives the domain object)."""
+
+    table: ClassVar[Table]
+    what: ClassVar[str] = "item"
+
+    def load(self, row: RowMapping) -> Found:
+        return row  # type: ignore[return-value]
+
+    def _where(self, row_id: uuid.UUID) -> Any:
+        return (self.table.c.tenant_id == self.tenant_id) & (self.table.c.id == row_id)
+
+    async def get(self, row_id: uuid.UUID, *, for_update: bool = False) -> Found | None:
+        stmt = select(self.table).where(self._where(row_id))
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = await self._first(stmt)
+        return None if row is None else self.load(row)
+
+    async def require(self, row_id: uuid.UUID, *, for_update: bool = False) -> Found:
+        """The row, or ``NotFoundError`` naming ``what``."""
+        found = await self.get(row_id, for_update=for_update)
+        if found is None:
+            raise NotFoundError.of(self.what)
+        return found
+
+    async def insert(self, values: Mapping[str, Any]) -> Found:
+        stmt = insert(self.table).values(**{**values, "tenant_id": self.tenant_id})
+        return self.load(await self._one(stmt.returning(self.table)))
+
+    async def update(
+        self,
+        row_id: uuid.UUID,
+        values: Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> Found:
+        """Write ``values`` and bump the version (and ``updated_at`` where the table has one).
+        With ``expected_version``: only if the row is still at it, else ``StaleVersion``."""
+        columns = self.table.c
+        changes: dict[str, Any] = dict(values)
+        if "version" in columns:
+            changes["version"] = columns.version + 1
+        if "updated_at" in columns and "updated_at" not in values:
+            changes["updated_at"] = func.now()
+        where = self._where(row_id)
+        if expected_version is not None:
+            where = where & (columns.version == expected_version)
+        row = await self._first(
+            update(self.table).where(where).values(**changes).returning(self.table)
+        )
+        if row is None:
+            current = await self._first(select(self.table).where(self._where(row_id)))
+            if current is None:
+                raise NotFoundError.of(self.what)
+            raise StaleVersion(self.what, current["version"])
+        return self.load(row)
+
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class AggregateRepository(TableRepository[A]):
+    """A repository whose rows are domain aggregates: ``add`` inserts one, ``save`` writes
+    the fields it changed if nobody else saved it meanwhile (else ``StaleVersion``)."""
+
+    aggregate: ClassVar[type[Aggregate]]
+
+    def load(self, row: RowMapping) -> A:
+        return self.aggregate.from_row(row)  # type: ignore[return-value]
+
+    async def add(self, aggregate: A) -> A:
+        row = await self._one(insert(self.table).values(**aggregate.to_row()).returning(self.table))
+        aggregate.saved(row)
+        return aggregate
+
+    async def save(self, aggregate: A) -> A:
+        if not aggregate.changed:
+            return aggregate
+        values = {name: getattr(aggregate, name) for name in aggregate.changed}
+        saved = await self.update(aggregate.id, values, expected_version=aggregate.version)
+        aggregate.saved(saved.to_row())
+        return aggregate

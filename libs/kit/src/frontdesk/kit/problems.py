@@ -13,6 +13,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from frontdesk.kit.errors import DomainError
+
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
@@ -108,6 +110,18 @@ def patch_changes(body: BaseModel, not_null: Iterable[str], **dump: Any) -> dict
     return changes
 
 
+def from_domain(error: DomainError) -> Problem:
+    """The one translation of a domain error into its HTTP answer."""
+    errors = [FieldError(field=error.field, message=error.message)] if error.field else None
+    return Problem(
+        error.message,
+        errors=errors,
+        status=error.status,
+        title=error.title,
+        headers=error.headers,
+    )
+
+
 def problem_response(problem: Problem) -> JSONResponse:
     return JSONResponse(
         problem.body().model_dump(exclude_none=True),
@@ -165,7 +179,12 @@ def install(app: FastAPI) -> None:
         log.exception("unhandled error", exc_info=exc)
         return problem_response(Problem(status=500, title="Internal server error"))
 
+    async def on_domain(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return problem_response(from_domain(exc))
+
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(DBAPIError, on_database)

@@ -15,10 +15,10 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
@@ -29,8 +29,9 @@ from pydantic import BaseModel
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from frontdesk.kit import db, migrations, problems, telemetry
-from frontdesk.kit.consumer import Consumer, Handlers
+from frontdesk.contracts import Event
+from frontdesk.kit import db, migrations, pagination, problems, telemetry
+from frontdesk.kit.consumer import AnyHandler, Consumer
 from frontdesk.kit.relay import Relay
 from frontdesk.kit.settings import Settings
 from frontdesk.kit.uow import UnitOfWork
@@ -38,36 +39,42 @@ from frontdesk.kit.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 
+S = TypeVar("S", bound=Settings)
+
+
 @dataclass(frozen=True)
-class ServiceSpec:
+class ServiceSpec(Generic[S]):
+    """Generic in the service's settings class, so ``runtime.settings`` is typed."""
+
     name: str
     port: int
     metadata: MetaData
     tables: db.MessagingTables
     migrations_dir: Path
-    settings_class: type[Settings] = Settings
+    settings_class: type[S] = Settings  # type: ignore[assignment]
     routers: Callable[[], Sequence[APIRouter]] = lambda: ()
-    handlers: Callable[[], Handlers] = dict
+    handlers: Callable[[], Mapping[type[Event], AnyHandler]] = dict
     # Periodic jobs run by the worker (expiry sweeps, saga timeouts): (seconds, job).
-    periodic: Callable[[], Sequence[tuple[float, Callable[[Runtime], Any]]]] = lambda: ()
+    periodic: Callable[[], Sequence[tuple[float, Callable[[Runtime[S]], Any]]]] = lambda: ()
     description: str = ""
     # Regexes of URL paths never traced: paths that carry a secret (a feed URL).
     untraced_paths: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def settings(self, **overrides: Any) -> Settings:
+    def settings(self, **overrides: Any) -> S:
         overrides.setdefault("service", self.name)
         if "FRONTDESK_PORT" not in os.environ:  # explicit init values would beat the env
             overrides.setdefault("port", self.port)
         return self.settings_class(**overrides)
 
 
-class Runtime:
+class Runtime(Generic[S]):
     """The live parts of one service process."""
 
-    def __init__(self, spec: ServiceSpec, settings: Settings | None = None) -> None:
+    def __init__(self, spec: ServiceSpec[S], settings: S | None = None) -> None:
         self.spec = spec
-        self.settings = settings or spec.settings()
+        self.settings: S = settings or spec.settings()
+        pagination.configure(self.settings.jwt_secret)
         self.engine: AsyncEngine = db.create_engine(self.settings.resolved_database_url())
         self.sessions = db.sessionmaker(self.engine)
         self.relay = Relay(self.settings, self.engine, spec.tables)
@@ -93,7 +100,7 @@ class Runtime:
         for every, job in self.spec.periodic():
             self._tasks.append(asyncio.create_task(self._repeat(every, job)))
 
-    async def _repeat(self, every: float, job: Callable[[Runtime], Any]) -> None:
+    async def _repeat(self, every: float, job: Callable[[Runtime[S]], Any]) -> None:
         while True:
             try:
                 await job(self)
@@ -130,12 +137,24 @@ class Runtime:
         await self.engine.dispose()
 
 
-def current_runtime(request: Request) -> Runtime:
-    """The running service, for route handlers."""
-    return request.app.state.runtime  # type: ignore[no-any-return]
+def current_runtime(request: Request) -> Runtime[Any]:
+    """The running service, for route handlers (a service narrows it to its own settings:
+    ``Annotated[Runtime[CreditsSettings], Depends(current_runtime)]``)."""
+    runtime: Runtime[Any] = request.app.state.runtime
+    return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(current_runtime)]
+RuntimeDep = Annotated[Runtime[Any], Depends(current_runtime)]
+
+
+async def unit_of_work(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
+    """An open unit of work for one request; the application command it is handed to
+    commits (nothing commits on its own, and what was not committed is rolled back)."""
+    async with runtime.uow() as uow:
+        yield uow
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 
 async def reject_unknown_query_params(request: Request) -> None:
@@ -170,7 +189,7 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def create_app(runtime: Runtime, *, start_relay: bool = True) -> FastAPI:
+def create_app(runtime: Runtime[Any], *, start_relay: bool = True) -> FastAPI:
     spec = runtime.spec
 
     @contextlib.asynccontextmanager
@@ -212,7 +231,7 @@ def create_app(runtime: Runtime, *, start_relay: bool = True) -> FastAPI:
     return app
 
 
-def _instrument(runtime: Runtime) -> None:
+def _instrument(runtime: Runtime[Any]) -> None:
     telemetry.configure(
         runtime.spec.name,
         otlp_endpoint=runtime.settings.otlp_endpoint,
@@ -221,7 +240,7 @@ def _instrument(runtime: Runtime) -> None:
     SQLAlchemyInstrumentor().instrument(engine=runtime.engine.sync_engine)
 
 
-async def _serve_worker(runtime: Runtime) -> None:
+async def _serve_worker(runtime: Runtime[Any]) -> None:
     """Consumer, relay and periodic jobs in one process, until SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -236,7 +255,7 @@ async def _serve_worker(runtime: Runtime) -> None:
     await runtime.close()
 
 
-async def _serve_relay(runtime: Runtime) -> None:
+async def _serve_relay(runtime: Runtime[Any]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -246,7 +265,7 @@ async def _serve_relay(runtime: Runtime) -> None:
     await runtime.close()
 
 
-def main(spec: ServiceSpec, argv: Sequence[str] | None = None) -> None:
+def main(spec: ServiceSpec[Any], argv: Sequence[str] | None = None) -> None:
     """``python -m frontdesk.<service> api|worker|relay|migrate``."""
     args = list(argv if argv is not None else sys.argv[1:])
     command = args[0] if args else "api"

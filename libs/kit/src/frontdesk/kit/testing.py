@@ -83,8 +83,8 @@ async def _delete_exchanges(prefixes: list[str]) -> None:
 
 @contextlib.asynccontextmanager
 async def running_service(
-    spec: ServiceSpec, *, relay: bool = True, consumer: bool = True, **overrides: Any
-) -> AsyncIterator[Runtime]:
+    spec: ServiceSpec[Any], *, relay: bool = True, consumer: bool = True, **overrides: Any
+) -> AsyncIterator[Runtime[Any]]:
     """A migrated database of its own and, if asked, the relay and consumer running.
 
     Each service gets a bus of its own (``<run prefix><service>.``), so one
@@ -109,7 +109,7 @@ async def running_service(
 
 
 @contextlib.asynccontextmanager
-async def app_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+async def app_client(runtime: Runtime[Any]) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the service's app in-process (its relay already runs in ``runtime``)."""
     app = create_app(runtime, start_relay=False)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -119,7 +119,7 @@ async def app_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def truncate_all(runtime: Runtime) -> None:
+async def truncate_all(runtime: Runtime[Any]) -> None:
     """Empty every table of the service (between tests)."""
     names = ", ".join(f'"{t.name}"' for t in runtime.spec.metadata.sorted_tables)
     async with runtime.engine.begin() as conn:

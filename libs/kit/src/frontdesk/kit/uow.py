@@ -12,6 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from frontdesk.contracts import Envelope, Event
+from frontdesk.kit.aggregate import Aggregate
 from frontdesk.kit.db import MessagingTables
 
 
@@ -87,6 +88,18 @@ class UnitOfWork:
         )
         self.published.append(envelope)
         return envelope
+
+    def publish_recorded(self, aggregate: Aggregate) -> list[Envelope]:
+        """Publish the events ``aggregate`` recorded, at the version its save gave it."""
+        return [
+            self.publish(
+                event,
+                tenant_id=aggregate.tenant_id,
+                aggregate_id=aggregate.id,
+                aggregate_version=aggregate.version,
+            )
+            for event in aggregate.collect_events()
+        ]
 
     async def flush_outbox(self) -> None:
         if self._pending:

@@ -1,0 +1,68 @@
+"""The one family of domain errors. Domain code raises these (it never sees HTTP);
+``kit.problems`` maps each to its problem+json answer in one place.
+
+- ``NotFoundError``: the thing asked for is not there in this tenant (404).
+- ``ConflictError``: the current state forbids the change (409), optionally naming a field.
+- ``RuleBroken``: the input breaks a rule (422) and names the field at fault.
+- ``StaleVersion``: the caller's version is not the current one (412, with the ETag).
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.headers = headers
+        if title is not None:
+            self.title = title
+
+
+class NotFoundError(DomainError, LookupError):
+    status = 404
+    title = "Not found"
+
+    @classmethod
+    def of(cls, what: str) -> NotFoundError:
+        return cls(f"No such {what}.")
+
+
+class ConflictError(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class RuleBroken(DomainError, ValueError):
+    """The input breaks a rule; ``field`` names it."""
+
+    status = 422
+    title = "Invalid input"
+
+    def __init__(self, field: str, message: str, **kwargs: object) -> None:
+        super().__init__(message, field=field, **kwargs)  # type: ignore[arg-type]
+
+
+class StaleVersion(DomainError):
+    """An edit made against a version that is no longer current (``If-Match``)."""
+
+    status = 412
+    title = "Precondition failed"
+
+    def __init__(self, what: str, current: int) -> None:
+        super().__init__(
+            f"The {what} changed since you read it (now version {current}).",
+            headers={"ETag": f'"{current}"'},
+        )
+        self.current = current
