@@ -91,8 +91,37 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
     return MessagingTables(outbox=outbox, inbox=inbox)
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 4,
+    max_overflow: int = 4,
+    pool_timeout: float = 5.0,
+    statement_cache: bool = True,
+) -> AsyncEngine:
+    """An engine whose connections stay within the process's budget (see Settings)."""
+    connect_args: dict[str, Any] = {}
+    if not statement_cache:  # PgBouncer in transaction mode cannot keep prepared statements
+        connect_args = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
+
+
+def engine_for(settings: Any) -> AsyncEngine:
+    """The engine a service process uses, sized by its settings."""
+    return create_engine(
+        settings.resolved_database_url(),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        statement_cache=settings.db_statement_cache,
+    )
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]

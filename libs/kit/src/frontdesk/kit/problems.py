@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from frontdesk.kit.errors import DomainError
@@ -141,8 +142,18 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, Problem)
         return problem_response(exc)
 
-    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        allow = _fixed_path_methods(request, exc)
+        if allow:
+            return problem_response(
+                Problem(
+                    f"{request.method} is not allowed here.",
+                    status=405,
+                    title="Method not allowed",
+                    headers={"Allow": ", ".join(sorted(allow))},
+                )
+            )
         errors = [
             FieldError(field=_field_name(tuple(e["loc"])), message=str(e["msg"]))
             for e in exc.errors()
@@ -173,9 +184,25 @@ def install(app: FastAPI) -> None:
                     headers={"Retry-After": "1"},
                 )
             )
+        if unavailable(exc):
+            return await on_unavailable(request, exc)
         return await on_error(request, exc)
 
-    async def on_error(_: Request, exc: Exception) -> JSONResponse:
+    async def on_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # The database refused or had no connection to give in time: overload, not a bug.
+        log.warning("database unavailable (%r); answering 503", exc)
+        return problem_response(
+            Problem(
+                "The service is busy; nothing was changed. Try again shortly.",
+                status=503,
+                title="Service unavailable",
+                headers={"Retry-After": "2"},
+            )
+        )
+
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        if unavailable(exc):
+            return await on_unavailable(request, exc)
         log.exception("unhandled error", exc_info=exc)
         return problem_response(Problem(status=500, title="Internal server error"))
 
@@ -188,7 +215,19 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(DBAPIError, on_database)
+    app.add_exception_handler(PoolTimeout, on_unavailable)
     app.add_exception_handler(Exception, on_error)
+
+
+def _fixed_path_methods(request: Request, exc: RequestValidationError) -> set[str]:
+    """``PATCH /v1/customers/stats`` reached ``PATCH /v1/customers/{id}`` only because no
+    route serves PATCH on the fixed path: when only path parameters failed and a route
+    without those parameters serves this path, the answer is 405 with what it allows."""
+    failed = {str(e["loc"][1]) for e in exc.errors() if len(e["loc"]) > 1}
+    if not failed or any(e["loc"][0] != "path" for e in exc.errors()):
+        return set()
+    table = getattr(request.app.state, "route_table", None)
+    return set() if table is None else table.methods(request.url.path, without=failed)
 
 
 def _title(status: int) -> str:
@@ -202,6 +241,25 @@ def _title(status: int) -> str:
 
 # deadlock_detected, serialization_failure: the transaction was rolled back whole.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+# too_many_connections, insufficient_resources, cannot_connect_now, admin/crash shutdown;
+# and class 08 (connection exceptions): the database is there but cannot serve now.
+UNAVAILABLE_SQLSTATES = frozenset({"53300", "53000", "57P01", "57P02", "57P03"})
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means "no database connection to be had right now" (answer 503)."""
+    if isinstance(exc, PoolTimeout | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        orig = exc.orig
+        state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        if state in UNAVAILABLE_SQLSTATES or (isinstance(state, str) and state.startswith("08")):
+            return True
+        cause = getattr(orig, "__cause__", None)
+        return isinstance(orig, OSError) or isinstance(cause, OSError | TimeoutError)
+    return isinstance(exc, OSError)
 
 
 # Documented on every route so the OpenAPI names every error answer.
@@ -213,5 +271,6 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "Not allowed for this role"),
         (404, "Not found in this tenant"),
         (422, "Invalid input, with field errors"),
+        (503, "Overloaded or the database unreachable; retry after Retry-After seconds"),
     )
 }

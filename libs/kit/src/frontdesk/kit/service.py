@@ -30,8 +30,10 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from frontdesk.contracts import Event
-from frontdesk.kit import db, migrations, pagination, problems, telemetry
+from frontdesk.kit import db, migrations, openapi, pagination, problems, telemetry
 from frontdesk.kit.consumer import AnyHandler, Consumer
+from frontdesk.kit.guard import RequestGuard, RouteTable
+from frontdesk.kit.notices import Notices
 from frontdesk.kit.relay import Relay
 from frontdesk.kit.settings import Settings
 from frontdesk.kit.uow import UnitOfWork
@@ -59,6 +61,9 @@ class ServiceSpec(Generic[S]):
     description: str = ""
     # Regexes of URL paths never traced: paths that carry a secret (a feed URL).
     untraced_paths: tuple[str, ...] = ()
+    # Regexes of URL paths served without a token (besides health and docs); a path whose
+    # URL is its secret (a feed) is untraced and public.
+    public_paths: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def settings(self, **overrides: Any) -> S:
@@ -75,11 +80,13 @@ class Runtime(Generic[S]):
         self.spec = spec
         self.settings: S = settings or spec.settings()
         pagination.configure(self.settings.jwt_secret)
-        self.engine: AsyncEngine = db.create_engine(self.settings.resolved_database_url())
+        self.engine: AsyncEngine = db.engine_for(self.settings)
         self.sessions = db.sessionmaker(self.engine)
         self.relay = Relay(self.settings, self.engine, spec.tables)
         self._tasks: list[asyncio.Task[Any]] = []
         self.consumer: Consumer | None = None
+        # One listening connection per process for every request that waits (Prefer: wait).
+        self.notices = Notices(self.settings.resolved_database_url())
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.spec.tables, on_commit=self.relay.wake)
@@ -134,6 +141,7 @@ class Runtime(Generic[S]):
         if self.consumer is not None:
             await self.consumer.close()
         await self.relay.close()
+        await self.notices.close()
         await self.engine.dispose()
 
 
@@ -225,6 +233,14 @@ def create_app(runtime: Runtime[Any], *, start_relay: bool = True) -> FastAPI:
 
     for router in spec.routers():
         app.include_router(router)
+    app.state.route_table = RouteTable(app)
+    app.add_middleware(
+        RequestGuard,
+        settings=runtime.settings,
+        routes=app.state.route_table,
+        public_paths=(*spec.public_paths, *spec.untraced_paths),
+    )
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls=",".join(("healthz", "readyz", *spec.untraced_paths))
     )
@@ -285,6 +301,7 @@ def main(spec: ServiceSpec[Any], argv: Sequence[str] | None = None) -> None:
             port=settings.port,
             log_config=None,
             access_log=False,
+            server_header=False,
         )
     elif command == "worker":
         asyncio.run(_serve_worker(runtime))

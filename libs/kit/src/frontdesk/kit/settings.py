@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "frontdesk-development-secret-change-me-please"
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -25,7 +31,10 @@ class Settings(BaseSettings):
     # Idle queues of a test run vanish after this many ms; unset in production.
     queue_expires_ms: int | None = None
 
-    jwt_secret: str = "frontdesk-development-secret-change-me-please"
+    # ``production`` refuses to start with the development secret, a placeholder or a short
+    # one (a token could be minted by anyone who read this file).
+    env: Literal["development", "test", "production"] = "development"
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
     jwt_issuer: str = "frontdesk"
     jwt_audience: str = "frontdesk"
     jwt_ttl_seconds: int = 12 * 3600
@@ -36,6 +45,19 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    # Connections are a budget: each process holds at most pool + overflow connections to its
+    # database (plus one listener for the API's waits). The development stack's processes stay
+    # well under PostgreSQL's 100; production puts PgBouncer (transaction mode) in front.
+    db_pool_size: int = Field(default=4, ge=1, le=100)
+    db_max_overflow: int = Field(default=4, ge=0, le=100)
+    # A request that waits longer than this for a connection answers 503 with Retry-After.
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Behind PgBouncer in transaction mode asyncpg must not keep prepared statements.
+    db_statement_cache: bool = True
+
+    # Request bodies larger than this answer 413 before any of it is parsed.
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024)
+
     relay_batch_size: int = 500
     relay_poll_seconds: float = 1.0
     # A publication not confirmed within this time counts as failed (the row stays unsent).
@@ -43,6 +65,22 @@ class Settings(BaseSettings):
     consumer_prefetch: int = 32
     # Delays before each retry of a failed message; after the last, it is parked.
     retry_delays_ms: list[int] = [1_000, 10_000, 60_000]
+
+    @model_validator(mode="after")
+    def _refuse_weak_secret_in_production(self) -> Self:
+        if self.env == "production":
+            secret = self.jwt_secret
+            if (
+                secret == DEVELOPMENT_JWT_SECRET
+                or len(secret) < MIN_SECRET_LENGTH
+                or "change-me" in secret.lower()
+            ):
+                raise ValueError(
+                    "FRONTDESK_JWT_SECRET must be a random secret of at least "
+                    f"{MIN_SECRET_LENGTH} characters in production (not the development default "
+                    "or a placeholder)"
+                )
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from opentelemetry.propagate import inject
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from frontdesk.contracts import Envelope, Event
@@ -100,6 +100,10 @@ class UnitOfWork:
             )
             for event in aggregate.collect_events()
         ]
+
+    async def notify(self, channel: str, key: str) -> None:
+        """Tell a process waiting on ``channel`` for ``key`` (kit.notices), at commit."""
+        await self.session.execute(select(func.pg_notify(channel, key)))
 
     async def flush_outbox(self) -> None:
         if self._pending:
