@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure the local PostgreSQL and RabbitMQ answer; start them where installed.
+# Make sure the local PostgreSQL, RabbitMQ and Redis answer; start them where installed.
 set -u
 pg_host=127.0.0.1; pg_port=5432; amqp_port=5672
 
@@ -32,5 +32,14 @@ if ! answers 127.0.0.1 $amqp_port; then
     echo "RabbitMQ is not running on 127.0.0.1:$amqp_port and is not installed here." >&2
     echo "Install it (apt install rabbitmq-server) or point FRONTDESK_AMQP_URL at one." >&2
     exit 1
+  fi
+fi
+
+if ! answers 127.0.0.1 6379; then
+  if command -v redis-server >/dev/null 2>&1; then
+    echo "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+      --dir /tmp --logfile /tmp/frontdesk-redis.log
+    wait_for Redis 127.0.0.1 6379 15 || exit 1
   fi
 fi

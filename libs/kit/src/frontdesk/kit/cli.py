@@ -55,7 +55,7 @@ def migrate(
 
     for spec in installed_specs(service):
         settings = spec.settings()
-        upgrade(spec.migrations_dir, settings.resolved_database_url())
+        upgrade(spec.migrations_dir, settings.resolved_direct_database_url())
         typer.echo(f"{spec.name}: migrated")
 
 
@@ -70,6 +70,14 @@ def info(tenant: Annotated[str, typer.Option(help="tenant id (UUID) or 'demo'")]
             f"  {spec.name:<14} http://{settings.host}:{spec.port}  "
             f"(docs: http://{settings.host}:{spec.port}/docs)"
         )
+    processes = 2 * len(installed_specs())  # an API and a worker each
+    per_process = settings.db_pool_size + settings.db_max_overflow + 1  # + the API's listener
+    typer.echo(
+        f"\nDatabase connections: at most {processes} processes x {per_process} = "
+        f"{processes * per_process} (PostgreSQL allows 100 here; size with FRONTDESK_DB_POOL_SIZE"
+        " and FRONTDESK_DB_MAX_OVERFLOW; production puts PgBouncer in transaction mode in front,"
+        " see deploy/)"
+    )
     token = issue_token(
         settings, tenant_id=tenant_id, role=Role.admin, sub="demo-admin", name="Demo Admin"
     )

@@ -86,7 +86,7 @@ class Runtime(Generic[S]):
         self._tasks: list[asyncio.Task[Any]] = []
         self.consumer: Consumer | None = None
         # One listening connection per process for every request that waits (Prefer: wait).
-        self.notices = Notices(self.settings.resolved_database_url())
+        self.notices = Notices(self.settings.resolved_direct_database_url())
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.spec.tables, on_commit=self.relay.wake)
@@ -287,8 +287,9 @@ def main(spec: ServiceSpec[Any], argv: Sequence[str] | None = None) -> None:
     command = args[0] if args else "api"
     settings = spec.settings()
     if command == "migrate":
-        migrations.upgrade(spec.migrations_dir, settings.resolved_database_url())
-        print(f"{spec.name}: migrated {settings.resolved_database_url()}")
+        url = settings.resolved_direct_database_url()
+        migrations.upgrade(spec.migrations_dir, url)
+        print(f"{spec.name}: migrated {url}")
         return
     runtime = Runtime(spec, settings)
     _instrument(runtime)

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     pg_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432"
     database_prefix: str = "frontdesk_"
     database_url: str | None = None
+    # PostgreSQL itself, when pg_url goes through PgBouncer in transaction mode: migrations
+    # and the notice listener (LISTEN) need a session of their own there.
+    direct_pg_url: str | None = None
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     # Prefixes every exchange and queue name, so test runs never share names.
     bus_prefix: str = ""
@@ -86,3 +89,9 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"{self.pg_url.rstrip('/')}/{self.database_prefix}{self.service}"
+
+    def resolved_direct_database_url(self) -> str:
+        """This service's database on PostgreSQL itself (not through a pooler)."""
+        if self.direct_pg_url is None:
+            return self.resolved_database_url()
+        return f"{self.direct_pg_url.rstrip('/')}/{self.database_prefix}{self.service}"
