@@ -1,0 +1,231 @@
+"""The running stack for end-to-end and load tests: customers, credits and scheduling,
+each as real processes.
+
+One stack per test session: every service is migrated, then its ``api`` and
+``worker`` run as subprocesses with their own database prefix, bus prefix and
+free ports, so an e2e run never meets another run or the developer's stack.
+Tests drive them over HTTP only, each in a tenant of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from frontdesk.kit import migrations
+from frontdesk.kit.auth import Permission, Role, issue_token
+from frontdesk.kit.settings import Settings
+from frontdesk.kit.testing import BUS_PREFIXES
+
+SERVICES = ("customers", "credits", "scheduling")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Stack:
+    """The processes of one e2e run and how to start, kill and restart them."""
+
+    def __init__(self, workdir: Path) -> None:
+        run = uuid.uuid4().hex[:8]
+        self.workdir = workdir
+        self.ports = {name: _free_port() for name in SERVICES}
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")},
+            "FRONTDESK_DATABASE_PREFIX": f"e2e{run}_",
+            "FRONTDESK_BUS_PREFIX": f"e2e{run}.",
+            "FRONTDESK_QUEUE_EXPIRES_MS": str(30 * 60 * 1000),
+            "FRONTDESK_RETRY_DELAYS_MS": "[200, 1000, 3000]",
+            "FRONTDESK_RELAY_POLL_SECONDS": "0.2",
+            "FRONTDESK_LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+        BUS_PREFIXES.add(self.env["FRONTDESK_BUS_PREFIX"])  # exchanges removed after the run
+        for key in ("FRONTDESK_PG_URL", "FRONTDESK_AMQP_URL", "FRONTDESK_JWT_SECRET"):
+            if key in os.environ:
+                self.env[key] = os.environ[key]
+        self.procs: dict[tuple[str, str], subprocess.Popen[bytes]] = {}
+        self.offsets: dict[tuple[str, str], int] = {}
+        self.settings = Settings()  # for tokens: the same secret, issuer and audience
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def _cmd(self, service: str, command: str) -> list[str]:
+        return [sys.executable, "-m", f"frontdesk.{service}", command]
+
+    def migrate(self) -> None:
+        """Every service's database at once (each is its own)."""
+        running = [
+            subprocess.Popen(
+                self._cmd(service, "migrate"),
+                env=self.env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for service in SERVICES
+        ]
+        for proc in running:
+            out, _ = proc.communicate(timeout=120)
+            assert proc.returncode == 0, out.decode(errors="replace")
+
+    def log(self, service: str, kind: str) -> Path:
+        return self.workdir / f"{service}-{kind}.log"
+
+    def start(self, service: str, kind: str) -> subprocess.Popen[bytes]:
+        env = {**self.env, "FRONTDESK_PORT": str(self.ports[service])}
+        log = self.log(service, kind)
+        self.offsets[(service, kind)] = log.stat().st_size if log.exists() else 0
+        out = log.open("ab")
+        proc = subprocess.Popen(
+            self._cmd(service, kind), env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
+        self.procs[(service, kind)] = proc
+        return proc
+
+    def kill(self, service: str, kind: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs.pop((service, kind))
+        proc.send_signal(sig)
+        proc.wait(timeout=20)
+
+    async def wait_api(self, service: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                self._check_alive(service, "api")
+                try:
+                    r = await client.get(f"{self.url(service)}/readyz")
+                    if r.status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"{service} api not ready: {self.log(service, 'api').read_text()}")
+
+    async def wait_worker(self, service: str, timeout: float = 60) -> None:
+        """Until the worker logged that it runs (its queue and bindings are declared)."""
+        log = self.log(service, "worker")
+        start = self.offsets.get((service, "worker"), 0)
+        marker = f"{service} worker running".encode()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive(service, "worker")
+            with log.open("rb") as f:
+                f.seek(start)
+                if marker in f.read():
+                    return
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"{service} worker not running: {log.read_text()[-3000:]}")
+
+    def _check_alive(self, service: str, kind: str) -> None:
+        proc = self.procs.get((service, kind))
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(
+                f"{service} {kind} exited with {proc.returncode}:\n"
+                + self.log(service, kind).read_text()[-3000:]
+            )
+
+    async def restart_worker(self, service: str) -> None:
+        self.start(service, "worker")
+        await self.wait_worker(service)
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.procs.clear()
+
+    async def drop_databases(self) -> None:
+        for service in SERVICES:
+            settings = Settings(**{**self._settings_kwargs(), "service": service})
+            await migrations.drop_database(settings.resolved_database_url())
+
+    def _settings_kwargs(self) -> dict[str, Any]:
+        return {
+            "database_prefix": self.env["FRONTDESK_DATABASE_PREFIX"],
+            **({"pg_url": self.env["FRONTDESK_PG_URL"]} if "FRONTDESK_PG_URL" in self.env else {}),
+        }
+
+
+class Tenant:
+    """One business on the stack: HTTP clients for each service with an admin token."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.id = uuid.uuid4()
+        token = issue_token(
+            stack.settings, tenant_id=self.id, role=Role.admin, permissions=list(Permission)
+        )
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.clients = {
+            name: httpx.AsyncClient(
+                base_url=stack.url(name),
+                headers=self.headers,
+                timeout=60,
+                limits=httpx.Limits(max_connections=250),
+            )
+            for name in SERVICES
+        }
+
+    @property
+    def customers(self) -> httpx.AsyncClient:
+        return self.clients["customers"]
+
+    @property
+    def credits(self) -> httpx.AsyncClient:
+        return self.clients["credits"]
+
+    @property
+    def scheduling(self) -> httpx.AsyncClient:
+        return self.clients["scheduling"]
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+
+
+@pytest.fixture(scope="session")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    s = Stack(tmp_path_factory.mktemp("e2e"))
+    await asyncio.to_thread(s.migrate)
+    try:
+        # Workers must be running (their queues declared) before a test publishes anything.
+        for service in SERVICES:
+            s.start(service, "worker")
+            s.start(service, "api")
+        await asyncio.gather(
+            *(s.wait_worker(service) for service in SERVICES),
+            *(s.wait_api(service) for service in SERVICES),
+        )
+        yield s
+    finally:
+        s.stop_all()
+        await s.drop_databases()
+
+
+@pytest.fixture
+async def tenant(stack: Stack) -> AsyncIterator[Tenant]:
+    t = Tenant(stack)
+    yield t
+    await t.close()
