@@ -186,7 +186,18 @@ def install(app: FastAPI) -> None:
             )
         if unavailable(exc):
             return await on_unavailable(request, exc)
+        if isinstance(exc.orig, Exception) and _sqlstate(exc).startswith("22"):
+            return await on_unstorable(request, exc)
         return await on_error(request, exc)
+
+    async def on_unstorable(_: Request, exc: Exception) -> JSONResponse:
+        # A safety net behind the shared input types: a value PostgreSQL cannot hold (data
+        # exception, SQLSTATE class 22) or date arithmetic that overflows came from the input;
+        # the transaction rolled back, nothing changed.
+        log.warning("input the database or the calendar cannot hold: %r", exc)
+        return problem_response(
+            InvalidInput("A value in the request is out of the range that can be stored.")
+        )
 
     async def on_unavailable(_: Request, exc: Exception) -> JSONResponse:
         # The database refused or had no connection to give in time: overload, not a bug.
@@ -216,6 +227,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(DBAPIError, on_database)
     app.add_exception_handler(PoolTimeout, on_unavailable)
+    app.add_exception_handler(OverflowError, on_unstorable)
     app.add_exception_handler(Exception, on_error)
 
 
@@ -244,6 +256,11 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 # too_many_connections, insufficient_resources, cannot_connect_now, admin/crash shutdown;
 # and class 08 (connection exceptions): the database is there but cannot serve now.
 UNAVAILABLE_SQLSTATES = frozenset({"53300", "53000", "57P01", "57P02", "57P03"})
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    orig = exc.orig
+    return str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
 
 
 def unavailable(exc: BaseException) -> bool:
