@@ -7,12 +7,21 @@ import json
 
 import pytest
 
+from frontdesk.kit import pagination
+
 ANY_ID = "7f1c2a4e-0b6d-4c3a-9e5f-2d8b1a6c3e90"  # fixed: xdist workers must collect the same ids
 
 
-def forged(data):
-    """A cursor as the list encodes one, with whatever content (json: no 64-bit limit)."""
+def unsigned(data):
+    """A cursor's payload as a client could write one (json: no 64-bit limit), unsigned."""
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def forged(data):
+    """A cursor signed as this deployment signs its own, with whatever content: what the
+    shape check alone must refuse (as if the key had leaked or a bug encoded a bad key)."""
+    payload = json.dumps(data).encode()
+    return f"{unsigned(data)}.{pagination._b64(pagination._sign(payload))}"
 
 
 @pytest.fixture
@@ -99,6 +108,38 @@ async def test_forged_activity_cursors_are_400(client, tokens, cid, data):
     assert r.json()["errors"][0]["field"] == "cursor"
 
 
+# Issue 9: the kit's input types in every schema refuse what disguises text.
+RLO, ZWSP = "\u202e", "\u200b"  # a bidi override, a zero-width space
+INVISIBLE = [
+    (
+        "POST",
+        "",
+        {"first_name": f"Ada{RLO}", "last_name": "B", "email": "x@e.com"},
+        "first_name",
+    ),
+    ("POST", "", {"first_name": "A", "last_name": f"B{ZWSP}", "email": "x@e.com"}, "last_name"),
+    ("POST", "", {"first_name": "A", "last_name": "B", "email": f"x{ZWSP}@e.com"}, "email"),
+    (
+        "POST",
+        "",
+        {"first_name": "A", "last_name": "B", "email": "x@e.com", "tags": [f"v{ZWSP}ip"]},
+        "tags.0",
+    ),
+    (
+        "POST",
+        "/find-or-create",
+        {"first_name": f"{RLO}A", "last_name": "B", "email": "x@e.com"},
+        "first_name",
+    ),
+    ("PATCH", "/{cid}", {"last_name": f"Love{ZWSP}lace"}, "last_name"),
+    ("PATCH", "/{cid}", {"tags": [f"{RLO}vip"]}, "tags.0"),
+    ("PUT", f"/{{cid}}/tags/v{ZWSP}ip", None, "tag"),
+    ("DELETE", f"/{{cid}}/tags/{RLO}vip", None, "tag"),
+    ("POST", "/{cid}/notes", {"text": f"knee {RLO}problems"}, "text"),
+    ("POST", "/bulk", {"ids": ["{cid}"], "action": "add_tag", "tag": f"{ZWSP}x"}, "tag"),
+]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "field"),
     [
@@ -144,6 +185,7 @@ async def test_forged_activity_cursors_are_400(client, tokens, cid, data):
             None,
         ),
         ("POST", "/bulk", {"ids": ["nope"], "action": "add_tag", "tag": "a"}, None),
+        *INVISIBLE,
     ],
 )
 async def test_bad_bodies_and_paths_are_422(client, tokens, cid, method, path, body, field):
@@ -163,3 +205,57 @@ async def test_notes_keep_line_breaks(client, tokens, cid):
         f"/v1/customers/{cid}/notes", json={"text": "line one\nline\ttwo"}, headers=tokens.headers()
     )
     assert r.status_code == 201 and r.json()["text"] == "line one\nline\ttwo"
+
+
+@pytest.mark.parametrize(("query", "field"), [(f"q=Ada{RLO}", "q"), (f"tag=v{ZWSP}ip", "tag")])
+async def test_invisible_characters_in_list_filters_are_422(client, tokens, query, field):
+    for path in ("/v1/customers", "/v1/customers/export.csv"):
+        r = await client.get(f"{path}?{query}", headers=tokens.headers("staff"))
+        assert r.status_code == 422, (path, r.text)
+        assert field in [e["field"] for e in r.json()["errors"]], r.text
+
+
+@pytest.mark.parametrize("pinned", ["true", 1, 0, "yes", None])
+async def test_booleans_are_strict(client, tokens, cid, pinned):
+    url = f"/v1/customers/{cid}/notes"
+    r = await client.post(url, json={"text": "x", "pinned": pinned}, headers=tokens.headers())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "pinned", r.text
+    note = (await client.post(url, json={"text": "x"}, headers=tokens.headers())).json()
+    r = await client.patch(f"{url}/{note['id']}", json={"pinned": pinned}, headers=tokens.headers())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "pinned", r.text
+
+
+@pytest.mark.parametrize("value", ["0", "86400", "1.5", "1e3", "2026-01-01T00:00:00", "tomorrow"])
+async def test_date_filters_take_iso_dates_not_epoch_numbers(client, tokens, value):
+    for field in ("registered_from", "registered_to"):
+        r = await client.get(f"/v1/customers?{field}={value}", headers=tokens.headers("staff"))
+        assert r.status_code == 422, (field, value, r.text)
+        assert r.json()["errors"][0]["field"] == field
+
+
+async def test_unsigned_cursors_are_400(client, tokens, cid):
+    """A cursor of exactly the list's shape, but not signed by this deployment."""
+    staff = tokens.headers("staff")
+    page = (await client.get("/v1/customers?sort=last_name", headers=staff)).json()
+    assert page["items"]  # (one customer: no next page; make a cursor of the same shape)
+    for url, data in (
+        ("/v1/customers?sort=last_name", {"s": "last_name", "k": "a", "i": ANY_ID}),
+        (f"/v1/customers/{cid}/activity", {"t": "2026-01-01T00:00:00+00:00", "i": ANY_ID}),
+    ):
+        r = await client.get(
+            f"{url}{'&' if '?' in url else '?'}cursor={unsigned(data)}", headers=staff
+        )
+        assert r.status_code == 400, r.text
+        assert r.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_one_lists_cursor_is_refused_by_another(client, tokens, cid):
+    staff = tokens.headers("staff")
+    activity = forged({"t": "2026-01-01T00:00:00+00:00", "i": ANY_ID})
+    listing = forged({"s": "-last_activity", "k": "2026-01-01T00:00:00+00:00", "i": ANY_ID})
+    r = await client.get(f"/v1/customers?cursor={activity}", headers=staff)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "cursor"
+    r = await client.get(f"/v1/customers/{cid}/activity?cursor={listing}", headers=staff)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "cursor"
+    r = await client.get(f"/v1/customers/{cid}/activity?cursor={activity}", headers=staff)
+    assert r.status_code == 200, r.text

@@ -23,7 +23,7 @@ from frontdesk.contracts.scheduling import (
     BookingRequested,
     BookingRescheduled,
 )
-from frontdesk.customers.adapters.readmodel import ReadModel
+from frontdesk.customers.adapters.summaries import SummaryRepository
 from frontdesk.customers.adapters.tables import (
     customer_activity,
     customer_bookings,
@@ -168,7 +168,7 @@ async def test_an_event_handled_during_the_delete_goes_with_it(client, tokens, r
     cid = await make(client, tokens)
     c = uuid.UUID(cid)
     async with runtime.uow() as uow:
-        model = ReadModel(uow.session, tenant_id)
+        model = SummaryRepository(uow.session, tenant_id)
         assert not await model.forgotten(c)
         deleting = asyncio.create_task(
             client.delete(f"/v1/customers/{cid}", headers=tokens.headers())
@@ -180,7 +180,7 @@ async def test_an_event_handled_during_the_delete_goes_with_it(client, tokens, r
     assert (await deleting).status_code == 204
     assert set((await rows_about(runtime, c)).values()) == {0}
     async with runtime.uow() as uow:
-        assert await ReadModel(uow.session, tenant_id).forgotten(c)
+        assert await SummaryRepository(uow.session, tenant_id).forgotten(c)
 
 
 # -- last activity ----------------------------------------------------------------------
@@ -398,7 +398,7 @@ async def test_list_filter_and_default_sort_use_every_source(sent, client, token
 
 @pytest.mark.parametrize("cancelled_by", ["customer", "staff", "studio", "system"])
 def test_only_the_customer_cancelling_is_their_activity(cancelled_by):
-    from frontdesk.customers.consumers import customer_acted
+    from frontdesk.customers.domain.summary import customer_acted
 
     event = booking(
         BookingCancelled, customer_id=uuid.uuid4(), refund=False, cancelled_by=cancelled_by

@@ -55,6 +55,30 @@ async def test_export_neutralises_formulas_and_round_trips(client, tokens, runti
     assert evil
 
 
+async def test_export_neutralises_formulas_behind_fullwidth_or_invisible_characters(
+    client, tokens, runtime
+):
+    """Issue 9: NFKC folds ``\uff1d`` into ``=``; leading zero-width or bidi characters
+    hide nothing. (The API now refuses invisible characters in names; records written
+    before it did may still hold them.)"""
+    wide = await make(client, tokens, "\uff1dcmd|' /C calc'!A0", "\uff20Smith", "w@example.com")
+    await make(client, tokens, "Hidden", "\uff0d2", "h@example.com", tags=["\uff0bvip"])
+    async with runtime.engine.begin() as conn:  # as a record from before the kit types
+        await conn.execute(
+            customers.update()
+            .where(customers.c.id == uuid.UUID(wide))
+            .values(last_name="\u200b\u202e=SUM(A1)")
+        )
+    r = await client.get("/v1/customers/export.csv?sort=last_name", headers=tokens.headers())
+    assert r.status_code == 200, r.text
+    rows = {row["email"]: row for row in parse(r.text)}
+    assert rows["w@example.com"]["first_name"] == "'\uff1dcmd|' /C calc'!A0"
+    assert rows["w@example.com"]["last_name"] == "'\u200b\u202e=SUM(A1)"
+    assert rows["h@example.com"]["first_name"] == "Hidden"
+    assert rows["h@example.com"]["last_name"] == "'\uff0d2"
+    assert rows["h@example.com"]["tags"] == "'\uff0bvip"
+
+
 async def test_export_applies_filters_or_a_selection(client, tokens):
     ids = [
         await make(

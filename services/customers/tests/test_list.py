@@ -9,9 +9,10 @@ from customers_testing import NOW, account, balance, booking
 from sqlalchemy import update
 
 from frontdesk.contracts.scheduling import BookingAttended
-from frontdesk.customers.adapters import queries
+from frontdesk.customers.adapters.listing import engagement_check_statement
 from frontdesk.customers.adapters.tables import customers
 from frontdesk.customers.domain.engagement import engagement
+from frontdesk.customers.domain.listing import Sort
 
 
 async def make(client, tokens, first, last, email=None, phone=None, **extra):
@@ -182,7 +183,7 @@ async def test_other_tenants_never_appear(client, tokens, studio):
     "sort", ["-last_activity", "last_activity", "-revenue", "last_name", "bookings"]
 )
 def test_cursor_sorts_are_known(sort):
-    assert queries.Sort.parse(sort).token == sort
+    assert Sort.parse(sort).token == sort
 
 
 async def test_cursor_pages_through_everything_once(client, tokens, studio):
@@ -271,7 +272,7 @@ async def test_sql_engagement_agrees_with_the_domain_rule(runtime):
         if (n == 0) == (last is None) or n == 0
     ]
     async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(queries.engagement_check_statement(now, cases))).all()
+        rows = (await conn.execute(engagement_check_statement(now, cases))).all()
     assert len(rows) == len(cases)
     for n, last, sql in rows:
         assert sql == engagement(n, last, now).value, (n, last)

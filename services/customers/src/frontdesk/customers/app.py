@@ -26,6 +26,6 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).resolve().parents[3] / "migrations",
     settings_class=CustomersSettings,
     routers=routers,
-    handlers=consumers.handlers,
+    handlers=lambda: consumers.handlers,
     description="Customer records, notes, tags, the customer summary, search, export, erasure.",
 )

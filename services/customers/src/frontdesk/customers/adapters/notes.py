@@ -1,4 +1,5 @@
-"""Notes and the activity timeline: queries, each filtered by tenant and customer."""
+"""Notes, and the activity timeline that merges them with other services' events; every
+query filtered by tenant and customer."""
 
 from __future__ import annotations
 
@@ -11,46 +12,50 @@ from sqlalchemy import (
     RowMapping,
     delete,
     func,
-    insert,
     literal,
     or_,
     select,
     tuple_,
     union_all,
-    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
 from frontdesk.customers.adapters.tables import customer_activity, notes
-from frontdesk.kit.db import TenantRepository
+from frontdesk.customers.domain.notes import Note
+from frontdesk.kit.db import TableRepository
 
 n = notes.c
 a = customer_activity.c
 
 
-class NoteRepository(TenantRepository):
+class NoteRepository(TableRepository[Note]):
+    table = notes
+    what = "note"
+
+    def load(self, row: RowMapping) -> Note:
+        return Note.from_row(row)
+
     def _visible(self, viewer_sub: str | None) -> ColumnElement[bool]:
         """Team notes and the viewer's private ones (``None``: all, for access requests)."""
         if viewer_sub is None:
             return literal(True)
         return or_(n.visibility == "team", n.author_sub == viewer_sub)
 
-    async def add(self, values: dict[str, Any]) -> RowMapping:
-        stmt = insert(notes).values(tenant_id=self.tenant_id, **values).returning(notes)
-        row: RowMapping = (await self.session.execute(stmt)).mappings().one()
-        return row
+    async def add(self, note: Note) -> Note:
+        return await self.insert(note.new_row())
 
-    async def get(self, customer_id: uuid.UUID, note_id: uuid.UUID) -> RowMapping | None:
-        stmt = (
+    async def find(self, customer_id: uuid.UUID, note_id: uuid.UUID) -> Note | None:
+        """The customer's note, locked for the change that follows."""
+        row = await self._first(
             select(notes)
             .where(n.tenant_id == self.tenant_id, n.customer_id == customer_id, n.id == note_id)
             .with_for_update()
         )
-        return (await self.session.execute(stmt)).mappings().first()
+        return None if row is None else self.load(row)
 
-    async def timeline(self, customer_id: uuid.UUID, viewer_sub: str | None) -> list[RowMapping]:
+    async def timeline(self, customer_id: uuid.UUID, viewer_sub: str | None) -> list[Note]:
         """Pinned first, then newest first."""
-        stmt = (
+        rows = await self._all(
             select(notes)
             .where(
                 n.tenant_id == self.tenant_id,
@@ -59,17 +64,7 @@ class NoteRepository(TenantRepository):
             )
             .order_by(n.pinned.desc(), n.created_at.desc(), n.id.desc())
         )
-        return list((await self.session.execute(stmt)).mappings().all())
-
-    async def set_pinned(self, note_id: uuid.UUID, pinned: bool) -> RowMapping:
-        stmt = (
-            update(notes)
-            .where(n.tenant_id == self.tenant_id, n.id == note_id)
-            .values(pinned=pinned, updated_at=func.now())
-            .returning(notes)
-        )
-        row: RowMapping = (await self.session.execute(stmt)).mappings().one()
-        return row
+        return [self.load(row) for row in rows]
 
     async def delete(self, note_id: uuid.UUID) -> None:
         await self.session.execute(

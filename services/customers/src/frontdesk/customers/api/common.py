@@ -1,59 +1,143 @@
-"""Pieces every router of the service shares."""
+"""What every router of the service shares (HTTP only): the typed runtime, who may call,
+``If-Match``, the list filters' types and the shapes of the cursors the lists give out."""
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from frontdesk.customers.adapters.repository import CustomerRepository
-from frontdesk.customers.api.schemas import CustomerOut, Membership, NextSession, SummaryOut
-from frontdesk.customers.domain.engagement import engagement
-from frontdesk.kit.auth import Principal
-from frontdesk.kit.problems import Conflict, NotFound
-from frontdesk.kit.service import Runtime
+from fastapi import Depends
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from sqlalchemy import RowMapping
 
+from frontdesk.customers.domain.customer import clean_tag
+from frontdesk.customers.domain.listing import Sort
+from frontdesk.customers.settings import CustomersSettings
+from frontdesk.kit.auth import Permission, Principal, require, require_admin
+from frontdesk.kit.pagination import CursorInt, bad_cursor, decode_cursor, encode_cursor
+from frontdesk.kit.service import Runtime, current_runtime
 
-def region(rt: Runtime) -> str:
-    return str(getattr(rt.settings, "default_region", "GB"))
+CustomersRuntime = Annotated[Runtime[CustomersSettings], Depends(current_runtime)]
 
-
-def visible(principal: Principal, customer_id: uuid.UUID) -> None:
-    """A customer token reaches only its own record; others look absent."""
-    if principal.is_customer and principal.customer_id != customer_id:
-        raise NotFound("No such customer.")
-
-
-async def existing(
-    repo: CustomerRepository,
-    customer_id: uuid.UUID,
-    *,
-    for_update: bool = False,
-    editable: bool = False,
-) -> Any:
-    row = await repo.get(customer_id, for_update=for_update)
-    if row is None:
-        raise NotFound("No such customer.")
-    if editable and row["erased_at"] is not None:
-        raise Conflict("This customer was erased; the record can no longer be edited.")
-    return row
+Editor = Annotated[Principal, Depends(require(Permission.add_participants))]
+Admin = Annotated[Principal, Depends(require_admin())]
+NoteReader = Annotated[Principal, Depends(require(Permission.view_notes))]
 
 
-async def detail(repo: CustomerRepository, row: Any, principal: Principal) -> CustomerOut:
-    """The record with its summary and (for staff) its likely duplicates."""
-    now = datetime.now(UTC)
-    summary_row = await repo.summary(row["id"])
-    summary = SummaryOut()
-    if summary_row is not None:
-        summary = SummaryOut(
-            **{k: summary_row[k] for k in SummaryOut.model_fields if k in summary_row},
-            engagement=engagement(
-                summary_row["bookings_count"], summary_row["last_booking_at"], now
-            ),
-        )
-    next_session = await repo.next_session(row["id"], now)
-    membership = await repo.active_membership(row["id"], now)
-    summary.next_session = NextSession(**next_session) if next_session else None
-    summary.membership = Membership(**membership) if membership else None
-    duplicates = [] if principal.is_customer else await repo.possible_duplicates(row)
-    return CustomerOut.of(row, possible_duplicates=duplicates, summary=summary)
+def expected_version(if_match: str | None) -> int | None:
+    """The version an ``If-Match`` names (None: absent or ``*``, any version). An ETag this
+    service never gave out names version 0, which no record has: the edit answers 412."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip()
+    digits = tag[1:-1]
+    if len(tag) < 20 and digits.isascii() and digits.isdigit() and tag == f'"{int(digits)}"':
+        return int(digits)
+    return 0
+
+
+# -- list filters -------------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    """A calendar date as ISO text only: a number would be read as a Unix epoch."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be an ISO 8601 date (YYYY-MM-DD)")
+    return value
+
+
+# Any day of the calendar bounds a filter on when records were registered (its ends mean
+# "no bound"; the query never adds a day past the last one).
+FilterDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _tags(raw: list[str]) -> list[str]:
+    return [clean_tag(tag) for tag in raw]
+
+
+# Tags to filter by, compared as they are stored (a bad one names ``tag``).
+TagFilter = Annotated[list[str], AfterValidator(_tags)]
+
+
+# -- cursors ------------------------------------------------------------------------------
+
+
+def _utc(value: datetime) -> datetime:
+    """In UTC (a time without an offset is UTC), within what PostgreSQL can compare."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time out of range") from None
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("NUL cannot be compared")
+    return value
+
+
+# What a cursor's key may hold: the sort keys the lists give out (a time without activity
+# sorts at year 1 or 9999, so any storable time), never anything the database cannot take.
+CursorTime = Annotated[datetime, Strict(), AfterValidator(_utc)]
+CursorText = Annotated[str, Strict(), AfterValidator(_no_nul)]
+CursorInt4 = Annotated[CursorInt, Field(ge=-(2**31), lt=2**31)]
+
+K = TypeVar("K")
+
+
+class _ListCursor(BaseModel, Generic[K]):
+    """A list cursor: its sort order, and the sort key and id of the page's last row."""
+
+    model_config = ConfigDict(strict=True)
+
+    s: str
+    k: K
+    i: uuid.UUID
+
+
+_LIST_KEYS: dict[str, Any] = {
+    "last_activity": _ListCursor[CursorTime],
+    "last_name": _ListCursor[CursorText],
+    "revenue": _ListCursor[CursorInt],
+    "bookings": _ListCursor[CursorInt4],
+    "purchased_credits": _ListCursor[CursorInt4],
+}
+
+
+def list_cursor(cursor: str | None, sort: Sort) -> tuple[Any, uuid.UUID] | None:
+    """Where the page after ``cursor`` starts; 400 naming ``cursor`` for one this list did
+    not give out, or gave out for another sort order."""
+    if not cursor:
+        return None
+    key = decode_cursor(cursor, _LIST_KEYS[sort.name])
+    if key.s != sort.token:
+        raise bad_cursor("this cursor belongs to another sort order")
+    return key.k, key.i
+
+
+def list_cursor_of(sort: Sort, row: RowMapping) -> str:
+    return encode_cursor({"s": sort.token, "k": row["sort_key"], "i": row["id"]})
+
+
+class _ActivityCursor(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    t: CursorTime
+    i: uuid.UUID
+
+
+def activity_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if not cursor:
+        return None
+    key = decode_cursor(cursor, _ActivityCursor)
+    return key.t, key.i
+
+
+def activity_cursor_of(row: RowMapping) -> str:
+    return encode_cursor({"t": row["occurred_at"], "i": row["id"]})

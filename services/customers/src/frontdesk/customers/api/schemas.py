@@ -4,34 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from frontdesk.customers.domain.customer import Status, unprintable
+from frontdesk.customers.application.customers import Detail
+from frontdesk.customers.domain.customer import Customer, Status
 from frontdesk.customers.domain.engagement import Engagement
-from frontdesk.customers.domain.notes import TEXT_MAX, Visibility
-
-
-def _printable(*, multiline: bool) -> AfterValidator:
-    def check(value: str) -> str:
-        if unprintable(value, multiline=multiline):
-            raise ValueError("must not contain control characters")
-        return value
-
-    return AfterValidator(check)
-
-
-# Text that reaches the database: no control characters (NUL cannot be stored at all).
-Line = Annotated[str, _printable(multiline=False)]
-Multiline = Annotated[str, _printable(multiline=True)]
+from frontdesk.customers.domain.notes import TEXT_MAX, Note, Visibility
+from frontdesk.kit.types import Line, Multiline, Name, StrictBool
 
 
 class CustomerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    first_name: Line = Field(min_length=1, max_length=100)
-    last_name: Line = Field(min_length=1, max_length=100)
+    first_name: Name = Field(min_length=1, max_length=100)
+    last_name: Name = Field(min_length=1, max_length=100)
     email: Line | None = Field(default=None, max_length=320)
     phone: Line | None = Field(default=None, max_length=40)
     status: Status = Status.active
@@ -41,8 +29,8 @@ class CustomerCreate(BaseModel):
 class FindOrCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    first_name: Line = Field(min_length=1, max_length=100)
-    last_name: Line = Field(min_length=1, max_length=100)
+    first_name: Name = Field(min_length=1, max_length=100)
+    last_name: Name = Field(min_length=1, max_length=100)
     email: Line = Field(min_length=3, max_length=320)
     phone: Line | None = Field(default=None, max_length=40)
 
@@ -50,8 +38,8 @@ class FindOrCreate(BaseModel):
 class CustomerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    first_name: Line | None = Field(default=None, min_length=1, max_length=100)
-    last_name: Line | None = Field(default=None, min_length=1, max_length=100)
+    first_name: Name | None = Field(default=None, min_length=1, max_length=100)
+    last_name: Name | None = Field(default=None, min_length=1, max_length=100)
     email: Line | None = Field(default=None, max_length=320)
     phone: Line | None = Field(default=None, max_length=40)
     status: Status | None = None
@@ -110,13 +98,31 @@ class CustomerOut(BaseModel):
     summary: SummaryOut | None = None
 
     @classmethod
-    def of(cls, row: Any, **extra: Any) -> CustomerOut:
-        own = {
-            k: row[k]
-            for k in cls.model_fields
-            if k not in ("erased", "possible_duplicates", "summary")
-        }
-        return cls(**own, erased=row["erased_at"] is not None, **extra)
+    def of(cls, detail: Detail) -> CustomerOut:
+        customer: Customer = detail.customer
+        summary = SummaryOut()
+        if detail.summary is not None:
+            known = {k: detail.summary[k] for k in SummaryOut.model_fields if k in detail.summary}
+            summary = SummaryOut(**known)
+        summary.engagement = detail.engagement
+        summary.next_session = NextSession(**detail.next_session) if detail.next_session else None
+        summary.membership = Membership(**detail.membership) if detail.membership else None
+        return cls(
+            id=customer.id,
+            first_name=customer.first_name,
+            last_name=customer.last_name,
+            email=customer.email,
+            phone=customer.phone,
+            status=Status(customer.status),
+            tags=customer.tags,
+            source=customer.source,
+            version=customer.version,
+            created_at=customer.created_at,
+            updated_at=customer.updated_at,
+            erased=customer.erased,
+            possible_duplicates=detail.possible_duplicates,
+            summary=summary,
+        )
 
 
 class CustomerRow(BaseModel):
@@ -197,13 +203,13 @@ class NoteCreate(BaseModel):
 
     text: Multiline = Field(min_length=1, max_length=TEXT_MAX)
     visibility: Visibility = Visibility.team
-    pinned: bool = False
+    pinned: StrictBool = False
 
 
 class NotePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    pinned: bool
+    pinned: StrictBool
 
 
 class Author(BaseModel):
@@ -222,16 +228,16 @@ class NoteOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: Any) -> NoteOut:
+    def of(cls, note: Note) -> NoteOut:
         return cls(
-            id=row["id"],
-            customer_id=row["customer_id"],
-            text=row["text"],
-            visibility=row["visibility"],
-            pinned=row["pinned"],
-            author=Author(sub=row["author_sub"], name=row["author_name"]),
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
+            id=note.id,
+            customer_id=note.customer_id,
+            text=note.text,
+            visibility=Visibility(note.visibility),
+            pinned=note.pinned,
+            author=Author(sub=note.author_sub, name=note.author_name),
+            created_at=note.created_at,
+            updated_at=note.updated_at,
         )
 
 

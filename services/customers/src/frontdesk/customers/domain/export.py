@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -28,9 +29,21 @@ COLUMNS = [
 ]
 
 
+def _first_visible(value: str) -> str:
+    """The cell as a spreadsheet may read it: compatibility forms folded (NFKC turns a
+    fullwidth equals sign, U+FF1D, into ``=``) and leading invisible characters (zero-width, bidi
+    marks: Unicode format characters) passed over."""
+    folded = unicodedata.normalize("NFKC", value)
+    start = 0
+    while start < len(folded) and unicodedata.category(folded[start]) == "Cf":
+        start += 1
+    return folded[start:]
+
+
 def neutralise(value: str) -> str:
-    """A cell starting like a formula gets a leading apostrophe (OWASP CSV injection)."""
-    if value.startswith(FORMULA_START):
+    """A cell starting like a formula gets a leading apostrophe (OWASP CSV injection),
+    also when the formula hides behind invisible characters or fullwidth forms."""
+    if value.startswith(FORMULA_START) or _first_visible(value).startswith(FORMULA_START):
         return "'" + value
     return value
 

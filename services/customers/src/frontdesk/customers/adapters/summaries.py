@@ -1,5 +1,6 @@
-"""Writes of the read models kept from other services' events (summary, bookings,
-memberships, activity). Each write is version-checked so a stale event changes nothing.
+"""The summary read model kept from other services' events (summary, bookings,
+memberships, activity): its version-checked writes, so a stale event changes nothing, and
+the reads the customer's detail shows.
 
 A customer deleted here leaves a tombstone (``deleted_customers``); handlers ask
 ``forgotten`` first and keep nothing about such a customer. The check and the
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select, text, update
+from sqlalchemy import RowMapping, case, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,7 @@ from frontdesk.customers.adapters.tables import (
     customer_summaries,
     deleted_customers,
 )
+from frontdesk.customers.domain.summary import Activity
 from frontdesk.kit.db import TenantRepository
 
 # Bookings that count towards the customer's bookings (a rejected or cancelled one does not).
@@ -53,7 +55,7 @@ class BookingApplied:
     affected: set[uuid.UUID]
 
 
-class ReadModel(TenantRepository):
+class SummaryRepository(TenantRepository):
     async def forgotten(self, customer_id: uuid.UUID) -> bool:
         """Whether the customer was deleted here (then nothing about them is kept)."""
         await lock_customer(self.session, self.tenant_id, customer_id, shared=True)
@@ -260,25 +262,81 @@ class ReadModel(TenantRepository):
         *,
         event_id: uuid.UUID,
         customer_id: uuid.UUID,
-        kind: str,
         event: str,
         occurred_at: datetime,
-        subject_id: uuid.UUID,
-        summary: str,
-        details: dict[str, Any],
+        activity: Activity,
     ) -> None:
+        """One line of the timeline per event (the event's id: a redelivery adds nothing)."""
         await self.session.execute(
             insert(customer_activity)
             .values(
                 id=event_id,
                 tenant_id=self.tenant_id,
                 customer_id=customer_id,
-                kind=kind,
+                kind=activity.kind,
                 event=event,
                 occurred_at=occurred_at,
-                subject_id=subject_id,
-                summary=summary,
-                details=details,
+                subject_id=activity.subject_id,
+                summary=activity.summary,
+                details=activity.details,
             )
             .on_conflict_do_nothing()
+        )
+
+    # -- what the detail view shows besides the record --------------------------------
+
+    async def summary(self, customer_id: uuid.UUID) -> RowMapping | None:
+        s = customer_summaries.c
+        return await self._first(
+            select(customer_summaries).where(
+                s.tenant_id == self.tenant_id, s.customer_id == customer_id
+            )
+        )
+
+    async def next_session(self, customer_id: uuid.UUID, now: datetime) -> RowMapping | None:
+        b = customer_bookings.c
+        return await self._first(
+            select(b.booking_id, b.title, b.starts_at)
+            .where(
+                b.tenant_id == self.tenant_id,
+                b.customer_id == customer_id,
+                b.status == "confirmed",
+                b.starts_at > now,
+            )
+            .order_by(b.starts_at)
+            .limit(1)
+        )
+
+    async def active_membership(self, customer_id: uuid.UUID, now: datetime) -> RowMapping | None:
+        m = customer_memberships.c
+        return await self._first(
+            select(m.membership_id, m.plan_name, m.status, m.starts_at, m.expires_at)
+            .where(
+                m.tenant_id == self.tenant_id,
+                m.customer_id == customer_id,
+                m.status.in_(["active", "frozen"]),
+                m.expires_at > now,
+            )
+            .order_by(m.expires_at.desc())
+            .limit(1)
+        )
+
+    async def bookings(self, customer_id: uuid.UUID) -> list[RowMapping]:
+        b = customer_bookings.c
+        return list(
+            await self._all(
+                select(customer_bookings)
+                .where(b.tenant_id == self.tenant_id, b.customer_id == customer_id)
+                .order_by(b.starts_at)
+            )
+        )
+
+    async def memberships(self, customer_id: uuid.UUID) -> list[RowMapping]:
+        m = customer_memberships.c
+        return list(
+            await self._all(
+                select(customer_memberships)
+                .where(m.tenant_id == self.tenant_id, m.customer_id == customer_id)
+                .order_by(m.starts_at)
+            )
         )

@@ -1,0 +1,259 @@
+"""The customer record: register, find-or-create, read, edit, tag, bulk actions, delete,
+erase, and the access request."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import RowMapping
+
+from frontdesk.customers.adapters.customers import CustomerRepository
+from frontdesk.customers.adapters.notes import NoteRepository
+from frontdesk.customers.adapters.summaries import SummaryRepository
+from frontdesk.customers.domain.customer import (
+    BulkChange,
+    Customer,
+    clean_contact,
+    clean_tag,
+)
+from frontdesk.customers.domain.engagement import Engagement, engagement
+from frontdesk.customers.domain.notes import Note
+from frontdesk.kit.auth import Principal
+from frontdesk.kit.errors import ConflictError, RuleBroken
+from frontdesk.kit.uow import UnitOfWork
+
+# An access request returns the whole timeline.
+EVERYTHING = 100_000
+
+
+@dataclass(frozen=True)
+class Detail:
+    """The record with what other services told us about the customer, and (for staff)
+    its likely duplicates."""
+
+    customer: Customer
+    summary: RowMapping | None
+    engagement: Engagement
+    next_session: RowMapping | None
+    membership: RowMapping | None
+    possible_duplicates: list[uuid.UUID]
+
+
+@dataclass(frozen=True)
+class Held:
+    """Everything this service holds about a customer (an access request)."""
+
+    detail: Detail
+    notes: list[Note]
+    bookings: list[RowMapping]
+    memberships: list[RowMapping]
+    activity: list[RowMapping]
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    selected: int
+    changed: int
+    request_id: uuid.UUID | None = None
+
+
+async def detail(uow: UnitOfWork, principal: Principal, customer: Customer) -> Detail:
+    now = datetime.now(UTC)
+    summaries = SummaryRepository(uow.session, principal.tenant_id)
+    summary = await summaries.summary(customer.id)
+    return Detail(
+        customer=customer,
+        summary=summary,
+        engagement=(
+            engagement(summary["bookings_count"], summary["last_booking_at"], now)
+            if summary is not None
+            else Engagement.none
+        ),
+        next_session=await summaries.next_session(customer.id, now),
+        membership=await summaries.active_membership(customer.id, now),
+        possible_duplicates=(
+            []
+            if principal.is_customer
+            else await CustomerRepository(uow.session, principal.tenant_id).possible_duplicates(
+                customer
+            )
+        ),
+    )
+
+
+async def get(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID) -> Detail:
+    """A customer token reaches only its own record; others look absent."""
+    principal.ensure_sees(customer_id, "customer")
+    customer = await CustomerRepository(uow.session, principal.tenant_id).require(customer_id)
+    return await detail(uow, principal, customer)
+
+
+async def _create(uow: UnitOfWork, customer: Customer) -> Customer:
+    await CustomerRepository(uow.session, customer.tenant_id).add(customer)
+    uow.publish_recorded(customer)
+    return customer
+
+
+async def _find_or_create(
+    uow: UnitOfWork, tenant_id: uuid.UUID, contact: Mapping[str, Any], *, source: str
+) -> tuple[Customer, bool]:
+    """The oldest customer with this (normalised) email, or a new one: never two.
+
+    An advisory lock on (tenant, email) held to the end of the transaction serialises
+    concurrent calls, so the second one sees the first one's record.
+    """
+    repo = CustomerRepository(uow.session, tenant_id)
+    await repo.lock_email(contact["email"])
+    found = await repo.oldest_with_email(contact["email"])
+    if found is not None:
+        return found, False
+    return await _create(uow, Customer.register(tenant_id, contact, source=source)), True
+
+
+async def register(
+    uow: UnitOfWork, principal: Principal, values: Mapping[str, Any], *, default_region: str
+) -> Detail:
+    """A new record; likely duplicates are flagged, never blocked."""
+    contact = clean_contact(values, default_region)
+    customer = Customer.register(principal.tenant_id, contact, source="staff")
+    await _create(uow, customer)
+    out = await detail(uow, principal, customer)
+    await uow.commit()
+    return out
+
+
+async def find_or_create(
+    uow: UnitOfWork, principal: Principal, values: Mapping[str, Any], *, default_region: str
+) -> tuple[Detail, bool]:
+    """The oldest customer with this email in the tenant, or a new one (True)."""
+    contact = clean_contact(values, default_region)
+    customer, created = await _find_or_create(uow, principal.tenant_id, contact, source="staff")
+    out = await detail(uow, principal, customer)
+    await uow.commit()
+    return out, created
+
+
+async def resolve_guest(
+    uow: UnitOfWork, tenant_id: uuid.UUID, contact: Mapping[str, Any]
+) -> tuple[Customer, bool]:
+    """A booking guest's customer (``guest_contact``), found or created. A step of the
+    booking's handling, which commits it with the rest."""
+    return await _find_or_create(uow, tenant_id, contact, source="booking")
+
+
+async def update(
+    uow: UnitOfWork,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    changes: Mapping[str, Any],
+    *,
+    default_region: str,
+    expected_version: int | None = None,
+) -> Detail:
+    """A PATCH: only the fields given, against ``expected_version`` (``If-Match``)."""
+    principal.ensure_sees(customer_id, "customer")
+    cleaned = clean_contact(changes, default_region)
+    repo = CustomerRepository(uow.session, principal.tenant_id)
+    customer = await repo.require(customer_id, for_update=True)
+    customer.edit(cleaned, expected_version=expected_version)
+    return await _save(uow, principal, customer)
+
+
+async def tag(
+    uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID, raw_tag: str, *, add: bool
+) -> Detail:
+    """Adds the tag (trimmed, lower-cased; twice changes nothing) or removes it."""
+    cleaned = clean_tag(raw_tag)
+    customer = await CustomerRepository(uow.session, principal.tenant_id).require(
+        customer_id, for_update=True
+    )
+    if add:
+        customer.add_tag(cleaned)
+    else:
+        customer.remove_tag(cleaned)
+    return await _save(uow, principal, customer)
+
+
+async def _save(uow: UnitOfWork, principal: Principal, customer: Customer) -> Detail:
+    await CustomerRepository(uow.session, principal.tenant_id).save(customer)
+    uow.publish_recorded(customer)
+    out = await detail(uow, principal, customer)
+    await uow.commit()
+    return out
+
+
+async def bulk(
+    uow: UnitOfWork, principal: Principal, change: BulkChange, ids: Sequence[uuid.UUID]
+) -> BulkOutcome:
+    """One action on a selection, all or nothing. Status and tag changes publish the same
+    per-customer events as single edits; a message is one request to notifications."""
+    selected = list(dict.fromkeys(ids))
+    repo = CustomerRepository(uow.session, principal.tenant_id)
+    found = await repo.get_many_for_update(selected)
+    known = {customer.id for customer in found}
+    missing = [str(i) for i in selected if i not in known]
+    if missing:
+        raise RuleBroken("ids", "unknown customers: " + ", ".join(missing))
+    erased = [str(customer.id) for customer in found if customer.erased]
+    if erased:
+        raise ConflictError("Erased customers cannot be changed or messaged: " + ", ".join(erased))
+    if change.is_message:
+        request_id = uuid.uuid4()
+        uow.publish(
+            change.message(request_id, selected, principal.sub),
+            tenant_id=principal.tenant_id,
+            aggregate_id=request_id,
+            aggregate_version=1,
+        )
+        await uow.commit()
+        return BulkOutcome(selected=len(selected), changed=0, request_id=request_id)
+    changed = 0
+    for customer in found:
+        change.apply_to(customer)
+        if customer.changed:
+            await repo.save(customer)
+            uow.publish_recorded(customer)
+            changed += 1
+    await uow.commit()
+    return BulkOutcome(selected=len(selected), changed=changed)
+
+
+async def delete(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID) -> None:
+    """The record with its notes, summary, bookings and activity; others learn of it."""
+    repo = CustomerRepository(uow.session, principal.tenant_id)
+    customer = await repo.require(customer_id, for_update=True)
+    await repo.delete(customer_id)
+    customer.delete()
+    uow.publish_recorded(customer)
+    await uow.commit()
+
+
+async def erase(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID) -> Detail:
+    """GDPR erasure: personal data scrubbed, notes deleted; the anonymous record and its
+    numbers stay. Every other service scrubs on the published event."""
+    customer = await CustomerRepository(uow.session, principal.tenant_id).require(
+        customer_id, for_update=True
+    )
+    customer.erase(datetime.now(UTC))
+    await NoteRepository(uow.session, principal.tenant_id).delete_all(customer_id)
+    return await _save(uow, principal, customer)
+
+
+async def held(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID) -> Held:
+    """Everything this service holds about the customer, private notes included."""
+    customer = await CustomerRepository(uow.session, principal.tenant_id).require(customer_id)
+    notes = NoteRepository(uow.session, principal.tenant_id)
+    summaries = SummaryRepository(uow.session, principal.tenant_id)
+    return Held(
+        detail=await detail(uow, principal, customer),
+        notes=await notes.timeline(customer_id, None),
+        bookings=await summaries.bookings(customer_id),
+        memberships=await summaries.memberships(customer_id),
+        activity=await notes.activity(
+            customer_id, notes_for=None, include_notes=False, after=None, limit=EVERYTHING
+        ),
+    )
