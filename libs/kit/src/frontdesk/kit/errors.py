@@ -5,6 +5,8 @@
 - ``ConflictError``: the current state forbids the change (409), optionally naming a field.
 - ``RuleBroken``: the input breaks a rule (422) and names the field at fault.
 - ``StaleVersion``: the caller's version is not the current one (412, with the ETag).
+- ``NotAllowed``: a rule of the domain keeps this principal from this change (403), e.g.
+  only a note's author deletes it (roles and permissions stay checks of the API).
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ class NotFoundError(DomainError, LookupError):
     @classmethod
     def of(cls, what: str) -> NotFoundError:
         return cls(f"No such {what}.")
+
+
+class NotAllowed(DomainError):
+    status = 403
+    title = "Forbidden"
 
 
 class ConflictError(DomainError):

@@ -18,7 +18,6 @@ from frontdesk.customers.api.schemas import (
 from frontdesk.customers.application import notes
 from frontdesk.kit.auth import StaffPrincipal
 from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit, split_page
-from frontdesk.kit.problems import Forbidden
 from frontdesk.kit.service import UnitOfWorkDep
 
 router = APIRouter(prefix="/v1/customers/{customer_id}", tags=["notes and activity"])
@@ -64,10 +63,7 @@ async def delete_note(
     customer_id: uuid.UUID, note_id: uuid.UUID, uow: UnitOfWorkDep, principal: NoteReader
 ) -> Response:
     """Only the author deletes a note."""
-    note = await notes.find(uow, principal, customer_id, note_id)
-    if not note.deletable_by(principal.sub):
-        raise Forbidden("Only the author can delete a note.")
-    await notes.delete(uow, principal, note)
+    await notes.delete(uow, principal, customer_id, note_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -11,7 +11,7 @@ from frontdesk.customers.adapters.customers import CustomerRepository
 from frontdesk.customers.adapters.notes import NoteRepository
 from frontdesk.customers.domain.notes import Note
 from frontdesk.kit.auth import Permission, Principal
-from frontdesk.kit.errors import NotFoundError
+from frontdesk.kit.errors import NotAllowed, NotFoundError
 from frontdesk.kit.uow import UnitOfWork
 
 
@@ -76,8 +76,13 @@ async def pin(
     return saved
 
 
-async def delete(uow: UnitOfWork, principal: Principal, note: Note) -> None:
-    """Delete a note ``find`` gave (the route lets only its author)."""
+async def delete(
+    uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID, note_id: uuid.UUID
+) -> None:
+    """Only the author deletes a note."""
+    note = await find(uow, principal, customer_id, note_id)
+    if not note.deletable_by(principal.sub):
+        raise NotAllowed("Only the author can delete a note.")
     await NoteRepository(uow.session, principal.tenant_id).delete(note.id)
     await uow.commit()
 
