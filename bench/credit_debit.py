@@ -1,6 +1,6 @@
 """Booking debit throughput (credits' side of the saga) beside one raw UPDATE.
 
-Figure: debits/s of ``ledger.debit_for_booking`` — claim the booking's debit row,
+Figure: debits/s of ``debits.debit_for_booking`` — claim the booking's debit row,
 lock the customer's account and usable packages, plan earliest-expiry-first, update,
 write history, publish DebitSucceeded and BalanceChanged to the outbox, commit — with
 C concurrent bookings. Two shapes: spread (every booking a different customer) and hot
@@ -24,8 +24,9 @@ from sqlalchemy import update
 
 from frontdesk.credits.adapters.tables import credit_packages
 from frontdesk.credits.app import SPEC
-from frontdesk.credits.application import ledger
+from frontdesk.credits.application import debits, packages
 from frontdesk.kit import migrations
+from frontdesk.kit.auth import Principal, Role
 from frontdesk.kit.service import Runtime
 
 TENANT = uuid.uuid4()
@@ -48,25 +49,23 @@ async def run_concurrently(
 
 async def packages_for(runtime: Runtime, customers: list[uuid.UUID], credits: int) -> list:
     ids = []
+    staff = Principal(sub="bench", tenant_id=TENANT, role=Role.admin)
     for customer in customers:
         async with runtime.uow() as uow:
-            package, _ = await ledger.purchase(
+            outcome = await packages.purchase(
                 uow,
-                TENANT,
-                ledger.Purchase(customer, grant=ledger.Grant(name="Bench", credits=credits)),
-                actor="bench",
+                staff,
+                packages.PurchaseRequest(customer_id=customer, credits=credits, name="Bench"),
             )
-            await uow.commit()
-        ids.append(package["id"])
+        ids.append(outcome.package.id)
     return ids
 
 
 async def debit_rate(runtime: Runtime, customers: list[uuid.UUID], concurrency: int) -> float:
     async def one(i: int) -> None:
         async with runtime.uow() as uow:
-            outcome = await ledger.debit_for_booking(uow, TENANT, uuid.uuid4(), customers[i], 1)
+            outcome = await debits.debit_for_booking(uow, TENANT, uuid.uuid4(), customers[i], 1)
             assert outcome.status == "debited", outcome
-            await uow.commit()
 
     return await run_concurrently(len(customers), concurrency, one)
 

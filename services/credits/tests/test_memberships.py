@@ -6,6 +6,8 @@ from frontdesk.credits.application.memberships import expire_due_memberships
 from frontdesk.credits.domain.memberships import Change
 from frontdesk.kit.auth import Permission
 
+from .helpers import acting
+
 
 async def make_plan(client, tokens, name="Gold", discount=20, days=30, **extra):
     r = await client.post(
@@ -98,21 +100,19 @@ async def test_freeze_moves_expiry_and_sweep_expires(client, tokens, runtime, bu
     customer = uuid.uuid4()
     t0 = datetime.now(UTC)
     async with runtime.uow() as uow:
-        m = await memberships.assign(
-            uow, tokens.tenant_id, customer, uuid.UUID(plan["id"]), actor="t", now=t0
-        )
+        m = await memberships.assign(uow, acting(tokens), customer, uuid.UUID(plan["id"]), now=t0)
         await memberships.change(
-            uow, tokens.tenant_id, m["id"], Change.frozen, actor="t", now=t0 + timedelta(days=2)
+            uow, acting(tokens), m.id, Change.frozen, now=t0 + timedelta(days=2)
         )
         # Frozen memberships do not expire.
         await uow.commit()
     assert await expire_due_memberships(runtime.uow, now=t0 + timedelta(days=30)) == 0
     async with runtime.uow() as uow:
         unfrozen = await memberships.change(
-            uow, tokens.tenant_id, m["id"], Change.unfrozen, actor="t", now=t0 + timedelta(days=7)
+            uow, acting(tokens), m.id, Change.unfrozen, now=t0 + timedelta(days=7)
         )
         await uow.commit()
-    assert unfrozen["expires_at"] == m["expires_at"] + timedelta(days=5)
+    assert unfrozen.expires_at == m.expires_at + timedelta(days=5)
     assert await expire_due_memberships(runtime.uow, now=t0 + timedelta(days=14)) == 0
     assert await expire_due_memberships(runtime.uow, now=t0 + timedelta(days=15, seconds=1)) == 1
     expired = await bus.outbox("credits.membership.expired.v1")
@@ -121,7 +121,7 @@ async def test_freeze_moves_expiry_and_sweep_expires(client, tokens, runtime, bu
     r = await client.get(f"/v1/memberships?customer_id={customer}", headers=tokens.headers())
     assert r.json()["items"][0]["status"] == "expired"
     # An expired membership can be renewed.
-    r = await client.post(f"/v1/memberships/{m['id']}/renew", headers=tokens.headers())
+    r = await client.post(f"/v1/memberships/{m.id}/renew", headers=tokens.headers())
     assert r.status_code == 200 and r.json()["status"] == "active"
 
 

@@ -6,10 +6,10 @@ from sqlalchemy import select, text
 
 from frontdesk.credits.adapters.tables import credit_packages
 from frontdesk.credits.app import sweep_expired
-from frontdesk.credits.application import ledger
+from frontdesk.credits.application import packages
 from frontdesk.kit.auth import Permission
 
-from .helpers import grant, make_product
+from .helpers import acting, grant, make_product
 
 
 async def test_product_crud_and_customers_see_only_active(client, tokens):
@@ -247,24 +247,21 @@ async def test_pause_and_resume_move_the_expiry_by_the_paused_time(client, token
     expires = datetime.fromisoformat(package["expires_at"])
     t0 = datetime.now(UTC)
     async with runtime.uow() as uow:
-        paused = await ledger.pause(
-            uow, tokens.tenant_id, uuid.UUID(package["id"]), actor="t", now=t0
-        )
+        paused = await packages.pause(uow, acting(tokens), uuid.UUID(package["id"]), now=t0)
         await uow.commit()
-    assert paused["status"] == "paused"
+    assert paused.status == "paused"
     # Paused packages are not swept even past their expiry.
     await sweep_expired(runtime)
     async with runtime.uow() as uow:
-        resumed = await ledger.resume(
+        resumed = await packages.resume(
             uow,
-            tokens.tenant_id,
+            acting(tokens),
             uuid.UUID(package["id"]),
-            actor="t",
             now=t0 + timedelta(days=10, hours=3),
         )
         await uow.commit()
-    assert resumed["expires_at"] == expires + timedelta(days=10, hours=3)
-    assert resumed["status"] == "active" and resumed["paused_at"] is None
+    assert resumed.expires_at == expires + timedelta(days=10, hours=3)
+    assert resumed.status == "active" and resumed.paused_at is None
     # And over HTTP, the same rule with the real clock.
     url = f"/v1/credit-packages/{package['id']}"
     p = (await client.post(f"{url}/pause", headers=tokens.headers())).json()
@@ -301,7 +298,7 @@ async def test_sweep_expires_packages_and_extend_brings_them_back(client, tokens
     counts = await sweep_expired(runtime)
     assert counts["packages"] == 0
     future = datetime.now(UTC) + timedelta(days=6)
-    from frontdesk.credits.application.ledger import expire_due_packages
+    from frontdesk.credits.application.packages import expire_due_packages
 
     assert await expire_due_packages(runtime.uow, now=future) == 1
     async with runtime.engine.connect() as conn:

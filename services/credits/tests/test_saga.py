@@ -16,7 +16,7 @@ from frontdesk.contracts.scheduling import (
     BookingRequested,
 )
 from frontdesk.credits.adapters.tables import booking_debits, credit_packages
-from frontdesk.credits.application import ledger
+from frontdesk.credits.application import debits, packages
 from frontdesk.kit.testing import wait_for
 
 from .helpers import grant
@@ -94,7 +94,7 @@ async def test_debit_takes_earliest_expiry_first_and_skips_paused_and_expired(
             .where(credit_packages.c.id == uuid.UUID(lapsed["id"]))
             .values(expires_at=NOW - timedelta(minutes=1))
         )
-    await ledger.expire_due_packages(runtime.uow, now=NOW + timedelta(days=3, hours=1))
+    await packages.expire_due_packages(runtime.uow, now=NOW + timedelta(days=3, hours=1))
     # that sweep also expired "lapsed"; put it back as "past expiry, not swept"
     async with runtime.engine.begin() as conn:
         await conn.execute(
@@ -314,7 +314,7 @@ async def test_100_concurrent_debits_against_10_credits(client, tokens, runtime)
 
     async def one() -> str:
         async with runtime.uow() as uow:
-            result = await ledger.debit_for_booking(
+            result = await debits.debit_for_booking(
                 uow, tokens.tenant_id, uuid.uuid4(), customer, 1
             )
             await uow.commit()

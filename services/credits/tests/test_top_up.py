@@ -9,10 +9,10 @@ from sqlalchemy import text
 
 from frontdesk.contracts import Envelope, parse
 from frontdesk.contracts.credits import PackageToppedUp
-from frontdesk.credits.application import ledger
+from frontdesk.credits.application import packages
 from frontdesk.kit.auth import Permission
 
-from .helpers import grant, make_product
+from .helpers import grant, make_product, row_counts
 
 TOPPED_UP = "credits.package.topped_up.v1"
 
@@ -25,15 +25,7 @@ async def history_of(client, tokens, package_id):
 
 async def counts(runtime, tenant_id):
     """Rows that a refused request must not have written."""
-    async with runtime.engine.connect() as conn:
-        return {
-            table: (
-                await conn.execute(
-                    text(f"SELECT count(*) FROM {table} WHERE tenant_id = :t"), {"t": tenant_id}
-                )
-            ).scalar()
-            for table in ("credit_history", "outbox", "idempotency_keys")
-        }
+    return await row_counts(runtime, tenant_id, ("credit_history", "outbox", "idempotency_keys"))
 
 
 async def test_a_sold_top_up_reaches_billing_with_its_price(client, tokens, bus):
@@ -116,7 +108,7 @@ async def test_a_free_adjustment_carries_no_price(client, tokens, bus):
 async def test_a_refused_top_up_publishes_nothing(client, tokens, runtime, bus):
     customer = uuid.uuid4()
     package = await grant(client, tokens, customer, 3, validity_days=1)
-    await ledger.expire_due_packages(runtime.uow, now=datetime.now(UTC) + timedelta(days=2))
+    await packages.expire_due_packages(runtime.uow, now=datetime.now(UTC) + timedelta(days=2))
     r = await client.post(
         f"/v1/credit-packages/{package['id']}/top-up",
         json={"credits": 2, "price_minor": 500},

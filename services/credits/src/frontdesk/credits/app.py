@@ -11,8 +11,8 @@ from fastapi import APIRouter
 from frontdesk.credits import consumers
 from frontdesk.credits.adapters.tables import messaging, metadata
 from frontdesk.credits.api import memberships, packages, products
-from frontdesk.credits.application.ledger import expire_due_packages
 from frontdesk.credits.application.memberships import expire_due_memberships
+from frontdesk.credits.application.packages import expire_due_packages
 from frontdesk.credits.settings import CreditsSettings
 from frontdesk.kit.service import Runtime, ServiceSpec
 
@@ -27,7 +27,7 @@ def routers() -> list[APIRouter]:
     ]
 
 
-async def sweep_expired(runtime: Runtime) -> dict[str, int]:
+async def sweep_expired(runtime: Runtime[CreditsSettings]) -> dict[str, int]:
     """Expire packages and memberships past their expiry (the worker runs this periodically;
     tests call it directly)."""
     return {
@@ -36,8 +36,8 @@ async def sweep_expired(runtime: Runtime) -> dict[str, int]:
     }
 
 
-def periodic() -> Sequence[tuple[float, Callable[[Runtime], Any]]]:
-    every = CreditsSettings().expiry_sweep_seconds
+def periodic() -> Sequence[tuple[float, Callable[[Runtime[CreditsSettings]], Any]]]:
+    every = SPEC.settings().expiry_sweep_seconds
     return [(every, sweep_expired)]
 
 
@@ -49,7 +49,7 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).resolve().parents[3] / "migrations",
     settings_class=CreditsSettings,
     routers=routers,
-    handlers=consumers.handlers,
+    handlers=lambda: consumers.handlers,
     periodic=periodic,
     description="Credit products and packages, the credit ledger, membership plans and "
     "assignments; credits' side of the booking saga.",

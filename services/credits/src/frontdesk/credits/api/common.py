@@ -1,102 +1,81 @@
-"""What every router of the credits service shares: runtime, rule errors, cursors, visibility."""
+"""What every router of the credits service shares (HTTP only): the principal who may
+manage credits, cursor shapes, the version an ``If-Match`` names, documented answers."""
 
 from __future__ import annotations
 
-import contextlib
+import re
 import uuid
-from collections.abc import Iterator
-from datetime import datetime
-from typing import Annotated, Any
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends
-from pydantic import BaseModel
-from sqlalchemy import RowMapping
 
-from frontdesk.credits.domain import Missing, RuleBroken
-from frontdesk.kit import pagination
-from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal, require
-from frontdesk.kit.problems import Conflict, Forbidden, InvalidInput, NotFound
+from frontdesk.kit.auth import Permission, Principal, require
+from frontdesk.kit.pagination import CursorInt, decode_cursor, encode_cursor, split_page
+from frontdesk.kit.problems import PROBLEM_JSON, ProblemBody
+from frontdesk.kit.types import AwareDatetime
 
 CreditsManager = Annotated[Principal, Depends(require(Permission.manage_credits))]
 
+# --- keyset cursors: signed by the kit, read back against their shape -------------------
 
-@contextlib.contextmanager
-def rules(not_found: str = "Not found.") -> Iterator[None]:
-    """Broken rules answer 422 (bad input) or 409 (wrong state) naming the field."""
-    try:
-        yield
-    except RuleBroken as error:
-        cls = Conflict if error.conflict else InvalidInput
-        raise cls.for_field(error.field, str(error)) from None
-    except Missing:
-        raise NotFound(not_found) from None
+CreatedCursor = tuple[AwareDatetime, uuid.UUID]  # lists in creation order
+SeqCursor = tuple[CursorInt]  # histories in seq order
 
 
-def customer_scope(principal: Principal, customer_id: uuid.UUID | None) -> uuid.UUID | None:
-    """The customer a read is limited to: a customer token sees only itself
-    (asking for anyone else looks like nothing is there)."""
-    if principal.is_customer:
-        own = principal.customer_id
-        if own is None or (customer_id is not None and customer_id != own):
-            raise NotFound("No such customer.")
-        return own
-    return customer_id
+class Created(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def created_at(self) -> Any: ...
 
 
-def visible(principal: Principal, customer_id: uuid.UUID, what: str) -> None:
-    if principal.is_customer and principal.customer_id != customer_id:
-        raise NotFound(f"No such {what}.")
+C = TypeVar("C", bound=Created)
+R = TypeVar("R", bound=Mapping[Any, Any])
 
 
-def staff_only(principal: CurrentPrincipal) -> Principal:
-    if principal.is_customer:
-        raise Forbidden("This action is for staff.")
-    return principal
-
-
-# --- keyset cursors ------------------------------------------------------------------
-
-
-def encode_cursor(*key: Any) -> str:
-    return pagination.encode_cursor(list(key))
-
-
-def created_after(row: RowMapping) -> str:
-    """The cursor after a row of a list in creation order."""
-    return encode_cursor(row["created_at"], row["id"])
-
-
-def seq_after(row: RowMapping) -> str:
-    """The cursor after a row of a history (in ``seq`` order)."""
-    return encode_cursor(row["seq"])
-
-
-def _decode(cursor: str) -> list[Any]:
-    value = pagination.decode_cursor(cursor)
-    if not isinstance(value, list):
-        raise pagination.bad_cursor()
-    return value
-
-
-def created_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+def created_after(cursor: str | None) -> CreatedCursor | None:
+    """The (created_at, id) key a list cursor holds; 400 naming ``cursor`` if not ours."""
     if cursor is None:
         return None
-    value = _decode(cursor)
-    try:
-        created_at, row_id = value
-        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
-    except (ValueError, TypeError):
-        raise pagination.bad_cursor() from None
+    key: CreatedCursor = decode_cursor(cursor, CreatedCursor)
+    return key
 
 
-def seq_cursor(cursor: str | None) -> int | None:
-    if cursor is None:
+def seq_after(cursor: str | None) -> int | None:
+    """The ``seq`` a history cursor holds; 400 naming ``cursor`` if not ours."""
+    return None if cursor is None else int(decode_cursor(cursor, SeqCursor)[0])
+
+
+def created_page(items: Sequence[C], limit: int) -> tuple[list[C], str | None]:
+    """A page of a list read one row past ``limit``, and the cursor to the next one."""
+    return split_page(items, limit, lambda item: encode_cursor([item.created_at, item.id]))
+
+
+def seq_page(rows: Sequence[R], limit: int) -> tuple[list[R], str | None]:
+    """A page of a history read one row past ``limit``, and the cursor to the next one."""
+    return split_page(rows, limit, lambda row: encode_cursor([row["seq"]]))
+
+
+# --- If-Match ----------------------------------------------------------------------------
+
+_ETAG = re.compile(r'^"(\d{1,18})"$')
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an ``If-Match`` names: None for none or ``*`` (any version); anything
+    else that is not one of our ETags matches no version (412)."""
+    if if_match is None or if_match.strip() == "*":
         return None
-    value = _decode(cursor)
-    if len(value) != 1 or not isinstance(value[0], int):
-        raise pagination.bad_cursor()
-    return value[0]
+    found = _ETAG.match(if_match.strip())
+    return int(found.group(1)) if found else -1
 
 
-class PageOut(BaseModel):
-    next_cursor: str | None = None
+# --- documented answers ------------------------------------------------------------------
+
+
+def problem(description: str) -> dict[str, Any]:
+    """A route's own description of an answer (409, 412) as problem+json; the kit
+    documents the generic ones on every write and every route taking If-Match."""
+    return {"model": ProblemBody, "content": {PROBLEM_JSON: {}}, "description": description}

@@ -8,18 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from frontdesk.credits.adapters.repository import MembershipRepository, Page
-from frontdesk.credits.adapters.tables import membership_plans
-from frontdesk.credits.api.catalogue import Catalogue
 from frontdesk.credits.api.common import (
     CreditsManager,
     created_after,
-    created_cursor,
-    customer_scope,
-    rules,
+    created_page,
+    expected_version,
+    problem,
     seq_after,
-    seq_cursor,
-    visible,
+    seq_page,
 )
 from frontdesk.credits.api.schemas import (
     MembershipAssign,
@@ -35,22 +31,19 @@ from frontdesk.credits.api.schemas import (
     ReasonIn,
 )
 from frontdesk.credits.application import memberships
+from frontdesk.credits.application.catalogue import PLANS
 from frontdesk.credits.domain.memberships import Change, MembershipStatus
 from frontdesk.kit.auth import CurrentPrincipal, Principal
-from frontdesk.kit.etags import IfMatch
-from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit, split_page
-from frontdesk.kit.problems import InvalidInput, NotFound
-from frontdesk.kit.service import RuntimeDep
+from frontdesk.kit.etags import IfMatch, etag
+from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
+from frontdesk.kit.problems import patch_changes
+from frontdesk.kit.service import UnitOfWorkDep
+from frontdesk.kit.uow import UnitOfWork
 
 plans_router = APIRouter(prefix="/v1/membership-plans", tags=["membership plans"])
 router = APIRouter(prefix="/v1/memberships", tags=["memberships"])
 
-PLANS = Catalogue(
-    membership_plans,
-    path=plans_router.prefix,
-    missing="No such membership plan.",
-    not_null=("name", "discount_percent", "included_services", "duration_days", "active"),
-)
+NOT_NULL = ("name", "discount_percent", "included_services", "duration_days", "active")
 
 
 # --- plans ---------------------------------------------------------------------------
@@ -58,28 +51,37 @@ PLANS = Catalogue(
 
 @plans_router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanOut)
 async def create_plan(
-    body: PlanCreate, response: Response, rt: RuntimeDep, principal: CreditsManager
+    body: PlanCreate, response: Response, uow: UnitOfWorkDep, principal: CreditsManager
 ) -> PlanOut:
-    return PlanOut.of(await PLANS.add(rt, principal, body, response))
+    plan = await PLANS.create(uow, principal, body.model_dump())
+    response.headers["ETag"] = etag(plan.version)
+    response.headers["Location"] = f"{plans_router.prefix}/{plan.id}"
+    return PlanOut.of(plan)
 
 
 @plans_router.get("", response_model=PlanPage)
 async def list_plans(
-    rt: RuntimeDep,
+    uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     active: bool | None = None,
     cursor: str | None = None,
     limit: PageLimit = DEFAULT_PAGE,
 ) -> PlanPage:
-    rows, next_cursor = await PLANS.page(rt, principal, active, cursor, limit)
-    return PlanPage(items=[PlanOut.of(r) for r in rows], next_cursor=next_cursor)
+    """Customers see only the active plans."""
+    found = await PLANS.page(
+        uow, principal, active=active, after=created_after(cursor), limit=limit
+    )
+    items, next_cursor = created_page(found, limit)
+    return PlanPage(items=[PlanOut.of(p) for p in items], next_cursor=next_cursor)
 
 
 @plans_router.get("/{plan_id}", response_model=PlanOut)
 async def get_plan(
-    plan_id: uuid.UUID, response: Response, rt: RuntimeDep, principal: CurrentPrincipal
+    plan_id: uuid.UUID, response: Response, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> PlanOut:
-    return PlanOut.of(await PLANS.get(rt, principal, plan_id, response))
+    plan = await PLANS.get(uow, principal, plan_id)
+    response.headers["ETag"] = etag(plan.version)
+    return PlanOut.of(plan)
 
 
 @plans_router.patch("/{plan_id}", response_model=PlanOut)
@@ -87,19 +89,35 @@ async def patch_plan(
     plan_id: uuid.UUID,
     body: PlanPatch,
     response: Response,
-    rt: RuntimeDep,
+    uow: UnitOfWorkDep,
     principal: CreditsManager,
     if_match: IfMatch = None,
 ) -> PlanOut:
     """Changes apply to later assignments; current memberships keep their terms."""
-    row = await PLANS.patch(rt, principal, plan_id, body, if_match, response)
-    return PlanOut.of(row)
+    plan = await PLANS.edit(
+        uow,
+        principal,
+        plan_id,
+        patch_changes(body, NOT_NULL),
+        expected_version=expected_version(if_match),
+    )
+    response.headers["ETag"] = etag(plan.version)
+    return PlanOut.of(plan)
 
 
-@plans_router.delete("/{plan_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def retire_plan(plan_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager) -> Response:
-    """Retires the plan (no longer assignable); current memberships on it go on."""
-    return await PLANS.retire(rt, principal, plan_id)
+@plans_router.delete(
+    "/{plan_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Retire a membership plan (it is not deleted)",
+)
+async def retire_plan(
+    plan_id: uuid.UUID, uow: UnitOfWorkDep, principal: CreditsManager
+) -> Response:
+    """Retires the plan: it can no longer be assigned and customers no longer see it, but
+    it is not deleted. Staff still read it (``active: false``), and current memberships
+    on it go on with their terms. ``PATCH`` with ``{"active": true}`` offers it again."""
+    await PLANS.retire(uow, principal, plan_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # --- memberships ---------------------------------------------------------------------
@@ -109,185 +127,158 @@ async def retire_plan(plan_id: uuid.UUID, rt: RuntimeDep, principal: CreditsMana
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=MembershipOut,
-    responses={409: {"description": "The customer already has a current membership"}},
+    responses={409: problem("The customer already has a current membership, or was deleted")},
 )
 async def assign_membership(
-    body: MembershipAssign, response: Response, rt: RuntimeDep, principal: CreditsManager
+    body: MembershipAssign, response: Response, uow: UnitOfWorkDep, principal: CreditsManager
 ) -> MembershipOut:
     """Starts now (or at ``starts_at``) and expires after the plan's duration."""
-    with rules():
-        async with rt.uow() as uow:
-            row = await memberships.assign(
-                uow,
-                principal.tenant_id,
-                body.customer_id,
-                body.plan_id,
-                actor=principal.sub,
-                starts_at=body.starts_at,
-                reason=body.reason,
-            )
-            await uow.commit()
-    response.headers["Location"] = f"/v1/memberships/{row['id']}"
-    return MembershipOut.of(row)
+    membership = await memberships.assign(
+        uow,
+        principal,
+        body.customer_id,
+        body.plan_id,
+        starts_at=body.starts_at,
+        reason=body.reason,
+    )
+    response.headers["Location"] = f"{router.prefix}/{membership.id}"
+    return MembershipOut.of(membership)
 
 
 @router.get("", response_model=MembershipPage)
 async def list_memberships(
-    rt: RuntimeDep,
+    uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     customer_id: uuid.UUID | None = None,
     status_: Annotated[MembershipStatus | None, Query(alias="status")] = None,
     cursor: str | None = None,
     limit: PageLimit = DEFAULT_PAGE,
 ) -> MembershipPage:
-    scope = customer_scope(principal, customer_id)
-    async with rt.uow() as uow:
-        rows = await MembershipRepository(uow.session, principal.tenant_id).list(
-            Page(limit + 1, created_cursor(cursor)),
-            customer_id=scope,
-            status=status_.value if status_ else None,
-        )
-    rows, next_cursor = split_page(rows, limit, created_after)
-    return MembershipPage(items=[MembershipOut.of(r) for r in rows], next_cursor=next_cursor)
+    found = await memberships.page(
+        uow,
+        principal,
+        customer_id=customer_id,
+        status=status_,
+        after=created_after(cursor),
+        limit=limit,
+    )
+    items, next_cursor = created_page(found, limit)
+    return MembershipPage(items=[MembershipOut.of(m) for m in items], next_cursor=next_cursor)
 
 
 @router.get("/history", response_model=MembershipHistoryPage)
 async def customer_membership_history(
-    rt: RuntimeDep,
+    uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     customer_id: uuid.UUID | None = None,
     cursor: str | None = None,
     limit: PageLimit = DEFAULT_PAGE,
 ) -> MembershipHistoryPage:
     """Every membership step of one customer (all their memberships), oldest first."""
-    scope = customer_scope(principal, customer_id)
-    if scope is None:
-        raise InvalidInput.for_field("customer_id", "required")
-    return await _history(rt, principal, limit, cursor, customer_id=scope)
+    rows = await memberships.history(
+        uow, principal, customer_id=customer_id, after_seq=seq_after(cursor), limit=limit
+    )
+    items, next_cursor = seq_page(rows, limit)
+    return MembershipHistoryPage(
+        items=[MembershipHistoryOut.of(r) for r in items], next_cursor=next_cursor
+    )
 
 
 @router.get("/{membership_id}", response_model=MembershipOut)
 async def get_membership(
-    membership_id: uuid.UUID, rt: RuntimeDep, principal: CurrentPrincipal
+    membership_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> MembershipOut:
-    async with rt.uow() as uow:
-        row = await MembershipRepository(uow.session, principal.tenant_id).get(membership_id)
-    if row is None:
-        raise NotFound("No such membership.")
-    visible(principal, row["customer_id"], "membership")
-    return MembershipOut.of(row)
+    return MembershipOut.of(await memberships.get(uow, principal, membership_id))
 
 
 @router.get("/{membership_id}/history", response_model=MembershipHistoryPage)
 async def membership_history(
     membership_id: uuid.UUID,
-    rt: RuntimeDep,
+    uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     cursor: str | None = None,
     limit: PageLimit = DEFAULT_PAGE,
 ) -> MembershipHistoryPage:
-    async with rt.uow() as uow:
-        row = await MembershipRepository(uow.session, principal.tenant_id).get(membership_id)
-    if row is None:
-        raise NotFound("No such membership.")
-    visible(principal, row["customer_id"], "membership")
-    return await _history(rt, principal, limit, cursor, membership_id=membership_id)
-
-
-async def _history(
-    rt: RuntimeDep, principal: Principal, limit: int, cursor: str | None, **filters: uuid.UUID
-) -> MembershipHistoryPage:
-    async with rt.uow() as uow:
-        rows = await MembershipRepository(uow.session, principal.tenant_id).history(
-            limit=limit + 1, after_seq=seq_cursor(cursor), **filters
-        )
-    rows, next_cursor = split_page(rows, limit, seq_after)
+    rows = await memberships.history(
+        uow, principal, membership_id=membership_id, after_seq=seq_after(cursor), limit=limit
+    )
+    items, next_cursor = seq_page(rows, limit)
     return MembershipHistoryPage(
-        items=[MembershipHistoryOut.of(r) for r in rows], next_cursor=next_cursor
+        items=[MembershipHistoryOut.of(r) for r in items], next_cursor=next_cursor
     )
 
 
 async def _change(
-    rt: RuntimeDep,
+    uow: UnitOfWork,
     principal: Principal,
     membership_id: uuid.UUID,
     what: Change,
-    reason: str | None,
-    plan_id: uuid.UUID | None = None,
+    body: ReasonIn | PlanChangeIn | None,
 ) -> MembershipOut:
-    with rules("No such membership."):
-        async with rt.uow() as uow:
-            row = await memberships.change(
-                uow,
-                principal.tenant_id,
-                membership_id,
-                what,
-                actor=principal.sub,
-                plan_id=plan_id,
-                reason=reason,
-            )
-            await uow.commit()
-    return MembershipOut.of(row)
+    membership = await memberships.change(
+        uow,
+        principal,
+        membership_id,
+        what,
+        plan_id=body.plan_id if isinstance(body, PlanChangeIn) else None,
+        reason=body.reason if body else None,
+    )
+    return MembershipOut.of(membership)
 
 
 @router.post("/{membership_id}/renew", response_model=MembershipOut)
 async def renew(
     membership_id: uuid.UUID,
-    rt: RuntimeDep,
+    uow: UnitOfWorkDep,
     principal: CreditsManager,
     body: ReasonIn | None = None,
 ) -> MembershipOut:
     """One more plan period, from the current expiry (or from now if it lapsed)."""
-    return await _change(
-        rt, principal, membership_id, Change.renewed, body.reason if body else None
-    )
+    return await _change(uow, principal, membership_id, Change.renewed, body)
 
 
 @router.post("/{membership_id}/upgrade", response_model=MembershipOut)
 async def upgrade(
-    membership_id: uuid.UUID, body: PlanChangeIn, rt: RuntimeDep, principal: CreditsManager
+    membership_id: uuid.UUID, body: PlanChangeIn, uow: UnitOfWorkDep, principal: CreditsManager
 ) -> MembershipOut:
     """Moves to another plan from now, for that plan's duration."""
-    return await _change(rt, principal, membership_id, Change.upgraded, body.reason, body.plan_id)
+    return await _change(uow, principal, membership_id, Change.upgraded, body)
 
 
 @router.post("/{membership_id}/downgrade", response_model=MembershipOut)
 async def downgrade(
-    membership_id: uuid.UUID, body: PlanChangeIn, rt: RuntimeDep, principal: CreditsManager
+    membership_id: uuid.UUID, body: PlanChangeIn, uow: UnitOfWorkDep, principal: CreditsManager
 ) -> MembershipOut:
-    return await _change(rt, principal, membership_id, Change.downgraded, body.reason, body.plan_id)
+    """Moves to another plan from now, for that plan's duration."""
+    return await _change(uow, principal, membership_id, Change.downgraded, body)
 
 
 @router.post("/{membership_id}/freeze", response_model=MembershipOut)
 async def freeze(
     membership_id: uuid.UUID,
-    rt: RuntimeDep,
+    uow: UnitOfWorkDep,
     principal: CreditsManager,
     body: ReasonIn | None = None,
 ) -> MembershipOut:
-    return await _change(rt, principal, membership_id, Change.frozen, body.reason if body else None)
+    return await _change(uow, principal, membership_id, Change.frozen, body)
 
 
 @router.post("/{membership_id}/unfreeze", response_model=MembershipOut)
 async def unfreeze(
     membership_id: uuid.UUID,
-    rt: RuntimeDep,
+    uow: UnitOfWorkDep,
     principal: CreditsManager,
     body: ReasonIn | None = None,
 ) -> MembershipOut:
     """The expiry moves later by the time the membership was frozen."""
-    return await _change(
-        rt, principal, membership_id, Change.unfrozen, body.reason if body else None
-    )
+    return await _change(uow, principal, membership_id, Change.unfrozen, body)
 
 
 @router.post("/{membership_id}/cancel", response_model=MembershipOut)
 async def cancel(
     membership_id: uuid.UUID,
-    rt: RuntimeDep,
+    uow: UnitOfWorkDep,
     principal: CreditsManager,
     body: ReasonIn | None = None,
 ) -> MembershipOut:
-    return await _change(
-        rt, principal, membership_id, Change.cancelled, body.reason if body else None
-    )
+    return await _change(uow, principal, membership_id, Change.cancelled, body)

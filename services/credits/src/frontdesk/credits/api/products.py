@@ -7,52 +7,58 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from frontdesk.credits.adapters.tables import credit_products
-from frontdesk.credits.api.catalogue import Catalogue
 from frontdesk.credits.api.common import (
     CreditsManager,
+    created_after,
+    created_page,
+    expected_version,
 )
 from frontdesk.credits.api.schemas import ProductCreate, ProductOut, ProductPage, ProductPatch
+from frontdesk.credits.application.catalogue import PRODUCTS
 from frontdesk.kit.auth import CurrentPrincipal
-from frontdesk.kit.etags import IfMatch
+from frontdesk.kit.etags import IfMatch, etag
 from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
-from frontdesk.kit.service import RuntimeDep
+from frontdesk.kit.problems import patch_changes
+from frontdesk.kit.service import UnitOfWorkDep
 
 router = APIRouter(prefix="/v1/credit-products", tags=["credit products"])
 
-PRODUCTS = Catalogue(
-    credit_products,
-    path=router.prefix,
-    missing="No such credit product.",
-    not_null=("name", "credits", "price_minor", "currency", "active"),
-)
+NOT_NULL = ("name", "credits", "price_minor", "currency", "active")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ProductOut)
 async def create_product(
-    body: ProductCreate, response: Response, rt: RuntimeDep, principal: CreditsManager
+    body: ProductCreate, response: Response, uow: UnitOfWorkDep, principal: CreditsManager
 ) -> ProductOut:
-    return ProductOut.of(await PRODUCTS.add(rt, principal, body, response))
+    product = await PRODUCTS.create(uow, principal, body.model_dump())
+    response.headers["ETag"] = etag(product.version)
+    response.headers["Location"] = f"{router.prefix}/{product.id}"
+    return ProductOut.of(product)
 
 
 @router.get("", response_model=ProductPage)
 async def list_products(
-    rt: RuntimeDep,
+    uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     active: bool | None = None,
     cursor: str | None = None,
     limit: PageLimit = DEFAULT_PAGE,
 ) -> ProductPage:
     """Customers see only the active products."""
-    rows, next_cursor = await PRODUCTS.page(rt, principal, active, cursor, limit)
-    return ProductPage(items=[ProductOut.of(r) for r in rows], next_cursor=next_cursor)
+    found = await PRODUCTS.page(
+        uow, principal, active=active, after=created_after(cursor), limit=limit
+    )
+    items, next_cursor = created_page(found, limit)
+    return ProductPage(items=[ProductOut.of(p) for p in items], next_cursor=next_cursor)
 
 
 @router.get("/{product_id}", response_model=ProductOut)
 async def get_product(
-    product_id: uuid.UUID, response: Response, rt: RuntimeDep, principal: CurrentPrincipal
+    product_id: uuid.UUID, response: Response, uow: UnitOfWorkDep, principal: CurrentPrincipal
 ) -> ProductOut:
-    return ProductOut.of(await PRODUCTS.get(rt, principal, product_id, response))
+    product = await PRODUCTS.get(uow, principal, product_id)
+    response.headers["ETag"] = etag(product.version)
+    return ProductOut.of(product)
 
 
 @router.patch("/{product_id}", response_model=ProductOut)
@@ -60,18 +66,32 @@ async def patch_product(
     product_id: uuid.UUID,
     body: ProductPatch,
     response: Response,
-    rt: RuntimeDep,
+    uow: UnitOfWorkDep,
     principal: CreditsManager,
     if_match: IfMatch = None,
 ) -> ProductOut:
     """Changes apply to future purchases; packages already bought keep their terms."""
-    row = await PRODUCTS.patch(rt, principal, product_id, body, if_match, response)
-    return ProductOut.of(row)
+    product = await PRODUCTS.edit(
+        uow,
+        principal,
+        product_id,
+        patch_changes(body, NOT_NULL),
+        expected_version=expected_version(if_match),
+    )
+    response.headers["ETag"] = etag(product.version)
+    return ProductOut.of(product)
 
 
-@router.delete("/{product_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{product_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Retire a credit product (it is not deleted)",
+)
 async def retire_product(
-    product_id: uuid.UUID, rt: RuntimeDep, principal: CreditsManager
+    product_id: uuid.UUID, uow: UnitOfWorkDep, principal: CreditsManager
 ) -> Response:
-    """Retires the product (no longer sold); packages bought from it stay."""
-    return await PRODUCTS.retire(rt, principal, product_id)
+    """Retires the product: it is no longer sold and customers no longer see it, but it
+    is not deleted. Staff still read it (``active: false``), and packages bought from it
+    keep their credits and terms. ``PATCH`` with ``{"active": true}`` sells it again."""
+    await PRODUCTS.retire(uow, principal, product_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,65 +1,84 @@
-"""Request and response bodies (never ORM rows on the wire)."""
+"""Request and response bodies (never ORM rows on the wire).
+
+Every request field uses the kit's input types: text without control, NUL, bidi or
+zero-width characters; strict integers and booleans (``true``, ``"1"`` and ``1.0`` are
+not counts); date-times with an offset, between 1900 and 2200.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from frontdesk.credits.api.common import PageOut
-from frontdesk.credits.domain.packages import MAX_CREDITS
+from frontdesk.credits.domain.packages import MAX_CREDITS, MAX_DAYS
 from frontdesk.kit.money import CurrencyCode
+from frontdesk.kit.types import (
+    AwareDatetime,
+    Count,
+    MinorUnits,
+    Multiline,
+    Name,
+    PositiveCount,
+    StrictBool,
+)
 
-
-def _clean(value: str) -> str:
-    cleaned = " ".join(value.split())
-    if not cleaned:
-        raise ValueError("must not be blank")
-    return cleaned
-
-
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_clean)]
-Label = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_clean)]
-Reason = Annotated[str, Field(max_length=500)]
-Credits = Annotated[int, Field(gt=0, le=MAX_CREDITS)]
-PriceMinor = Annotated[int, Field(ge=0, le=10**12, description="integer minor units")]
-Days = Annotated[int, Field(gt=0, le=3650)]
+Title = Annotated[Name, Field(min_length=1, max_length=200)]
+Label = Annotated[Name, Field(min_length=1, max_length=100)]
+Reason = Annotated[Multiline, Field(max_length=500)]
+Description = Annotated[Multiline, Field(max_length=2000)]
+Credits = Annotated[PositiveCount, Field(le=MAX_CREDITS)]
+PriceMinor = Annotated[MinorUnits, Field(le=10**12, description="integer minor units")]
+Days = Annotated[PositiveCount, Field(le=MAX_DAYS)]
+Percent = Annotated[Count, Field(le=100)]
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _of(cls: type[BaseModel], row: Any) -> Any:
-    return cls(**{k: row[k] for k in cls.model_fields})
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, found: Any) -> Self:
+        """From a domain object, or a history row."""
+        if isinstance(found, Mapping):
+            return cls.model_validate({k: found[k] for k in cls.model_fields if k in found})
+        return cls.model_validate(found, from_attributes=True)
+
+
+class PageOut(BaseModel):
+    next_cursor: str | None = None
 
 
 # --- products ------------------------------------------------------------------------
 
 
 class ProductCreate(_In):
-    name: Name
-    description: str | None = Field(default=None, max_length=2000)
+    name: Title
+    description: Description | None = None
     credits: Credits
     price_minor: PriceMinor
     currency: CurrencyCode = "EUR"
     validity_days: Days | None = None
-    active: bool = True
+    active: StrictBool = True
 
 
 class ProductPatch(_In):
-    name: Name | None = None
-    description: str | None = Field(default=None, max_length=2000)
+    name: Title | None = None
+    description: Description | None = None
     credits: Credits | None = None
     price_minor: PriceMinor | None = None
     currency: CurrencyCode | None = None
     validity_days: Days | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
-class ProductOut(BaseModel):
+class ProductOut(_Out):
     id: uuid.UUID
     name: str
     description: str | None
@@ -71,10 +90,6 @@ class ProductOut(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def of(cls, row: Any) -> ProductOut:
-        return _of(cls, row)  # type: ignore[no-any-return]
 
 
 class ProductPage(PageOut):
@@ -91,7 +106,7 @@ class PackagePurchase(_In):
         default=None, description="required for staff; a customer token buys for itself"
     )
     product_id: uuid.UUID | None = None
-    name: Name | None = None
+    name: Title | None = None
     credits: Credits | None = None
     validity_days: Days | None = None
     expires_at: AwareDatetime | None = None
@@ -101,7 +116,7 @@ class PackagePurchase(_In):
 
 
 class PackagePatch(_In):
-    name: Name
+    name: Title
     reason: Reason | None = None
 
 
@@ -132,7 +147,7 @@ class ExtendIn(_In):
     reason: Reason | None = None
 
 
-class PackageOut(BaseModel):
+class PackageOut(_Out):
     id: uuid.UUID
     customer_id: uuid.UUID
     product_id: uuid.UUID | None
@@ -150,16 +165,12 @@ class PackageOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, row: Any) -> PackageOut:
-        return _of(cls, row)  # type: ignore[no-any-return]
-
 
 class PackagePage(PageOut):
     items: list[PackageOut]
 
 
-class BalanceOut(BaseModel):
+class BalanceOut(_Out):
     customer_id: uuid.UUID
     available: int
     paused: int
@@ -167,7 +178,7 @@ class BalanceOut(BaseModel):
     version: int
 
 
-class HistoryEntryOut(BaseModel):
+class HistoryEntryOut(_Out):
     seq: int
     id: uuid.UUID
     customer_id: uuid.UUID
@@ -185,10 +196,6 @@ class HistoryEntryOut(BaseModel):
     )
     currency: str | None = None
 
-    @classmethod
-    def of(cls, row: Any) -> HistoryEntryOut:
-        return _of(cls, row)  # type: ignore[no-any-return]
-
 
 class HistoryPage(PageOut):
     items: list[HistoryEntryOut]
@@ -197,28 +204,25 @@ class HistoryPage(PageOut):
 # --- membership plans and memberships -------------------------------------------------
 
 
-Service = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_clean)]
-
-
 class PlanCreate(_In):
-    name: Name
-    discount_percent: int = Field(ge=0, le=100)
-    included_services: list[Service] = Field(default_factory=list, max_length=100)
+    name: Title
+    discount_percent: Percent
+    included_services: list[Label] = Field(default_factory=list, max_length=100)
     priority_label: Label | None = None
     duration_days: Days
-    active: bool = True
+    active: StrictBool = True
 
 
 class PlanPatch(_In):
-    name: Name | None = None
-    discount_percent: int | None = Field(default=None, ge=0, le=100)
-    included_services: list[Service] | None = Field(default=None, max_length=100)
+    name: Title | None = None
+    discount_percent: Percent | None = None
+    included_services: list[Label] | None = Field(default=None, max_length=100)
     priority_label: Label | None = None
     duration_days: Days | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
-class PlanOut(BaseModel):
+class PlanOut(_Out):
     id: uuid.UUID
     name: str
     discount_percent: int
@@ -229,10 +233,6 @@ class PlanOut(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def of(cls, row: Any) -> PlanOut:
-        return _of(cls, row)  # type: ignore[no-any-return]
 
 
 class PlanPage(PageOut):
@@ -251,7 +251,7 @@ class PlanChangeIn(_In):
     reason: Reason | None = None
 
 
-class MembershipOut(BaseModel):
+class MembershipOut(_Out):
     id: uuid.UUID
     customer_id: uuid.UUID
     plan_id: uuid.UUID
@@ -269,16 +269,12 @@ class MembershipOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, row: Any) -> MembershipOut:
-        return _of(cls, row)  # type: ignore[no-any-return]
-
 
 class MembershipPage(PageOut):
     items: list[MembershipOut]
 
 
-class MembershipHistoryOut(BaseModel):
+class MembershipHistoryOut(_Out):
     seq: int
     membership_id: uuid.UUID
     customer_id: uuid.UUID
@@ -292,10 +288,6 @@ class MembershipHistoryOut(BaseModel):
     actor: str
     reason: str | None
     created_at: datetime
-
-    @classmethod
-    def of(cls, row: Any) -> MembershipHistoryOut:
-        return _of(cls, row)  # type: ignore[no-any-return]
 
 
 class MembershipHistoryPage(PageOut):

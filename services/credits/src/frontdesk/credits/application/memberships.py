@@ -1,236 +1,198 @@
-"""Use cases on memberships: assign, change, expire; every step kept in the history.
+"""Memberships: assign, change, read, expire; every step kept in the history.
 
-Membership events carry the membership as aggregate, with its row version as
-``aggregate_version`` (monotonic: every change bumps it).
+Membership events carry the membership as aggregate, with its version after the step
+as ``aggregate_version`` (monotonic: every change bumps it).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping
-from sqlalchemy.exc import IntegrityError
-
-from frontdesk.contracts.credits import (
-    MembershipAssigned,
-    MembershipChanged,
-    MembershipExpired,
-    MembershipSnapshot,
+from frontdesk.credits.adapters.accounts import AccountRepository
+from frontdesk.credits.adapters.catalogue import PlanRepository
+from frontdesk.credits.adapters.common import CreatedKey
+from frontdesk.credits.adapters.memberships import MembershipRepository
+from frontdesk.credits.application.accounts import utcnow
+from frontdesk.credits.domain import SYSTEM
+from frontdesk.credits.domain.catalogue import offered
+from frontdesk.credits.domain.memberships import (
+    PLAN_CHANGES,
+    Change,
+    Membership,
+    MembershipStatus,
 )
-from frontdesk.credits.adapters.repository import (
-    AccountRepository,
-    CatalogueRepository,
-    MembershipRepository,
-    due_memberships,
-)
-from frontdesk.credits.application.ledger import SYSTEM, utcnow
-from frontdesk.credits.domain import Missing, RuleBroken
-from frontdesk.credits.domain import memberships as rules
-from frontdesk.credits.domain.memberships import Change
+from frontdesk.kit.auth import Principal
+from frontdesk.kit.errors import ConflictError, RuleBroken
 from frontdesk.kit.uow import UnitOfWork
 
-PLAN_FIELDS = (
-    "plan_name",
-    "discount_percent",
-    "included_services",
-    "priority_label",
-    "duration_days",
-)
 
-
-def _snapshot(row: RowMapping) -> dict[str, Any]:
-    return {
-        "membership_id": row["id"],
-        "customer_id": row["customer_id"],
-        "plan_id": row["plan_id"],
-        "plan_name": row["plan_name"],
-        "discount_percent": row["discount_percent"],
-        "included_services": list(row["included_services"]),
-        "priority_label": row["priority_label"],
-        "starts_at": row["starts_at"],
-        "expires_at": row["expires_at"],
-        "status": row["status"],
-    }
-
-
-def _plan_values(plan: RowMapping) -> dict[str, Any]:
-    return {
-        "plan_id": plan["id"],
-        "plan_name": plan["name"],
-        "discount_percent": plan["discount_percent"],
-        "included_services": list(plan["included_services"]),
-        "priority_label": plan["priority_label"],
-        "duration_days": plan["duration_days"],
-    }
-
-
-async def _history(
-    repo: MembershipRepository,
-    row: RowMapping,
-    action: str,
-    actor: str,
-    reason: str | None,
-    previous_plan_id: uuid.UUID | None = None,
-) -> None:
-    await repo.add_history(
-        {
-            "membership_id": row["id"],
-            "customer_id": row["customer_id"],
-            "action": action,
-            "plan_id": row["plan_id"],
-            "plan_name": row["plan_name"],
-            "previous_plan_id": previous_plan_id,
-            "starts_at": row["starts_at"],
-            "expires_at": row["expires_at"],
-            "status": row["status"],
-            "actor": actor,
-            "reason": reason,
-        }
-    )
-
-
-def _publish(
-    uow: UnitOfWork, tenant_id: uuid.UUID, row: RowMapping, event: MembershipSnapshot
-) -> None:
-    uow.publish(
-        event, tenant_id=tenant_id, aggregate_id=row["id"], aggregate_version=row["version"]
-    )
-
-
-async def _active_plan(uow: UnitOfWork, tenant_id: uuid.UUID, plan_id: uuid.UUID) -> RowMapping:
-    plan = await CatalogueRepository.plans(uow.session, tenant_id).get(plan_id)
-    if plan is None or not plan["active"]:
-        raise RuleBroken("plan_id", "no such active membership plan")
-    return plan
+async def _saved(uow: UnitOfWork, repo: MembershipRepository, membership: Membership) -> None:
+    await repo.add_steps(membership)
+    uow.publish_recorded(membership)
 
 
 async def assign(
     uow: UnitOfWork,
-    tenant_id: uuid.UUID,
+    principal: Principal,
     customer_id: uuid.UUID,
     plan_id: uuid.UUID,
     *,
-    actor: str,
     starts_at: datetime | None = None,
     reason: str | None = None,
     now: datetime | None = None,
-) -> RowMapping:
+) -> Membership:
+    """Starts now (or at ``starts_at``) and expires after the plan's duration; one
+    current membership per customer."""
     now = now or utcnow()
-    plan = await _active_plan(uow, tenant_id, plan_id)
+    tenant_id = principal.tenant_id
+    plan = offered(await PlanRepository(uow.session, tenant_id).get(plan_id))
     account = await AccountRepository(uow.session, tenant_id).get(customer_id)
-    if account is not None and account["closed_at"] is not None:
-        raise RuleBroken("customer_id", "the customer was deleted", conflict=True)
+    if account is not None:
+        account.require_open()
     repo = MembershipRepository(uow.session, tenant_id)
-    if await repo.current_of(customer_id) is not None:
-        raise RuleBroken(
-            "customer_id",
+    if await repo.current_of(customer_id):
+        raise ConflictError(
             "the customer already has a current membership: renew, upgrade or downgrade it",
-            conflict=True,
+            field="customer_id",
         )
-    start = starts_at or now
-    if start.tzinfo is None:
-        raise RuleBroken("starts_at", "must carry a time zone")
-    expires_at = rules.expiry(start, plan["duration_days"])
-    if expires_at <= now:
-        raise RuleBroken("starts_at", "the membership would already have expired")
-    try:
-        row = await repo.add(
-            {
-                "id": uuid.uuid4(),
-                "customer_id": customer_id,
-                **_plan_values(plan),
-                "starts_at": start,
-                "expires_at": expires_at,
-                "status": "active",
-                "assigned_by": actor,
-            }
-        )
-    except IntegrityError:
-        raise RuleBroken(
-            "customer_id", "the customer already has a current membership", conflict=True
-        ) from None
-    await _history(repo, row, "assigned", actor, reason)
-    _publish(uow, tenant_id, row, MembershipAssigned(**_snapshot(row), assigned_by=actor))
-    return row
+    membership = Membership.assign(
+        plan,
+        tenant_id=tenant_id,
+        customer_id=customer_id,
+        actor=principal.sub,
+        now=now,
+        starts_at=starts_at,
+        reason=reason,
+    )
+    await repo.add(membership)
+    await _saved(uow, repo, membership)
+    await uow.commit()
+    return membership
 
 
-async def change(
+async def _change(
     uow: UnitOfWork,
     tenant_id: uuid.UUID,
     membership_id: uuid.UUID,
     what: Change,
     *,
     actor: str,
+    now: datetime,
+    plan_id: uuid.UUID | None = None,
+    reason: str | None = None,
+) -> Membership:
+    """A step of ``change`` (the caller commits)."""
+    repo = MembershipRepository(uow.session, tenant_id)
+    membership = await repo.require(membership_id, for_update=True)
+    membership.require_allowed(what)
+    plan = None
+    if what in PLAN_CHANGES:
+        if plan_id is None:
+            raise RuleBroken("plan_id", "required")
+        plan = offered(await PlanRepository(uow.session, tenant_id).get(plan_id))
+    membership.apply(what, actor=actor, now=now, plan=plan, reason=reason)
+    await repo.save(membership)
+    await _saved(uow, repo, membership)
+    return membership
+
+
+async def change(
+    uow: UnitOfWork,
+    principal: Principal,
+    membership_id: uuid.UUID,
+    what: Change,
+    *,
     plan_id: uuid.UUID | None = None,
     reason: str | None = None,
     now: datetime | None = None,
-) -> RowMapping:
-    """Renew, upgrade, downgrade, freeze, unfreeze or cancel."""
-    now = now or utcnow()
-    repo = MembershipRepository(uow.session, tenant_id)
-    current = await repo.get(membership_id, for_update=True)
-    if current is None:
-        raise Missing("membership")
-    rules.require_allowed(current, what)
-    previous_plan_id = None
-    values: dict[str, Any]
-    if what is Change.renewed:
-        values = {"status": "active", "expires_at": rules.renewed_expiry(current, now)}
-    elif what in (Change.upgraded, Change.downgraded):
-        if plan_id is None:
-            raise RuleBroken("plan_id", "required")
-        plan = await _active_plan(uow, tenant_id, plan_id)
-        rules.require_plan_change(current, plan)
-        previous_plan_id = current["plan_id"]
-        values = {
-            **_plan_values(plan),
-            "starts_at": now,
-            "expires_at": rules.expiry(now, plan["duration_days"]),
-        }
-    elif what is Change.frozen:
-        values = {"status": "frozen", "frozen_at": now}
-    elif what is Change.unfrozen:
-        values = {
-            "status": "active",
-            "frozen_at": None,
-            "expires_at": rules.unfrozen_expiry(current, now),
-        }
-    else:
-        values = {"status": "cancelled", "frozen_at": None}
-    try:
-        row = await repo.update(membership_id, values)
-    except IntegrityError:
-        raise RuleBroken(
-            "status", "the customer already has another current membership", conflict=True
-        ) from None
-    await _history(repo, row, what.value, actor, reason, previous_plan_id)
-    _publish(
+) -> Membership:
+    """Renew, upgrade, downgrade (to ``plan_id``), freeze, unfreeze or cancel."""
+    membership = await _change(
         uow,
-        tenant_id,
-        row,
-        MembershipChanged(**_snapshot(row), change=what.value, changed_by=actor),
+        principal.tenant_id,
+        membership_id,
+        what,
+        actor=principal.sub,
+        now=now or utcnow(),
+        plan_id=plan_id,
+        reason=reason,
     )
-    return row
+    await uow.commit()
+    return membership
 
 
-async def cancel_all_for(
-    uow: UnitOfWork,
-    tenant_id: uuid.UUID,
-    customer_id: uuid.UUID,
-    *,
-    reason: str,
-    now: datetime | None = None,
+# --- steps of the customers' lifecycle (the caller commits) -------------------------
+
+
+async def cancel_current(
+    uow: UnitOfWork, tenant_id: uuid.UUID, customer_id: uuid.UUID, *, reason: str, now: datetime
 ) -> int:
-    repo = MembershipRepository(uow.session, tenant_id)
-    current = await repo.lock_current_of(customer_id)
+    """The customer was deleted: their current memberships end (``MembershipChanged``)."""
+    current = await MembershipRepository(uow.session, tenant_id).current_of(customer_id, lock=True)
     for membership in current:
-        await change(
-            uow, tenant_id, membership["id"], Change.cancelled, actor=SYSTEM, reason=reason, now=now
+        await _change(
+            uow, tenant_id, membership.id, Change.cancelled, actor=SYSTEM, now=now, reason=reason
         )
     return len(current)
+
+
+async def scrub(uow: UnitOfWork, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> None:
+    """GDPR erasure: the history keeps dates, plans and ids, never free text."""
+    await MembershipRepository(uow.session, tenant_id).scrub_reasons(customer_id)
+
+
+# --- queries ---------------------------------------------------------------------------
+
+
+async def get(uow: UnitOfWork, principal: Principal, membership_id: uuid.UUID) -> Membership:
+    repo = MembershipRepository(uow.session, principal.tenant_id)
+    membership = await repo.require(membership_id)
+    principal.ensure_sees(membership.customer_id, "membership")
+    return membership
+
+
+async def page(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    customer_id: uuid.UUID | None = None,
+    status: MembershipStatus | None = None,
+    after: CreatedKey | None = None,
+    limit: int,
+) -> list[Membership]:
+    """Memberships in creation order (one past ``limit``, to tell whether more follow); a
+    customer sees only its own."""
+    return await MembershipRepository(uow.session, principal.tenant_id).page(
+        limit + 1, after, customer_id=principal.customer_scope(customer_id), status=status
+    )
+
+
+async def history(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    membership_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    after_seq: int | None = None,
+    limit: int,
+) -> Sequence[Mapping[Any, Any]]:
+    """The steps of one membership, or of all of one customer's, oldest first (one past
+    ``limit``, to tell whether more follow)."""
+    if membership_id is not None:
+        await get(uow, principal, membership_id)
+    else:
+        customer_id = principal.customer_scope(customer_id)
+        if customer_id is None:
+            raise RuleBroken("customer_id", "required")
+    return await MembershipRepository(uow.session, principal.tenant_id).history(
+        limit + 1, after_seq, membership_id=membership_id, customer_id=customer_id
+    )
+
+
+# --- the expiry sweep ----------------------------------------------------------------
 
 
 async def expire_due_memberships(
@@ -241,22 +203,16 @@ async def expire_due_memberships(
     expired = 0
     while True:
         async with uow_factory() as uow:
-            due = await due_memberships(uow.session, now, batch)
+            due = await MembershipRepository.due(uow.session, now, batch)
         for tenant_id, membership_id in due:
             async with uow_factory() as uow:
                 repo = MembershipRepository(uow.session, tenant_id)
-                current = await repo.get(membership_id, for_update=True)
-                if current is None or current["status"] != "active" or current["expires_at"] > now:
+                membership = await repo.get(membership_id, for_update=True)
+                if membership is None or not membership.expire(now):
                     continue
-                row = await repo.update(membership_id, {"status": "expired"})
-                await _history(repo, row, "expired", SYSTEM, None)
-                _publish(uow, tenant_id, row, MembershipExpired(**_snapshot(row)))
+                await repo.save(membership)
+                await _saved(uow, repo, membership)
                 await uow.commit()
                 expired += 1
         if len(due) < batch:
             return expired
-
-
-async def scrub_customer(uow: UnitOfWork, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> None:
-    """GDPR erasure: the history keeps dates, plans and ids, never free text."""
-    await MembershipRepository(uow.session, tenant_id).scrub_reasons(customer_id)

@@ -1,13 +1,13 @@
-"""Handlers of other services' events, keyed by contract class.
+"""Handlers of other services' events, one per contract class, each a call into
+``application``.
 
-Each runs in the consumer's transaction, after the inbox claim; the
-``booking_debits`` row adds a second guard keyed by booking, so a request
-redelivered under a new message id still debits once.
+Each runs in the consumer's transaction, after the inbox claim, and the application
+command commits the inbox row with its effects. The ``booking_debits`` row adds a
+second guard keyed by booking, so a request redelivered under a new message id
+still debits once.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from frontdesk.contracts import Envelope
 from frontdesk.contracts.customers import CustomerDeleted, CustomerErased
@@ -17,84 +17,44 @@ from frontdesk.contracts.scheduling import (
     BookingRejected,
     BookingRequested,
 )
-from frontdesk.credits.application import ledger, memberships
+from frontdesk.credits.application import customers, debits
 from frontdesk.kit.consumer import Handlers
 from frontdesk.kit.uow import UnitOfWork
 
-
-async def on_booking_requested(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
-    assert isinstance(event, BookingRequested)
-    if event.payment.method != "credits":
-        return  # paid another way: nothing for credits to do
-    if event.customer_id is None and event.guest is not None and event.payment.credits > 0:
-        # A guest may be a customer with credits: customers resolves the contact, and the
-        # debit follows scheduling's BookingCustomerLinked (the saga timeout bounds the wait).
-        return
-    await ledger.debit_for_booking(
-        uow, envelope.tenant_id, event.booking_id, event.customer_id, event.payment.credits
-    )
+handlers = Handlers()
 
 
-async def on_booking_customer_linked(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
-    """The guest booking's customer is known: debit now (once, like any request). A booking
-    rejected meanwhile left a closed tombstone, or its rejection refunds this debit."""
-    assert isinstance(event, BookingCustomerLinked)
-    if event.payment.method != "credits" or event.payment.credits <= 0:
-        return
-    await ledger.debit_for_booking(
-        uow, envelope.tenant_id, event.booking_id, event.customer_id, event.payment.credits
-    )
+@handlers.on(BookingRequested)
+async def on_booking_requested(
+    uow: UnitOfWork, envelope: Envelope, event: BookingRequested
+) -> None:
+    await debits.booking_requested(uow, envelope.tenant_id, event)
 
 
-async def on_booking_cancelled(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
-    assert isinstance(event, BookingCancelled)
-    if event.payment.method != "credits":
-        return
-    await ledger.settle_booking(
-        uow,
-        envelope.tenant_id,
-        event.booking_id,
-        event.customer_id,
-        refund=event.refund,
-        cause="booking cancelled",
-    )
+@handlers.on(BookingCustomerLinked)
+async def on_booking_customer_linked(
+    uow: UnitOfWork, envelope: Envelope, event: BookingCustomerLinked
+) -> None:
+    await debits.booking_customer_linked(uow, envelope.tenant_id, event)
 
 
-async def on_booking_rejected(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
-    """A rejected booking that was debited (saga timeout) gets its credits back."""
-    assert isinstance(event, BookingRejected)
-    if event.payment.method != "credits":
-        return
-    await ledger.settle_booking(
-        uow,
-        envelope.tenant_id,
-        event.booking_id,
-        event.customer_id,
-        refund=True,
-        cause="booking rejected",
-    )
+@handlers.on(BookingCancelled)
+async def on_booking_cancelled(
+    uow: UnitOfWork, envelope: Envelope, event: BookingCancelled
+) -> None:
+    await debits.booking_ended(uow, envelope.tenant_id, event)
 
 
-async def on_customer_deleted(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
-    assert isinstance(event, CustomerDeleted)
-    await memberships.cancel_all_for(
-        uow, envelope.tenant_id, event.customer_id, reason="customer deleted"
-    )
-    await ledger.close_account(uow, envelope.tenant_id, event.customer_id)
+@handlers.on(BookingRejected)
+async def on_booking_rejected(uow: UnitOfWork, envelope: Envelope, event: BookingRejected) -> None:
+    await debits.booking_ended(uow, envelope.tenant_id, event)
 
 
-async def on_customer_erased(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
-    assert isinstance(event, CustomerErased)
-    await ledger.scrub_customer(uow, envelope.tenant_id, event.customer_id)
-    await memberships.scrub_customer(uow, envelope.tenant_id, event.customer_id)
+@handlers.on(CustomerDeleted)
+async def on_customer_deleted(uow: UnitOfWork, envelope: Envelope, event: CustomerDeleted) -> None:
+    await customers.customer_deleted(uow, envelope.tenant_id, event.customer_id)
 
 
-def handlers() -> Handlers:
-    return {
-        BookingRequested: on_booking_requested,
-        BookingCustomerLinked: on_booking_customer_linked,
-        BookingCancelled: on_booking_cancelled,
-        BookingRejected: on_booking_rejected,
-        CustomerDeleted: on_customer_deleted,
-        CustomerErased: on_customer_erased,
-    }
+@handlers.on(CustomerErased)
+async def on_customer_erased(uow: UnitOfWork, envelope: Envelope, event: CustomerErased) -> None:
+    await customers.customer_erased(uow, envelope.tenant_id, event.customer_id)

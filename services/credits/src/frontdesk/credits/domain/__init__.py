@@ -1,20 +1,24 @@
-"""Credits rules: no FastAPI, no SQLAlchemy, no aio-pika."""
+"""Credits rules: aggregates that own their state changes and record the events they
+cause. No FastAPI, SQLAlchemy or aio-pika; errors are the kit's domain errors.
+
+- ``packages``: a credit Package (balance, expiry, pause/resume, extend, debit/refund,
+  top-up) and the ledger entries each change writes.
+- ``accounts``: the customer's credit Account (a debit across the usable packages).
+- ``debits``: one booking's debit in the saga (debited, rejected, refunded, forfeited).
+- ``memberships``: a Membership (assign, renew, change plan, freeze, cancel, expire).
+- ``catalogue``: what is sold or offered: credit products and membership plans.
+"""
 
 from __future__ import annotations
 
+from frontdesk.kit.aggregate import Aggregate
+from frontdesk.kit.errors import StaleVersion
 
-class RuleBroken(ValueError):
-    """A request breaks a rule; ``field`` names the input at fault (for problem+json).
-
-    ``conflict`` marks a rule about the current state (answered 409) rather
-    than about the input itself (answered 422).
-    """
-
-    def __init__(self, field: str, message: str, *, conflict: bool = False) -> None:
-        super().__init__(message)
-        self.field = field
-        self.conflict = conflict
+SYSTEM = "system"  # the actor of what no person did: the expiry sweep, other services' events
 
 
-class Missing(LookupError):
-    """The thing asked for is not there (in this tenant)."""
+def require_version(aggregate: Aggregate, expected: int | None, what: str) -> None:
+    """An edit made against ``expected`` (from ``If-Match``; None: any version) applies
+    only while the aggregate is still at that version."""
+    if expected is not None and expected != aggregate.version:
+        raise StaleVersion(what, aggregate.version)
