@@ -20,7 +20,6 @@ from frontdesk.credits.domain import catalogue as c
 from frontdesk.credits.domain import debits as d
 from frontdesk.credits.domain import memberships as m
 from frontdesk.credits.domain import packages as p
-from frontdesk.credits.domain import require_version
 from frontdesk.kit.errors import ConflictError, RuleBroken, StaleVersion
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -302,10 +301,10 @@ def test_void_empties_an_open_package():
 
 def test_an_edit_needs_the_current_version():
     package = pkg(1)
-    require_version(package, None, "package")
-    require_version(package, 1, "package")
+    package.require_version(None, "package")
+    package.require_version(1, "package")
     with pytest.raises(StaleVersion) as error:
-        require_version(package, 2, "package")
+        package.require_version(2, "package")
     assert error.value.headers == {"ETag": '"1"'} and error.value.status == 412
 
 

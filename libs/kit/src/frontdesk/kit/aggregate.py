@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Self
 
 from frontdesk.contracts import Event
+from frontdesk.kit.errors import StaleVersion
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -42,6 +43,12 @@ class Aggregate:
                 raise AttributeError(f"{type(self).__name__} has no field {name!r}")
             setattr(self, name, value)
             self._changed.add(name)
+
+    def require_version(self, expected: int | None, what: str) -> None:
+        """An edit made against ``expected`` (from ``If-Match``; None: any version) applies
+        only while the aggregate is still at that version (else ``StaleVersion``, 412)."""
+        if expected is not None and expected != self.version:
+            raise StaleVersion(what, self.version)
 
     @property
     def changed(self) -> frozenset[str]:

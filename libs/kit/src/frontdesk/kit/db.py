@@ -222,7 +222,14 @@ class AggregateRepository(TableRepository[A]):
         return self.aggregate.from_row(row)  # type: ignore[return-value]
 
     async def add(self, aggregate: A) -> A:
-        row = await self._one(insert(self.table).values(**aggregate.to_row()).returning(self.table))
+        """Insert a new aggregate; fields left None where the column has a server default
+        (``created_at``) are the database's to fill."""
+        values = {
+            name: value
+            for name, value in aggregate.to_row().items()
+            if value is not None or self.table.c[name].server_default is None
+        }
+        row = await self._one(insert(self.table).values(**values).returning(self.table))
         aggregate.saved(row)
         return aggregate
 

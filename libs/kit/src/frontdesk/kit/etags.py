@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Header
@@ -28,3 +29,16 @@ def check_if_match(if_match: str | None, version: int, what: str = "resource") -
             f"The {what} changed since you read it (now version {version}).",
             headers={"ETag": etag(version)},
         )
+
+
+_ETAG = re.compile(r'"([1-9][0-9]{0,17})"')
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an ``If-Match`` names, for the application's version check: None when
+    absent or ``*`` (any version); an ETag this service never gave out names version 0,
+    which nothing has, so the edit answers 412."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    found = _ETAG.fullmatch(if_match.strip())
+    return int(found.group(1)) if found else 0

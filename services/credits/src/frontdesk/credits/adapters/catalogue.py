@@ -7,14 +7,15 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
-from frontdesk.credits.adapters.common import CreatedKey, Repository, created_page
+from frontdesk.credits.adapters.common import CreatedKey, created_page
 from frontdesk.credits.adapters.tables import credit_products, membership_plans
 from frontdesk.credits.domain.catalogue import CatalogueItem, CreditProduct, MembershipPlan
+from frontdesk.kit.db import AggregateRepository
 
 Item = TypeVar("Item", bound=CatalogueItem)
 
 
-class CatalogueRepository(Repository[Item]):
+class CatalogueRepository(AggregateRepository[Item]):
     async def page(
         self, limit: int, after: CreatedKey | None = None, *, active: bool | None = None
     ) -> Sequence[Item]:

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar, TypeVar
 
-from sqlalchemy import RowMapping, Select, Table, and_, insert, or_, select, update
+from sqlalchemy import RowMapping, Select, Table, and_, or_, select, update
 
 from frontdesk.kit.aggregate import Aggregate
-from frontdesk.kit.db import AggregateRepository, TenantRepository
+from frontdesk.kit.db import TenantRepository
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -32,21 +32,6 @@ def created_page(
             )
         )
     return stmt.order_by(table.c.created_at, table.c.id).limit(limit)
-
-
-class Repository(AggregateRepository[A]):
-    """An aggregate's table. A new aggregate's fields left None where the column has a
-    server default (``created_at``, ``updated_at``) are the database's to fill."""
-
-    async def add(self, aggregate: A) -> A:
-        values = {
-            name: value
-            for name, value in aggregate.to_row().items()
-            if value is not None or self.table.c[name].server_default is None
-        }
-        row = await self._one(insert(self.table).values(**values).returning(self.table))
-        aggregate.saved(row)
-        return aggregate
 
 
 class AppendOnlyHistory(TenantRepository):

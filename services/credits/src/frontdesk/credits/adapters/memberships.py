@@ -14,16 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.credits.adapters.common import (
     AppendOnlyHistory,
     CreatedKey,
-    Repository,
     created_page,
 )
 from frontdesk.credits.adapters.tables import membership_history
 from frontdesk.credits.adapters.tables import memberships as m
 from frontdesk.credits.domain.memberships import CURRENT, Membership, MembershipStatus
+from frontdesk.kit.db import AggregateRepository
 from frontdesk.kit.errors import ConflictError
 
 
-class MembershipRepository(Repository[Membership], AppendOnlyHistory):
+class MembershipRepository(AggregateRepository[Membership], AppendOnlyHistory):
     table = m
     aggregate = Membership
     what = "membership"

@@ -10,16 +10,17 @@ from datetime import datetime
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.credits.adapters.common import CreatedKey, Repository, created_page
+from frontdesk.credits.adapters.common import CreatedKey, created_page
 from frontdesk.credits.adapters.tables import credit_packages as p
 from frontdesk.credits.domain.packages import Package, PackageStatus
+from frontdesk.kit.db import AggregateRepository
 
 
 def _by_expiry(stmt: Select[tuple[object]]) -> Select[tuple[object]]:
     return stmt.order_by(p.c.expires_at.asc().nulls_last(), p.c.created_at, p.c.id)
 
 
-class PackageRepository(Repository[Package]):
+class PackageRepository(AggregateRepository[Package]):
     table = p
     aggregate = Package
     what = "package"

@@ -3,7 +3,6 @@ manage credits, cursor shapes, the version an ``If-Match`` names, documented ans
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Protocol, TypeVar
@@ -56,20 +55,6 @@ def created_page(items: Sequence[C], limit: int) -> tuple[list[C], str | None]:
 def seq_page(rows: Sequence[R], limit: int) -> tuple[list[R], str | None]:
     """A page of a history read one row past ``limit``, and the cursor to the next one."""
     return split_page(rows, limit, lambda row: encode_cursor([row["seq"]]))
-
-
-# --- If-Match ----------------------------------------------------------------------------
-
-_ETAG = re.compile(r'^"(\d{1,18})"$')
-
-
-def expected_version(if_match: str | None) -> int | None:
-    """The version an ``If-Match`` names: None for none or ``*`` (any version); anything
-    else that is not one of our ETags matches no version (412)."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    found = _ETAG.match(if_match.strip())
-    return int(found.group(1)) if found else -1
 
 
 # --- documented answers ------------------------------------------------------------------

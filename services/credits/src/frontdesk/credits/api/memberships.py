@@ -12,7 +12,6 @@ from frontdesk.credits.api.common import (
     CreditsManager,
     created_after,
     created_page,
-    expected_version,
     problem,
     seq_after,
     seq_page,
@@ -34,7 +33,7 @@ from frontdesk.credits.application import memberships
 from frontdesk.credits.application.catalogue import PLANS
 from frontdesk.credits.domain.memberships import Change, MembershipStatus
 from frontdesk.kit.auth import CurrentPrincipal, Principal
-from frontdesk.kit.etags import IfMatch, etag
+from frontdesk.kit.etags import IfMatch, etag, expected_version
 from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
 from frontdesk.kit.problems import patch_changes
 from frontdesk.kit.service import UnitOfWorkDep

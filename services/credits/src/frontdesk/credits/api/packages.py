@@ -16,7 +16,6 @@ from frontdesk.credits.api.common import (
     CreditsManager,
     created_after,
     created_page,
-    expected_version,
     problem,
     seq_after,
     seq_page,
@@ -37,7 +36,7 @@ from frontdesk.credits.api.schemas import (
 from frontdesk.credits.application import accounts, packages
 from frontdesk.credits.domain.packages import Package, PackageStatus, TopUp
 from frontdesk.kit.auth import CurrentPrincipal, Permission
-from frontdesk.kit.etags import IfMatch, etag
+from frontdesk.kit.etags import IfMatch, etag, expected_version
 from frontdesk.kit.idempotency import IdempotencyKey
 from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
 from frontdesk.kit.problems import Forbidden

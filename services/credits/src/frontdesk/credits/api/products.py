@@ -11,12 +11,11 @@ from frontdesk.credits.api.common import (
     CreditsManager,
     created_after,
     created_page,
-    expected_version,
 )
 from frontdesk.credits.api.schemas import ProductCreate, ProductOut, ProductPage, ProductPatch
 from frontdesk.credits.application.catalogue import PRODUCTS
 from frontdesk.kit.auth import CurrentPrincipal
-from frontdesk.kit.etags import IfMatch, etag
+from frontdesk.kit.etags import IfMatch, etag, expected_version
 from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit
 from frontdesk.kit.problems import patch_changes
 from frontdesk.kit.service import UnitOfWorkDep

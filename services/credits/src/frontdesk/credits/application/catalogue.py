@@ -14,7 +14,6 @@ from frontdesk.credits.adapters.catalogue import (
     ProductRepository,
 )
 from frontdesk.credits.adapters.common import CreatedKey
-from frontdesk.credits.domain import require_version
 from frontdesk.credits.domain.catalogue import CatalogueItem, CreditProduct, MembershipPlan
 from frontdesk.kit.auth import Principal
 from frontdesk.kit.errors import NotFoundError
@@ -72,7 +71,7 @@ class Catalogue(Generic[Item]):
         """Changes apply to later sales; what was sold keeps its terms."""
         repo = self._repo(uow, principal)
         item = await repo.require(item_id, for_update=True)
-        require_version(item, expected_version, self.repository.what)
+        item.require_version(expected_version, self.repository.what)
         item.edit(changes)
         await repo.save(item)
         await uow.commit()

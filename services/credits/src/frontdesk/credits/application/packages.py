@@ -14,7 +14,7 @@ from frontdesk.credits.adapters.common import CreatedKey
 from frontdesk.credits.adapters.packages import PackageRepository
 from frontdesk.credits.adapters.tables import idempotency_keys
 from frontdesk.credits.application.accounts import Ledger, utcnow
-from frontdesk.credits.domain import SYSTEM, require_version
+from frontdesk.credits.domain import SYSTEM
 from frontdesk.credits.domain.catalogue import CreditProduct
 from frontdesk.credits.domain.packages import Grant, Package, PackageStatus, TopUp
 from frontdesk.kit.auth import Principal
@@ -165,7 +165,7 @@ async def _change(
         uow, principal.tenant_id, found.customer_id, principal.sub, now, allow_closed=True
     )
     package = await packages.require(package_id, for_update=True)
-    require_version(package, expected_version, "package")
+    package.require_version(expected_version, "package")
     what = apply(package, now)
     await ledger.save(package)
     await ledger.close(what)

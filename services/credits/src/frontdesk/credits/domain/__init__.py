@@ -11,14 +11,4 @@ cause. No FastAPI, SQLAlchemy or aio-pika; errors are the kit's domain errors.
 
 from __future__ import annotations
 
-from frontdesk.kit.aggregate import Aggregate
-from frontdesk.kit.errors import StaleVersion
-
 SYSTEM = "system"  # the actor of what no person did: the expiry sweep, other services' events
-
-
-def require_version(aggregate: Aggregate, expected: int | None, what: str) -> None:
-    """An edit made against ``expected`` (from ``If-Match``; None: any version) applies
-    only while the aggregate is still at that version."""
-    if expected is not None and expected != aggregate.version:
-        raise StaleVersion(what, aggregate.version)

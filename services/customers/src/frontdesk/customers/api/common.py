@@ -26,18 +26,6 @@ Admin = Annotated[Principal, Depends(require_admin())]
 NoteReader = Annotated[Principal, Depends(require(Permission.view_notes))]
 
 
-def expected_version(if_match: str | None) -> int | None:
-    """The version an ``If-Match`` names (None: absent or ``*``, any version). An ETag this
-    service never gave out names version 0, which no record has: the edit answers 412."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    tag = if_match.strip()
-    digits = tag[1:-1]
-    if len(tag) < 20 and digits.isascii() and digits.isdigit() and tag == f'"{int(digits)}"':
-        return int(digits)
-    return 0
-
-
 # -- list filters -------------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from frontdesk.customers.api.common import Admin, CustomersRuntime, Editor, expected_version
+from frontdesk.customers.api.common import Admin, CustomersRuntime, Editor
 from frontdesk.customers.api.schemas import (
     ActivityItem,
     BookingOut,
@@ -23,7 +23,7 @@ from frontdesk.customers.api.schemas import (
 from frontdesk.customers.application import customers
 from frontdesk.customers.application.customers import Detail
 from frontdesk.kit.auth import CurrentPrincipal, Permission
-from frontdesk.kit.etags import IfMatch, etag
+from frontdesk.kit.etags import IfMatch, etag, expected_version
 from frontdesk.kit.problems import Forbidden, NotFound, patch_changes
 from frontdesk.kit.service import UnitOfWorkDep
 from frontdesk.kit.types import Line

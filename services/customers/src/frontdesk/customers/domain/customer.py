@@ -24,7 +24,7 @@ from frontdesk.contracts.customers import (
     CustomerUpdated,
 )
 from frontdesk.kit.aggregate import Aggregate
-from frontdesk.kit.errors import ConflictError, RuleBroken, StaleVersion
+from frontdesk.kit.errors import ConflictError, RuleBroken
 from frontdesk.kit.types import unprintable
 
 NAME_MAX = 100
@@ -199,8 +199,7 @@ class Customer(Aggregate):
         """A cleaned PATCH (``clean_contact``), made against ``expected_version`` when one
         is given; the record keeps an email or a phone."""
         self.ensure_editable()
-        if expected_version is not None and expected_version != self.version:
-            raise StaleVersion("customer", self.version)
+        self.require_version(expected_version, "customer")
         require_contact(changes.get("email", self.email), changes.get("phone", self.phone))
         self._apply(changes)
 
