@@ -3,8 +3,11 @@
 It owns a ``things`` table (written by its HTTP route, which publishes
 ``CustomerRegistered`` through the unit of work) and a ``seen`` table (one row
 per handled event, so duplicates would show). Its handler can be told to fail
-(``FAILURES``) or to be slow (``DELAY``). Run as a process with
-``python kit_probe.py worker|relay|api|migrate`` (``KIT_PROBE_NAME`` names it).
+(``FAILURES``) or to be slow (``DELAY``). A ``Thing`` is also a domain aggregate
+(``ThingRepository``) renamed by ``PATCH /v1/probes/{thing_id}`` with ``If-Match``; a
+thing may not be named ``forbidden`` (422) and a ``frozen`` thing keeps its name (409).
+Run as a process with ``python kit_probe.py worker|relay|api|migrate``
+(``KIT_PROBE_NAME`` names it).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import aio_pika
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from opentelemetry import trace
 from pydantic import BaseModel, Field
 from sqlalchemy import (
@@ -28,6 +32,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Identity,
+    Integer,
     String,
     Table,
     Uuid,
@@ -35,11 +40,13 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    tuple_,
 )
 
 from frontdesk.contracts import Envelope
-from frontdesk.contracts.customers import CustomerRegistered
+from frontdesk.contracts.customers import CustomerRegistered, CustomerUpdated
 from frontdesk.kit import bus
+from frontdesk.kit.aggregate import Aggregate
 from frontdesk.kit.auth import (
     CurrentPrincipal,
     Permission,
@@ -48,10 +55,21 @@ from frontdesk.kit.auth import (
     require,
     require_admin,
 )
-from frontdesk.kit.db import messaging_tables, new_metadata
-from frontdesk.kit.service import Runtime, ServiceSpec, main
+from frontdesk.kit.consumer import Handlers
+from frontdesk.kit.db import AggregateRepository, messaging_tables, new_metadata
+from frontdesk.kit.errors import ConflictError, RuleBroken
+from frontdesk.kit.etags import IfMatch, etag
+from frontdesk.kit.pagination import (
+    DEFAULT_PAGE,
+    PageLimit,
+    decode_cursor,
+    encode_cursor,
+    split_page,
+)
+from frontdesk.kit.service import Runtime, ServiceSpec, UnitOfWorkDep, main
 from frontdesk.kit.settings import Settings
 from frontdesk.kit.testing import running_service
+from frontdesk.kit.types import Name
 from frontdesk.kit.uow import UnitOfWork
 
 HERE = Path(__file__).resolve().parent
@@ -65,6 +83,7 @@ things = Table(
     Column("id", Uuid, primary_key=True),
     Column("tenant_id", Uuid, nullable=False),
     Column("name", String(100), nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),
 )
 seen = Table(
     "seen",
@@ -98,6 +117,10 @@ def reset() -> None:
     CONCURRENCY.update(active=0, max=0)
 
 
+HANDLERS = Handlers()
+
+
+@HANDLERS.on(CustomerRegistered)
 async def on_registered(uow: UnitOfWork, envelope: Envelope, event: CustomerRegistered) -> None:
     CALLS.append((event.customer_id, asyncio.get_running_loop().time()))
     CONCURRENCY["active"] += 1
@@ -123,13 +146,63 @@ async def on_registered(uow: UnitOfWork, envelope: Envelope, event: CustomerRegi
         CONCURRENCY["active"] -= 1
 
 
+# --- the Thing aggregate -----------------------------------------------------------------
+
+FORBIDDEN_NAME = "forbidden"
+FROZEN_NAME = "frozen"
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class Thing(Aggregate):
+    name: str
+
+    def rename(self, name: str) -> None:
+        if name.casefold() == FORBIDDEN_NAME:
+            raise RuleBroken("name", f"a thing must not be named {FORBIDDEN_NAME!r}")
+        if self.name == FROZEN_NAME:
+            raise ConflictError("A frozen thing keeps its name.", field="name")
+        if name == self.name:
+            return
+        self.change(name=name)
+        self.record(
+            CustomerUpdated(
+                customer_id=self.id, first_name=name, last_name="Probe", changed=["name"]
+            )
+        )
+
+
+class ThingRepository(AggregateRepository[Thing]):
+    table = things
+    aggregate = Thing
+    what = "thing"
+
+
+def if_match_version(if_match: str | None) -> int | None:
+    """The version an ``If-Match`` names (None: any); one that names none never matches."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    return int(tag) if tag.isdigit() and len(tag) < 10 else -1
+
+
+def thing_out(thing: Thing) -> dict[str, Any]:
+    return {"id": str(thing.id), "name": thing.name, "version": thing.version}
+
+
+PUBLIC_FEEDS = r"/v1/probes/feeds/[^/]+"
+
+
 class ThingIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: Annotated[Name, Field(max_length=100)]
     count: int = Field(default=1, ge=1, le=100)
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+class ThingPatch(BaseModel):
+    name: Annotated[Name, Field(max_length=100)]
+
+
+def _runtime(request: Request) -> Runtime[Settings]:
+    runtime: Runtime[Settings] = request.app.state.runtime
     return runtime
 
 
@@ -215,10 +288,79 @@ def build_router() -> APIRouter:
     async def boom() -> None:
         raise RuntimeError("unexpected")
 
+    @router.post("/echo", response_class=StreamingResponse)
+    async def echo(principal: StaffPrincipal, request: Request) -> StreamingResponse:
+        """Streams the request body back in pieces (a streamed answer to a write)."""
+        body = await request.body()
+
+        async def pieces() -> AsyncIterator[bytes]:
+            for start in range(0, len(body), 1000):
+                await asyncio.sleep(0)
+                yield body[start : start + 1000]
+
+        return StreamingResponse(pieces(), media_type="application/octet-stream")
+
+    @router.get("/page")
+    async def page_things(
+        principal: StaffPrincipal,
+        request: Request,
+        limit: PageLimit = DEFAULT_PAGE,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """Things by name, ``limit`` at a time, after the signed ``cursor``."""
+        stmt = (
+            select(things.c.id, things.c.name)
+            .where(things.c.tenant_id == principal.tenant_id)
+            .order_by(things.c.name, things.c.id)
+            .limit(limit + 1)
+        )
+        if cursor is not None:
+            name, after = decode_cursor(cursor, tuple[str, uuid.UUID])
+            stmt = stmt.where(tuple_(things.c.name, things.c.id) > tuple_(name, after))
+        async with _runtime(request).engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        page, following = split_page(rows, limit, lambda r: encode_cursor([r.name, r.id]))
+        return {"items": [{"id": str(r.id), "name": r.name} for r in page], "next": following}
+
+    @router.get("/feeds/{key}")
+    async def feed(key: str, response: Response) -> dict[str, str]:
+        """Public: the URL is its own secret (``public_paths``); calendars may cache it."""
+        response.headers["Cache-Control"] = "private, max-age=60"
+        return {"feed": key}
+
+    @router.get("/{thing_id}")
+    async def read_thing(
+        thing_id: uuid.UUID, principal: StaffPrincipal, uow: UnitOfWorkDep, response: Response
+    ) -> dict[str, Any]:
+        thing = await ThingRepository(uow.session, principal.tenant_id).require(thing_id)
+        response.headers["ETag"] = etag(thing.version)
+        return thing_out(thing)
+
+    @router.patch("/{thing_id}")
+    async def rename_thing(
+        thing_id: uuid.UUID,
+        body: ThingPatch,
+        principal: StaffPrincipal,
+        uow: UnitOfWorkDep,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> dict[str, Any]:
+        repo = ThingRepository(uow.session, principal.tenant_id)
+        thing = await repo.require(thing_id)
+        expected = if_match_version(if_match)
+        if expected is not None:
+            thing.version = expected  # the save applies only while the row is at it
+        thing.rename(body.name)
+        await repo.save(thing)
+        uow.publish_recorded(thing)
+        await uow.commit()
+        response.headers["ETag"] = etag(thing.version)
+        return thing_out(thing)
+
     return router
 
 
-def make_spec(name: str = "kitprobe") -> ServiceSpec:
+def make_spec(name: str = "kitprobe") -> ServiceSpec[Settings]:
     return ServiceSpec(
         name=name,
         port=8099,
@@ -226,15 +368,16 @@ def make_spec(name: str = "kitprobe") -> ServiceSpec:
         tables=tables,
         migrations_dir=MIGRATIONS,
         routers=lambda: [build_router()],
-        handlers=lambda: {CustomerRegistered: on_registered},
+        handlers=lambda: HANDLERS,
         description="kit test probe",
+        public_paths=(PUBLIC_FEEDS,),
     )
 
 
 SPEC = make_spec()
 
 
-def renamed(name: str) -> ServiceSpec:
+def renamed(name: str) -> ServiceSpec[Settings]:
     return dataclasses.replace(SPEC, name=name)
 
 
@@ -242,7 +385,7 @@ def renamed(name: str) -> ServiceSpec:
 
 
 async def commit_events(
-    runtime: Runtime,
+    runtime: Runtime[Settings],
     count: int,
     *,
     tenant_id: uuid.UUID | None = None,
@@ -266,7 +409,7 @@ async def commit_events(
     return [e.id for e in envelopes]
 
 
-async def seen_counts(runtime: Runtime) -> dict[uuid.UUID, int]:
+async def seen_counts(runtime: Runtime[Settings]) -> dict[uuid.UUID, int]:
     async with runtime.engine.connect() as conn:
         rows = await conn.execute(
             select(seen.c.message_id, func.count()).group_by(seen.c.message_id)
@@ -274,7 +417,7 @@ async def seen_counts(runtime: Runtime) -> dict[uuid.UUID, int]:
         return {r[0]: r[1] for r in rows}
 
 
-async def outbox_state(runtime: Runtime) -> dict[str, int]:
+async def outbox_state(runtime: Runtime[Settings]) -> dict[str, int]:
     async with runtime.engine.connect() as conn:
         row = (
             await conn.execute(
@@ -288,7 +431,7 @@ async def outbox_state(runtime: Runtime) -> dict[str, int]:
         return {"pending": row.pending, "published": row.published}
 
 
-async def published_ids(runtime: Runtime) -> set[uuid.UUID]:
+async def published_ids(runtime: Runtime[Settings]) -> set[uuid.UUID]:
     async with runtime.engine.connect() as conn:
         rows = await conn.execute(
             select(tables.outbox.c.id).where(tables.outbox.c.published_at.is_not(None))
@@ -298,11 +441,19 @@ async def published_ids(runtime: Runtime) -> set[uuid.UUID]:
 
 @contextlib.asynccontextmanager
 async def probe_service(
-    *, relay: bool = True, consumer: bool = True, name: str | None = None, **overrides: Any
-) -> AsyncIterator[Runtime]:
-    """A probe service of its own (database and queues named for this call only)."""
+    *,
+    relay: bool = True,
+    consumer: bool = True,
+    name: str | None = None,
+    handlers: Handlers | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Runtime[Settings]]:
+    """A probe service of its own (database and queues named for this call only), with
+    the probe's handlers or ``handlers``."""
     reset()
     spec = renamed(name or f"kp_{uuid.uuid4().hex[:8]}")
+    if handlers is not None:
+        spec = dataclasses.replace(spec, handlers=lambda: handlers)
     try:
         # The run's own prefix (not one per service): the probe's name is already unique,
         # and the `frontdesk parked` CLI under test reads names from the environment.
@@ -314,7 +465,7 @@ async def probe_service(
         await delete_queues(spec)
 
 
-async def delete_queues(spec: ServiceSpec) -> None:
+async def delete_queues(spec: ServiceSpec[Settings]) -> None:
     """Drop the probe's queues so later probes of the run do not feed them."""
     settings = spec.settings()
     topology = bus.Topology.from_settings(settings)

@@ -222,8 +222,10 @@ class AggregateRepository(TableRepository[A]):
         return self.aggregate.from_row(row)  # type: ignore[return-value]
 
     async def add(self, aggregate: A) -> A:
-        """Insert a new aggregate; fields left None where the column has a server default
-        (``created_at``) are the database's to fill."""
+        """Insert a new aggregate of this repository's tenant; fields left None where the
+        column has a server default (``created_at``) are the database's to fill."""
+        if aggregate.tenant_id != self.tenant_id:
+            raise ValueError("an aggregate of another tenant cannot be added here")
         values = {
             name: value
             for name, value in aggregate.to_row().items()

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from frontdesk.kit.auth import decode_token
-from frontdesk.kit.problems import Problem, Unauthorized, problem_response
+from frontdesk.kit.problems import SAFETY_HEADERS, Problem, Unauthorized, problem_response
 from frontdesk.kit.settings import Settings
 
 ALWAYS_PUBLIC = (r"/healthz", r"/readyz", r"/docs.*", r"/redoc.*", r"/openapi\.json")
@@ -51,16 +51,20 @@ class RouteTable:
         return self._table
 
     def methods(self, path: str, *, without: Iterable[str] = ()) -> set[str]:
-        """The methods some route serves on ``path`` (ignoring routes that take any of the
-        path parameters ``without``)."""
+        """The methods served on ``path`` (ignoring routes that take any of the path
+        parameters ``without``). A fixed path wins over a template that would also match
+        it (``/v1/customers/stats`` over ``/v1/customers/{id}``): of the matching
+        templates, only those with the fewest parameters count."""
         excluded = set(without)
-        found: set[str] = set()
-        for pattern, params, methods in self._entries():
-            if not params & excluded and pattern.fullmatch(path):
-                found |= methods
-        if "GET" in found:
-            found.add("HEAD")
-        return found
+        matching = [
+            (len(params), methods)
+            for pattern, params, methods in self._entries()
+            if not params & excluded and pattern.fullmatch(path)
+        ]
+        if not matching:
+            return set()
+        fewest = min(count for count, _ in matching)
+        return {m for count, methods in matching if count == fewest for m in methods}
 
 
 class RequestGuard:
@@ -103,7 +107,7 @@ class RequestGuard:
             if body is None:
                 await self._too_large(scope, receive, send, limit)
                 return
-            receive = _replay(body)
+            receive = _replay(body, receive)
         await self.app(scope, receive, send)
 
     async def _options(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -168,13 +172,15 @@ async def _read_at_most(receive: Receive, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Receive:
+def _replay(body: bytes, then: Receive) -> Receive:
+    """The body read ahead, then whatever the server says next (a disconnect, when the
+    client goes away while a streamed answer is still being sent)."""
     sent = False
 
     async def receive() -> Message:
         nonlocal sent
         if sent:
-            return {"type": "http.disconnect"}
+            return await then()
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
@@ -186,9 +192,9 @@ def _with_safety_headers(send: Send) -> Send:
         if message["type"] == "http.response.start":
             headers: list[Any] = list(message.get("headers", []))
             names = {bytes(name).lower() for name, _ in headers}
-            headers.append((b"x-content-type-options", b"nosniff"))
-            if b"cache-control" not in names:
-                headers.append((b"cache-control", b"no-store"))
+            for name, value in SAFETY_HEADERS.items():
+                if name.encode() not in names:
+                    headers.append((name.encode(), value.encode()))
             message = {**message, "headers": headers}
         await send(message)
 

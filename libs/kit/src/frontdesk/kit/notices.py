@@ -59,7 +59,7 @@ class Notices:
         event = asyncio.Event()
         try:
             await self._listen(channel)
-        except (OSError, asyncpg.PostgresError) as error:
+        except Exception as error:  # the listener is an optimisation: never fail the request
             log.warning("cannot listen on %s (%r); waiting until the timeout", channel, error)
         self._waiters[(channel, key)].add(event)
         try:

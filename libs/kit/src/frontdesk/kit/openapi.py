@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from frontdesk.kit.problems import PROBLEM_JSON
+from frontdesk.kit.problems import PROBLEM_JSON, ProblemBody
 
 _WRITES = {"post", "put", "patch", "delete"}
 
@@ -21,6 +21,16 @@ def _problem(description: str) -> dict[str, Any]:
     }
 
 
+def _problem_as_problem_json(answer: dict[str, Any]) -> None:
+    """A route documenting ``{"model": ProblemBody}`` gets it under application/json;
+    problems are application/problem+json."""
+    content = answer.get("content", {})
+    plain = content.get("application/json", {}).get("schema", {})
+    if str(plain.get("$ref", "")).endswith("/ProblemBody"):
+        content.pop("application/json")
+        content[PROBLEM_JSON] = {"schema": plain}
+
+
 def document(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -30,9 +40,15 @@ def document(app: FastAPI) -> dict[str, Any]:
         description=app.description,
         routes=app.routes,
     )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem = ProblemBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem.pop("$defs", {}))
+    components["ProblemBody"] = problem
     for methods in schema.get("paths", {}).values():
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
+            for answer in responses.values():
+                _problem_as_problem_json(answer)
             headers = {
                 p.get("name", "").lower()
                 for p in operation.get("parameters", [])

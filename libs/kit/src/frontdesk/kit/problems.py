@@ -123,12 +123,17 @@ def from_domain(error: DomainError) -> Problem:
     )
 
 
+# Every answer carries these (kit.guard adds them; a problem answered by the outermost
+# error handler, outside the guard, carries them itself): answers hold personal data.
+SAFETY_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
+
+
 def problem_response(problem: Problem) -> JSONResponse:
     return JSONResponse(
         problem.body().model_dump(exclude_none=True),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
-        headers=problem.headers,
+        headers={**SAFETY_HEADERS, **(problem.headers or {})},
     )
 
 
@@ -281,7 +286,10 @@ def unavailable(exc: BaseException) -> bool:
 
 # Documented on every route so the OpenAPI names every error answer.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemBody, "content": {PROBLEM_JSON: {}}, "description": title}
+    status: {
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemBody"}}},
+        "description": title,
+    }
     for status, title in (
         (400, "Bad request (unknown query parameter, bad cursor)"),
         (401, "Missing or invalid token"),

@@ -24,6 +24,7 @@ import unicodedata
 import zoneinfo
 from datetime import UTC, date, datetime
 from functools import cache
+from importlib import resources
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict
@@ -138,8 +139,19 @@ _AREAS = re.compile(
 
 @cache
 def canonical_zones() -> frozenset[str]:
+    """Zones the IANA database defines (``Z`` lines of tzdata.zi) or names for a country
+    (zone.tab: Europe/Amsterdam, now a link, is still what the Dutch choose), never its
+    legacy aliases (Asia/Calcutta, Europe/Kiev, US/Eastern), plus UTC."""
+    folder = resources.files("tzdata").joinpath("zoneinfo")
+    source = folder.joinpath("tzdata.zi").read_text()
+    defined = {line.split()[1] for line in source.splitlines() if line.startswith("Z ")}
+    for line in folder.joinpath("zone.tab").read_text().splitlines():
+        if line and not line.startswith("#"):
+            defined.add(line.split("\t")[2])
     return frozenset(
-        name for name in zoneinfo.available_timezones() if name == "UTC" or _AREAS.match(name)
+        name
+        for name in zoneinfo.available_timezones()
+        if name == "UTC" or (name in defined and _AREAS.match(name))
     )
 
 
