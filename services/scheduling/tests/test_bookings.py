@@ -8,8 +8,8 @@ from frontdesk.contracts.credits import DebitRejected, DebitSucceeded
 from frontdesk.contracts.customers import CustomerStatusChanged, GuestResolved
 from frontdesk.kit.auth import Permission
 from frontdesk.kit.testing import wait_for
-from frontdesk.scheduling import saga
 from frontdesk.scheduling.adapters.tables import bookings, customer_states, sessions
+from frontdesk.scheduling.application.bookings import expire_pending
 
 PAY = {"method": "pay_per_session", "price_minor": 1500, "currency": "EUR"}
 FREE = {"method": "free"}
@@ -174,8 +174,9 @@ async def test_saga_rejects_on_debit_rejected_and_frees_the_seat(studio, runtime
 async def test_saga_timeout_rejects_pending_bookings(studio, runtime):
     session = await studio.session(capacity=1)
     booking = await studio.book(session, expect=(202,))
-    assert await saga.expire_pending(runtime) == 0  # not yet: the timeout is 30 s
-    assert await saga.expire_pending(runtime, timeout=0) == 1
+    timeout = runtime.settings.saga_timeout_seconds
+    assert await expire_pending(runtime.uow, timeout=timeout) == 0  # not yet: the timeout is 30 s
+    assert await expire_pending(runtime.uow, timeout=0) == 1
     done = await studio.booking(booking["id"])
     assert done["status"] == "rejected" and done["reason"] == "timeout"
     assert await seats_taken(runtime, session["id"]) == 0

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import insert
 
 from frontdesk.scheduling.adapters.tables import sessions
-from frontdesk.scheduling.api import calendar
+from frontdesk.scheduling.application import calendar
 
 FREE = {"method": "free"}
 DAY = date(2031, 7, 1)

@@ -5,9 +5,6 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from frontdesk.scheduling.domain import time as tz
-from frontdesk.scheduling.domain.booking import CancellationPolicy
-
 
 def _last_sunday(year, month):
     day = date(year, month + 1, 1) - timedelta(days=1)
@@ -194,37 +191,6 @@ async def test_calendar_per_staff_and_room_and_feed_of_everything(studio):
         f"/v1/calendar?date=2031-02-30&location_id={studio.location['id']}", headers=studio.admin
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "date"
-
-
-def test_domain_time_rules():
-    berlin = tz.zone("Europe/Berlin")
-    assert tz.to_utc(datetime(2031, 3, 29, 18), berlin).hour == 17
-    assert tz.to_utc(datetime(2031, 3, 31, 18), berlin).hour == 16
-    # the repeated hour in autumn means its first occurrence (summer time)
-    assert tz.to_utc(datetime(2031, 10, 26, 2, 30), berlin).hour == 0
-    start, end = tz.day_bounds(SPRING, berlin)
-    assert end - start == timedelta(hours=23)
-    start, end = tz.day_bounds(AUTUMN, berlin)
-    assert end - start == timedelta(hours=25)
-    with pytest.raises(tz.TimeError_):
-        tz.zone("Berlin")
-
-
-def test_cancellation_policy():
-    policy = CancellationPolicy(24)
-    starts = datetime(2031, 1, 2, 18, tzinfo=ZoneInfo("UTC"))
-    assert policy.refund(starts_at=starts, at=starts - timedelta(hours=25), paid=True) == (
-        False,
-        True,
-    )
-    assert policy.refund(starts_at=starts, at=starts - timedelta(hours=23), paid=True) == (
-        True,
-        False,
-    )
-    assert policy.refund(starts_at=starts, at=starts - timedelta(hours=48), paid=False) == (
-        False,
-        False,
-    )
 
 
 async def test_openapi_documents_every_route(client):

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from frontdesk.kit.service import Runtime, ServiceSpec
-from frontdesk.scheduling import consumers, saga
+from frontdesk.scheduling import consumers
 from frontdesk.scheduling.adapters.tables import messaging, metadata
 from frontdesk.scheduling.api import (
     appointments,
@@ -19,7 +19,10 @@ from frontdesk.scheduling.api import (
     resources,
     sessions,
 )
+from frontdesk.scheduling.application import bookings as booking_saga
 from frontdesk.scheduling.settings import SchedulingSettings
+
+SchedulingRuntime = Runtime[SchedulingSettings]
 
 
 def routers() -> list[APIRouter]:
@@ -33,13 +36,13 @@ def routers() -> list[APIRouter]:
     ]
 
 
-async def saga_timeouts(runtime: Runtime) -> None:
-    await saga.expire_pending(runtime)
+async def saga_timeouts(runtime: SchedulingRuntime) -> None:
+    """Pending bookings older than the saga timeout are rejected."""
+    await booking_saga.expire_pending(runtime.uow, timeout=runtime.settings.saga_timeout_seconds)
 
 
-def periodic() -> Sequence[tuple[float, Callable[[Runtime], Any]]]:
-    every = SchedulingSettings().saga_sweep_seconds
-    return [(every, saga_timeouts)]
+def periodic() -> Sequence[tuple[float, Callable[[SchedulingRuntime], Any]]]:
+    return [(SchedulingSettings().saga_sweep_seconds, saga_timeouts)]
 
 
 SPEC = ServiceSpec(
@@ -50,7 +53,7 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).resolve().parents[3] / "migrations",
     settings_class=SchedulingSettings,
     routers=routers,
-    handlers=consumers.handlers,
+    handlers=lambda: consumers.handlers,
     periodic=periodic,
     untraced_paths=(r"/v1/calendar-feeds/[^/]+\.ics",),  # the path is the feed's secret
     description="Staff, locations, rooms, classes with capacity, appointments, bookings and "

@@ -1,30 +1,60 @@
-"""Request and response bodies (never ORM rows on the wire)."""
+"""Request and response bodies (never ORM rows on the wire).
+
+Every request field uses the kit's input types: text without control characters, NUL,
+bidi overrides or zero-width characters (``Line``, ``Multiline``, ``Name``), bounded
+date-times that are never epoch numbers, strict integers, canonical IANA zones.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from typing import Any, Literal
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from frontdesk.kit.errors import RuleBroken
 from frontdesk.kit.money import CurrencyCode
-from frontdesk.scheduling.domain.staff import WorkingSlot
+from frontdesk.kit.problems import FieldError, InvalidInput
+from frontdesk.kit.types import (
+    BoundedDatetime,
+    Count,
+    Line,
+    MinorUnits,
+    Multiline,
+    Name,
+    PositiveCount,
+    TimeZoneName,
+)
+from frontdesk.scheduling.application.appointments import NewAppointment
+from frontdesk.scheduling.application.bookings import BookingRequest, BookingView, GuestDetails
+from frontdesk.scheduling.application.calendar import Entry
+from frontdesk.scheduling.application.sessions import NewSession
+from frontdesk.scheduling.domain import sessions as domain_sessions
+from frontdesk.scheduling.domain.appointments import Appointment
+from frontdesk.scheduling.domain.sessions import Session
+from frontdesk.scheduling.domain.staff import WorkingHours, WorkingSlot, wall_clock
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _pick(cls: type[BaseModel], row: Any, **extra: Any) -> dict[str, Any]:
-    return {**{k: row[k] for k in cls.model_fields if k not in extra}, **extra}
+def _pick(cls: type[BaseModel], source: Any, **extra: Any) -> dict[str, Any]:
+    """``cls``'s fields from a row (a mapping) or an object, ``extra`` overriding."""
+    if isinstance(source, Mapping):
+        values = {k: source[k] for k in cls.model_fields if k not in extra}
+    else:
+        values = {k: getattr(source, k) for k in cls.model_fields if k not in extra}
+    return {**values, **extra}
 
 
 # locations, rooms, staff ----------------------------------------------------------------
 class LocationCreate(_In):
-    name: str = Field(min_length=1, max_length=200)
-    timezone: str = Field(min_length=1, max_length=64, examples=["Europe/Berlin"])
-    address: str | None = Field(default=None, max_length=500)
+    name: Annotated[Name, Field(max_length=200)]
+    timezone: TimeZoneName
+    address: Annotated[Multiline, Field(max_length=500)] | None = None
 
 
 class LocationOut(BaseModel):
@@ -41,9 +71,9 @@ class LocationOut(BaseModel):
 
 class RoomCreate(_In):
     location_id: uuid.UUID
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[Name, Field(max_length=200)]
     kind: Literal["room", "bay"] = "room"
-    capacity: int | None = Field(default=None, ge=1, le=100_000)
+    capacity: Annotated[PositiveCount, Field(le=100_000)] | None = None
 
 
 class RoomOut(BaseModel):
@@ -58,20 +88,50 @@ class RoomOut(BaseModel):
         return cls(**_pick(cls, row))
 
 
+WallClock = Annotated[time, AfterValidator(wall_clock)]
+
+
+class WorkingSlotIn(_In):
+    """One working period on a weekday, in local wall-clock time at the location (no UTC
+    offset), e.g. ``{"weekday": "mon", "start": "09:00", "end": "17:00"}``."""
+
+    weekday: str = Field(pattern="^(mon|tue|wed|thu|fri|sat|sun)$")
+    start: WallClock
+    end: WallClock
+
+    @model_validator(mode="after")
+    def _slot(self) -> WorkingSlotIn:
+        self.slot()  # end after start
+        return self
+
+    def slot(self) -> WorkingSlot:
+        return WorkingSlot(weekday=self.weekday, start=self.start, end=self.end)
+
+
+def working_hours(slots: list[WorkingSlotIn]) -> WorkingHours:
+    return WorkingHours.of(s.slot() for s in slots)
+
+
 class StaffCreate(_In):
-    name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=320)
-    role: str = Field(default="trainer", min_length=1, max_length=50)
+    name: Annotated[Name, Field(max_length=200)]
+    email: Annotated[Line, Field(max_length=320)] | None = None
+    role: Annotated[Name, Field(max_length=50)] = "trainer"
     location_id: uuid.UUID | None = None
-    working_hours: list[WorkingSlot] = Field(default_factory=list, max_length=100)
+    working_hours: list[WorkingSlotIn] = Field(default_factory=list, max_length=100)
 
 
 class StaffPatch(_In):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=320)
-    role: str | None = Field(default=None, min_length=1, max_length=50)
+    name: Annotated[Name, Field(max_length=200)] | None = None
+    email: Annotated[Line, Field(max_length=320)] | None = None
+    role: Annotated[Name, Field(max_length=50)] | None = None
     location_id: uuid.UUID | None = None
-    working_hours: list[WorkingSlot] | None = Field(default=None, max_length=100)
+    working_hours: list[WorkingSlotIn] | None = Field(default=None, max_length=100)
+
+
+class WorkingSlotOut(BaseModel):
+    weekday: str
+    start: time
+    end: time
 
 
 class StaffOut(BaseModel):
@@ -80,11 +140,13 @@ class StaffOut(BaseModel):
     email: str | None
     role: str
     location_id: uuid.UUID | None
-    working_hours: list[WorkingSlot]
+    working_hours: list[WorkingSlotOut]
 
     @classmethod
     def of(cls, row: Any) -> StaffOut:
-        return cls(**_pick(cls, row))
+        hours = WorkingHours.from_json(row["working_hours"])
+        slots = [WorkingSlotOut(weekday=s.weekday, start=s.start, end=s.end) for s in hours.slots]
+        return cls(**_pick(cls, row, working_hours=slots))
 
 
 # sessions -------------------------------------------------------------------------------
@@ -93,53 +155,67 @@ class Payment(_In):
     invoiced by billing) or ``free``."""
 
     method: Literal["credits", "pay_per_session", "free"]
-    credits: int = Field(default=0, ge=0, le=1000)
-    price_minor: int = Field(default=0, ge=0, le=100_000_000)
+    credits: Annotated[Count, Field(le=1000)] = 0
+    price_minor: Annotated[MinorUnits, Field(le=100_000_000)] = 0
     currency: CurrencyCode = "EUR"
 
     @model_validator(mode="after")
     def _consistent(self) -> Payment:
-        if self.method == "credits" and self.credits < 1:
-            raise ValueError("credits: a class paid by credits costs at least 1 credit")
-        if self.method == "pay_per_session" and self.price_minor < 1:
-            raise ValueError("price_minor: a pay-per-session class needs a price")
-        if self.method != "credits" and self.credits:
-            raise ValueError("credits: only a class paid by credits costs credits")
-        if self.method != "pay_per_session" and self.price_minor:
-            raise ValueError("price_minor: only a pay-per-session class has a price")
+        try:
+            self.domain()
+        except RuleBroken as error:
+            raise ValueError(f"{error.field}: {error.message}") from None
         return self
+
+    def domain(self) -> domain_sessions.Payment:
+        return domain_sessions.Payment(
+            method=self.method,
+            credits=self.credits,
+            price_minor=self.price_minor,
+            currency=self.currency,
+        )
+
+
+class PaymentOut(BaseModel):
+    method: str
+    credits: int
+    price_minor: int
+    currency: str
 
 
 class SessionCreate(_In):
     kind: Literal["class", "event"] = "class"
-    title: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
+    title: Annotated[Name, Field(max_length=200)]
+    description: Annotated[Multiline, Field(max_length=5000)] | None = None
     location_id: uuid.UUID
     room_id: uuid.UUID | None = None
     staff_id: uuid.UUID | None = None
-    starts_at: datetime = Field(
+    starts_at: BoundedDatetime = Field(
         description="Local wall-clock time at the location (e.g. 2025-03-31T18:00); "
         "an explicit offset is also accepted."
     )
-    duration_minutes: int = Field(ge=1, le=24 * 60 * 14)
-    capacity: int = Field(ge=0, le=100_000)
+    duration_minutes: Annotated[PositiveCount, Field(le=24 * 60 * 14)]
+    capacity: Annotated[PositiveCount, Field(le=100_000)]
     payment: Payment
+
+    def new(self) -> NewSession:
+        return NewSession(**{**dict(self), "payment": self.payment.domain()})
 
 
 class SessionPatch(_In):
     """Only the fields sent change. ``description``, ``staff_id`` and ``room_id`` may be
     null; the others may not. A new ``payment`` applies to later bookings only."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
-    starts_at: datetime | None = Field(
+    title: Annotated[Name, Field(max_length=200)] | None = None
+    description: Annotated[Multiline, Field(max_length=5000)] | None = None
+    starts_at: BoundedDatetime | None = Field(
         default=None,
         description="Local wall-clock time at the location, as on create; the duration "
         "is kept unless duration_minutes is given too.",
     )
-    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60 * 14)
-    capacity: int | None = Field(
-        default=None, ge=0, le=100_000, description="Never below the seats already taken."
+    duration_minutes: Annotated[PositiveCount, Field(le=24 * 60 * 14)] | None = None
+    capacity: Annotated[PositiveCount, Field(le=100_000)] | None = Field(
+        default=None, description="Never below the seats already taken."
     )
     staff_id: uuid.UUID | None = None
     room_id: uuid.UUID | None = None
@@ -147,7 +223,7 @@ class SessionPatch(_In):
 
 
 class SessionCancel(_In):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Annotated[Line, Field(max_length=500)] | None = None
 
 
 class SessionOut(BaseModel):
@@ -166,10 +242,29 @@ class SessionOut(BaseModel):
     capacity: int
     seats_taken: int
     seats_free: int
-    payment: Payment
+    payment: PaymentOut
     status: str
     cancel_reason: str | None
     version: int
+
+    @classmethod
+    def of(cls, session: Session) -> SessionOut:
+        zone = session.zone
+        return cls(
+            **_pick(
+                cls,
+                session,
+                timezone=zone.key,
+                local_starts_at=session.starts_at.astimezone(zone),
+                local_ends_at=session.ends_at.astimezone(zone),
+                payment=PaymentOut(
+                    method=session.payment_method,
+                    credits=session.credits,
+                    price_minor=session.price_minor,
+                    currency=session.currency,
+                ),
+            )
+        )
 
 
 class SessionPage(BaseModel):
@@ -179,10 +274,17 @@ class SessionPage(BaseModel):
 
 # bookings -------------------------------------------------------------------------------
 class Guest(_In):
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-    email: str = Field(min_length=3, max_length=320)
-    phone: str | None = Field(default=None, max_length=40)
+    first_name: Annotated[Name, Field(max_length=100)]
+    last_name: Annotated[Name, Field(max_length=100)]
+    email: Annotated[Line, Field(min_length=3, max_length=320)]
+    phone: Annotated[Line, Field(max_length=40)] | None = None
+
+
+class GuestOut(BaseModel):
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None
 
 
 class BookingCreate(_In):
@@ -191,14 +293,32 @@ class BookingCreate(_In):
         default=None, description="The customer; leave out for a guest (then give guest)."
     )
     guest: Guest | None = None
-    seats: int = Field(
-        default=1, ge=0, le=100, description="0 books a reminder only and takes no seat."
+    seats: Annotated[Count, Field(le=100)] = Field(
+        default=1, description="0 books a reminder only and takes no seat."
     )
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: Annotated[Multiline, Field(max_length=2000)] | None = None
+
+    def request(self) -> BookingRequest:
+        """Who books: a customer or a guest (name and email), never both or neither."""
+        if (self.customer_id is None) == (self.guest is None):
+            raise InvalidInput(
+                "Give either customer_id or guest (name and email).",
+                errors=[
+                    FieldError(field="customer_id", message="customer_id or guest"),
+                    FieldError(field="guest", message="customer_id or guest"),
+                ],
+            )
+        return BookingRequest(
+            session_id=self.session_id,
+            customer_id=self.customer_id,
+            guest=GuestDetails(**self.guest.model_dump()) if self.guest else None,
+            seats=self.seats,
+            notes=self.notes,
+        )
 
 
 class BookingCancel(_In):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Annotated[Line, Field(max_length=500)] | None = None
 
 
 class BookingReschedule(_In):
@@ -209,12 +329,12 @@ class BookingOut(BaseModel):
     id: uuid.UUID
     session_id: uuid.UUID
     customer_id: uuid.UUID | None
-    guest: Guest | None
+    guest: GuestOut | None
     seats: int
     reminder_only: bool
     notes: str | None
     status: str
-    payment: Payment
+    payment: PaymentOut
     reason: str | None
     refund: bool | None
     late: bool | None
@@ -226,39 +346,18 @@ class BookingOut(BaseModel):
     ends_at: datetime | None = None
 
     @classmethod
-    def of(cls, row: Any, session: Any = None) -> BookingOut:
-        guest = None
-        if row["guest_email"] and row["guest_first_name"]:
-            guest = Guest(
-                first_name=row["guest_first_name"],
-                last_name=row["guest_last_name"] or "-",
-                email=row["guest_email"],
-                phone=row["guest_phone"],
-            )
-        source = session if session is not None else row
-        extra = {k: source[k] for k in ("title", "starts_at", "ends_at") if k in source}
+    def of(cls, view: BookingView) -> BookingOut:
+        booking, guest = view.booking, view.booking.guest
         return cls(
-            id=row["id"],
-            session_id=row["session_id"],
-            customer_id=row["customer_id"],
-            guest=guest,
-            seats=row["seats"],
-            reminder_only=row["seats"] == 0,
-            notes=row["notes"],
-            status=row["status"],
-            payment=Payment.model_construct(
-                method=row["payment_method"],
-                credits=row["credits"],
-                price_minor=row["price_minor"],
-                currency=row["currency"],
-            ),
-            reason=row["reason"],
-            refund=row["refund"],
-            late=row["late"],
-            checked_in_at=row["checked_in_at"],
-            version=row["version"],
-            created_at=row["created_at"],
-            **extra,
+            **_pick(
+                cls,
+                booking,
+                guest=None if guest is None else GuestOut(**_pick(GuestOut, guest)),
+                payment=PaymentOut(**_pick(PaymentOut, booking.charge)),
+                title=view.title,
+                starts_at=view.starts_at,
+                ends_at=view.ends_at,
+            )
         )
 
 
@@ -268,7 +367,7 @@ class BookingPage(BaseModel):
 
 
 class PolicyIn(_In):
-    free_cancel_hours: int = Field(ge=0, le=24 * 60)
+    free_cancel_hours: Annotated[Count, Field(le=24 * 60)]
 
 
 class PolicyOut(BaseModel):
@@ -282,33 +381,36 @@ class AppointmentCreate(_In):
     staff_id: uuid.UUID
     room_id: uuid.UUID | None = None
     customer_id: uuid.UUID
-    title: str = Field(min_length=1, max_length=200)
-    notes: str | None = Field(default=None, max_length=2000)
-    starts_at: datetime = Field(description="Local wall-clock time at the location.")
-    duration_minutes: int = Field(ge=1, le=24 * 60)
+    title: Annotated[Name, Field(max_length=200)]
+    notes: Annotated[Multiline, Field(max_length=2000)] | None = None
+    starts_at: BoundedDatetime = Field(description="Local wall-clock time at the location.")
+    duration_minutes: Annotated[PositiveCount, Field(le=24 * 60)]
     status: Literal["draft", "confirmed"] = "draft"
-    price_minor: int = Field(default=0, ge=0, le=100_000_000)
+    price_minor: Annotated[MinorUnits, Field(le=100_000_000)] = 0
     currency: CurrencyCode = "EUR"
+
+    def new(self) -> NewAppointment:
+        return NewAppointment(**dict(self))
 
 
 class AppointmentPatch(_In):
     """Only the fields sent change (draft or confirmed appointments). ``room_id`` and
     ``notes`` may be null."""
 
-    starts_at: datetime | None = Field(
+    starts_at: BoundedDatetime | None = Field(
         default=None,
         description="Local wall-clock time at the location; the duration is kept unless "
         "duration_minutes is given too.",
     )
-    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    duration_minutes: Annotated[PositiveCount, Field(le=24 * 60)] | None = None
     staff_id: uuid.UUID | None = None
     room_id: uuid.UUID | None = None
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: Annotated[Multiline, Field(max_length=2000)] | None = None
 
 
 class AppointmentTransition(_In):
     status: Literal["confirmed", "completed", "cancelled", "no_show"]
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Annotated[Line, Field(max_length=500)] | None = None
 
 
 class AppointmentOut(BaseModel):
@@ -327,6 +429,18 @@ class AppointmentOut(BaseModel):
     price_minor: int
     currency: str
     version: int
+
+    @classmethod
+    def of(cls, appointment: Appointment) -> AppointmentOut:
+        zone = appointment.zone
+        return cls(
+            **_pick(
+                cls,
+                appointment,
+                timezone=zone.key,
+                local_starts_at=appointment.starts_at.astimezone(zone),
+            )
+        )
 
 
 class AppointmentPage(BaseModel):
@@ -353,6 +467,20 @@ class CalendarEntry(BaseModel):
     seats_taken: int | None = None
     customer_id: uuid.UUID | None = None
 
+    @classmethod
+    def of(cls, entry: Entry) -> CalendarEntry:
+        start, end = entry.starts_at.astimezone(entry.zone), entry.ends_at.astimezone(entry.zone)
+        return cls(
+            **_pick(
+                cls,
+                entry,
+                local_starts_at=start,
+                local_ends_at=end,
+                local_start=f"{start:%H:%M}",
+                local_end=f"{end:%H:%M}",
+            )
+        )
+
 
 class CalendarDay(BaseModel):
     date: date
@@ -372,7 +500,7 @@ class CalendarFeedCreate(_In):
     token gives none of them: its feed holds the customer's own bookings and
     appointments."""
 
-    name: str | None = Field(default=None, max_length=200)
+    name: Annotated[Line, Field(max_length=200)] | None = None
     location_id: uuid.UUID | None = None
     staff_id: uuid.UUID | None = None
     room_id: uuid.UUID | None = None

@@ -1,0 +1,39 @@
+"""What customers told us of each customer (its status), for the one booking rule."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from frontdesk.kit.db import TenantRepository
+from frontdesk.scheduling.adapters.tables import customer_states
+from frontdesk.scheduling.domain.customers import CustomerStanding
+
+
+class CustomerRepository(TenantRepository):
+    async def standing(self, customer_id: uuid.UUID) -> CustomerStanding:
+        row = await self._first(
+            select(customer_states.c.status).where(
+                customer_states.c.tenant_id == self.tenant_id,
+                customer_states.c.customer_id == customer_id,
+            )
+        )
+        return CustomerStanding(customer_id, None if row is None else str(row["status"]))
+
+    async def record_status(self, customer_id: uuid.UUID, status: str, version: int) -> None:
+        """Upsert, dropping stale events (an older aggregate_version never wins)."""
+        stmt = pg_insert(customer_states).values(
+            tenant_id=self.tenant_id, customer_id=customer_id, status=status, version=version
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[customer_states.c.tenant_id, customer_states.c.customer_id],
+            set_={
+                "status": stmt.excluded.status,
+                "version": stmt.excluded.version,
+                "updated_at": func.now(),
+            },
+            where=customer_states.c.version < stmt.excluded.version,
+        )
+        await self.session.execute(stmt)

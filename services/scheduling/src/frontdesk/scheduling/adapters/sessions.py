@@ -1,0 +1,74 @@
+"""Sessions (classes and events), read with their location's zone."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from frontdesk.scheduling.adapters.base import PlacedRepository, conflicts
+from frontdesk.scheduling.adapters.tables import bookings, sessions
+from frontdesk.scheduling.domain.sessions import Session
+
+# A capacity edit that the seat counter refuses names the capacity, not the seats.
+CAPACITY_BELOW_SEATS = {
+    "ck_sessions_seats_within_capacity": (
+        "capacity",
+        "The capacity cannot go below the seats already taken.",
+    )
+}
+
+
+class SessionRepository(PlacedRepository[Session]):
+    table = sessions
+    aggregate = Session
+    what = "session"
+    conflict_fields = CAPACITY_BELOW_SEATS
+
+    async def save_seats(self, session: Session) -> None:
+        """The seat counter, when it moved: not versioned (a booking leaves the session's
+        ETag as it is). Callers hold the session's row lock, so the counter they changed
+        is the current one; the CHECK constraint keeps it within the capacity."""
+        if not session.seats_moved:
+            return
+        with conflicts():
+            await self.session.execute(
+                update(sessions)
+                .where(self._where(session.id))
+                .values(seats_taken=session.seats_taken)
+            )
+        session.seats_saved()
+
+    async def page(
+        self,
+        *,
+        location_id: uuid.UUID | None = None,
+        staff_id: uuid.UUID | None = None,
+        room_id: uuid.UUID | None = None,
+        starts_from: datetime | None = None,
+        starts_before: datetime | None = None,
+        booked_by: uuid.UUID | None = None,
+        after: tuple[datetime, uuid.UUID] | None = None,
+        limit: int,
+    ) -> list[Session]:
+        """By (starts_at, id), keyset-paginated: those after ``after``, at most ``limit``;
+        ``starts_from`` keeps those still running then. ``booked_by``: only sessions that
+        customer holds a booking of (not cancelled or rejected)."""
+        booked = None
+        if booked_by is not None:
+            booked = sessions.c.id.in_(
+                select(bookings.c.session_id).where(
+                    bookings.c.tenant_id == self.tenant_id,
+                    bookings.c.customer_id == booked_by,
+                    bookings.c.status.not_in(("cancelled", "rejected")),
+                )
+            )
+        return await self._page(
+            equal={"location_id": location_id, "staff_id": staff_id, "room_id": room_id},
+            starts_from=starts_from,
+            starts_before=starts_before,
+            after=after,
+            limit=limit,
+            where=booked,
+        )

@@ -1,0 +1,402 @@
+"""Bookings and scheduling's side of the booking saga.
+
+Every step runs inside the caller's unit of work: the state change, the seat counter
+and the published events commit together or not at all. The steps: ``request_booking``
+(the seat is taken, ``…requested``; free, reminder-only and pay-per-session bookings of
+a known customer confirm at once), ``on_debit`` (credits answered: confirmed or
+rejected), ``on_guest_resolved`` (a guest's customer is known: linked, then settled),
+``expire_pending`` (the timeout), then ``cancel_booking``, ``reschedule_booking``,
+``check_in`` and ``mark_no_show``. A session is always locked before its bookings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from frontdesk.kit.auth import Principal
+from frontdesk.kit.errors import NotFoundError, RuleBroken
+from frontdesk.kit.uow import UnitOfWork
+from frontdesk.scheduling.adapters import Repositories
+from frontdesk.scheduling.adapters.bookings import expired_pending
+from frontdesk.scheduling.application.common import Idempotency, Row, claim, repositories
+from frontdesk.scheduling.domain import time as tz
+from frontdesk.scheduling.domain.bookings import Booking, CancellationPolicy, Guest
+from frontdesk.scheduling.domain.sessions import Session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BookingView:
+    """A booking with the title and time of its session, as lists and answers show it."""
+
+    booking: Booking
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.booking.id
+
+    @classmethod
+    def of(cls, booking: Booking, session: Session) -> BookingView:
+        return cls(booking, session.title, session.starts_at, session.ends_at)
+
+    @classmethod
+    def of_row(cls, row: Row) -> BookingView:
+        return cls(Booking.from_row(row), row["title"], row["starts_at"], row["ends_at"])
+
+
+@dataclass(frozen=True)
+class GuestDetails:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """Who books which session: a customer, or a guest (then customers resolves it)."""
+
+    session_id: uuid.UUID
+    customer_id: uuid.UUID | None = None
+    guest: GuestDetails | None = None
+    seats: int = 1
+    notes: str | None = None
+
+
+async def _store(uow: UnitOfWork, repos: Repositories, booking: Booking, session: Session) -> None:
+    """Save a booking's step (with the seats it took or freed) and publish its events at
+    the version the save gave it."""
+    await repos.sessions.save_seats(session)
+    await repos.bookings.save(booking)
+    uow.publish_recorded(booking)
+
+
+async def _lock(repos: Repositories, booking_id: uuid.UUID) -> tuple[Booking, Session] | None:
+    """The booking and its session, both locked: always the session first (no deadlocks,
+    and a booking's events carry the session's current time)."""
+    found = await repos.bookings.get(booking_id)
+    if found is None:
+        return None
+    session = await repos.sessions.require(found.session_id, for_update=True)
+    booking = await repos.bookings.require(booking_id, for_update=True)
+    return booking, session
+
+
+async def _locked(
+    repos: Repositories, principal: Principal, booking_id: uuid.UUID
+) -> tuple[Booking, Session]:
+    locked = await _lock(repos, booking_id)
+    if locked is None:
+        raise NotFoundError.of("booking")
+    principal.ensure_sees(locked[0].customer_id, "booking")
+    return locked
+
+
+async def _view(repos: Repositories, booking_id: uuid.UUID) -> BookingView | None:
+    booking = await repos.bookings.get(booking_id)
+    if booking is None:
+        return None
+    return BookingView.of(booking, await repos.sessions.require(booking.session_id))
+
+
+async def tenant_policy(repos: Repositories, default: CancellationPolicy) -> CancellationPolicy:
+    hours = await repos.policies.free_cancel_hours()
+    return default if hours is None else CancellationPolicy(hours)
+
+
+# step 1: the request --------------------------------------------------------------------
+async def request_booking(
+    uow: UnitOfWork,
+    principal: Principal,
+    request: BookingRequest,
+    idempotency: Idempotency | None = None,
+) -> tuple[BookingView, bool]:
+    """Take the seats, add the booking (pending) and start the saga; settle at once when
+    nothing else is awaited. With an ``Idempotency-Key`` used before for the same
+    request: the earlier booking as it is now, and True (replayed)."""
+    repos = repositories(uow, principal.tenant_id)
+    guest = None
+    if request.guest is not None:
+        g = request.guest
+        guest = Guest.of(g.first_name, g.last_name, g.email, g.phone)
+    booking_id = uuid.uuid4()
+    earlier = await claim(repos, "booking", idempotency, booking_id)
+    if earlier is not None:
+        view = await _view(repos, earlier)
+        if view is None:
+            raise NotFoundError.of("booking")
+        principal.ensure_sees(view.booking.customer_id, "booking")
+        await uow.commit()  # nothing changed: ends the transaction before any wait
+        return view, True
+    if request.customer_id is not None:
+        (await repos.customers.standing(request.customer_id)).ensure_may_book()
+    # Locked: a concurrent cancel or edit of the session is seen (a booking never slips
+    # into a just-cancelled session, and its event carries the session's current time).
+    session = await repos.sessions.get(request.session_id, for_update=True)
+    if session is None:
+        raise RuleBroken("session_id", "no such session")
+    now = tz.now()
+    booking = Booking.request(
+        id=booking_id,
+        tenant_id=principal.tenant_id,
+        session=session,
+        customer_id=request.customer_id,
+        guest=guest,
+        seats=request.seats,
+        notes=request.notes,
+        now=now,
+    )
+    await repos.sessions.save_seats(session)
+    await repos.bookings.add(booking)
+    uow.publish_recorded(booking)
+    if booking.settles_at_once:
+        booking.confirm(session, now)
+        await _store(uow, repos, booking, session)
+    await uow.commit()
+    return BookingView.of(booking, session), False
+
+
+async def wait_for_outcome(
+    uows: Callable[[], UnitOfWork], tenant_id: uuid.UUID, booking_id: uuid.UUID, seconds: float
+) -> BookingView | None:
+    """The booking once the saga decided it (no longer pending), waiting at most
+    ``seconds``; None if it is still pending then. (Polls the database every 50 ms.)"""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        await asyncio.sleep(0.05)
+        async with uows() as uow:
+            view = await _view(repositories(uow, tenant_id), booking_id)
+        if view is not None and not view.booking.pending:
+            return view
+    return None
+
+
+# the saga's answers ---------------------------------------------------------------------
+async def on_debit(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    *,
+    succeeded: bool,
+    reason: str | None = None,
+) -> None:
+    """credits answered. A late answer for a booking already decided changes nothing here:
+    credits refunds a debit of a rejected booking from our ``BookingRejected``."""
+    repos = repositories(uow, tenant_id)
+    locked = await _lock(repos, booking_id)
+    if locked is None:
+        log.warning("debit answer for unknown booking %s", booking_id)
+        return
+    booking, session = locked
+    if not booking.pending:
+        return
+    if succeeded:
+        booking.confirm(session, tz.now())
+    else:
+        booking.reject(session, reason or "debit_rejected", tz.now())
+    await _store(uow, repos, booking, session)
+    await uow.commit()
+
+
+async def on_guest_resolved(
+    uow: UnitOfWork, tenant_id: uuid.UUID, booking_id: uuid.UUID, customer_id: uuid.UUID
+) -> None:
+    """customers found or created the guest's record: link it, then settle if we can (a
+    guest already booked on the session, or blocked, is rejected)."""
+    repos = repositories(uow, tenant_id)
+    locked = await _lock(repos, booking_id)
+    if locked is None:
+        log.warning("guest resolved for unknown booking %s", booking_id)
+        return
+    booking, session = locked
+    if booking.customer_id is not None:
+        return  # already linked (a duplicate or a customer booking)
+    now = tz.now()
+    if booking.pending and await repos.bookings.active_of(
+        session.id, customer_id, exclude=booking.id
+    ):
+        booking.reject(session, "already_booked", now)
+        await _store(uow, repos, booking, session)
+    elif booking.pending and not (await repos.customers.standing(customer_id)).may_book:
+        booking.reject(session, "customer_blocked", now)
+        await _store(uow, repos, booking, session)
+    booking.link_customer(session, customer_id)
+    await _store(uow, repos, booking, session)
+    if booking.settles_at_once:
+        booking.confirm(session, now)
+        await _store(uow, repos, booking, session)
+    await uow.commit()
+
+
+async def expire_pending(uows: Callable[[], UnitOfWork], *, timeout: float) -> int:
+    """The saga timeout: bookings of every tenant still pending after ``timeout`` seconds
+    are rejected (reason ``timeout``) and their seats freed, each in its own transaction."""
+    cutoff = tz.now() - timedelta(seconds=timeout)
+    async with uows() as uow:
+        candidates = await expired_pending(uow.session, cutoff)
+    expired = 0
+    for candidate in candidates:
+        async with uows() as uow:
+            repos = repositories(uow, candidate["tenant_id"])
+            locked = await _lock(repos, candidate["id"])
+            if locked is None or not locked[0].pending:
+                continue
+            booking, session = locked
+            booking.reject(session, "timeout", tz.now())
+            await _store(uow, repos, booking, session)
+            await uow.commit()
+            expired += 1
+    if expired:
+        log.info("saga timeout rejected %d pending booking(s)", expired)
+    return expired
+
+
+# reads ----------------------------------------------------------------------------------
+async def get_booking(uow: UnitOfWork, principal: Principal, booking_id: uuid.UUID) -> BookingView:
+    view = await _view(repositories(uow, principal.tenant_id), booking_id)
+    if view is None:
+        raise NotFoundError.of("booking")
+    principal.ensure_sees(view.booking.customer_id, "booking")
+    return view
+
+
+async def list_bookings(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    customer_id: uuid.UUID | None,
+    session_id: uuid.UUID | None,
+    status: str | None,
+    when: Literal["upcoming", "past"] | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[BookingView]:
+    """Upcoming (soonest first) and past (latest first) per customer, or any filter;
+    ``customer_id`` as the caller may see (``Principal.customer_scope``)."""
+    rows = await repositories(uow, principal.tenant_id).bookings.page(
+        customer_id=customer_id,
+        session_id=session_id,
+        status=status,
+        when=when,
+        at=tz.now(),
+        after=after,
+        limit=limit,
+    )
+    return [BookingView.of_row(row) for row in rows]
+
+
+async def next_booking(
+    uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID | None
+) -> BookingView | None:
+    """The customer's next session (None when nothing is coming up)."""
+    if customer_id is None:
+        raise RuleBroken("customer_id", "required")
+    rows = await repositories(uow, principal.tenant_id).bookings.page(
+        customer_id=customer_id, when="upcoming", at=tz.now(), limit=1
+    )
+    return BookingView.of_row(rows[0]) if rows else None
+
+
+# after confirmation -------------------------------------------------------------------
+async def cancel_booking(
+    uow: UnitOfWork,
+    principal: Principal,
+    booking_id: uuid.UUID,
+    *,
+    reason: str | None,
+    default_policy: CancellationPolicy,
+) -> BookingView:
+    """Free until the policy's hours before the start (refund); later forfeits (late)."""
+    repos = repositories(uow, principal.tenant_id)
+    booking, session = await _locked(repos, principal, booking_id)
+    booking.ensure_may("cancel")
+    booking.cancel(
+        session,
+        policy=await tenant_policy(repos, default_policy),
+        now=tz.now(),
+        by="customer" if principal.is_customer else "staff",
+        reason=reason,
+    )
+    await _store(uow, repos, booking, session)
+    await uow.commit()
+    return BookingView.of(booking, session)
+
+
+async def reschedule_booking(
+    uow: UnitOfWork,
+    principal: Principal,
+    booking_id: uuid.UUID,
+    *,
+    session_id: uuid.UUID,
+    default_policy: CancellationPolicy,
+) -> BookingView:
+    """Move a confirmed booking to another session of the same price, within the free
+    cancellation window (owners and admins may move it later)."""
+    repos = repositories(uow, principal.tenant_id)
+    booking, old = await _locked(repos, principal, booking_id)
+    booking.ensure_may_move_to(session_id)
+    new = await repos.sessions.get(session_id, for_update=True)
+    if new is None:
+        raise RuleBroken("session_id", "no such session")
+    booking.reschedule(
+        old,
+        new,
+        policy=await tenant_policy(repos, default_policy),
+        now=tz.now(),
+        late_allowed=principal.is_admin,
+    )
+    await repos.sessions.save_seats(new)
+    await _store(uow, repos, booking, old)
+    await uow.commit()
+    return BookingView.of(booking, new)
+
+
+async def _settle(
+    uow: UnitOfWork,
+    principal: Principal,
+    booking_id: uuid.UUID,
+    step: Callable[[Booking, Session], None],
+) -> BookingView:
+    repos = repositories(uow, principal.tenant_id)
+    booking, session = await _locked(repos, principal, booking_id)
+    step(booking, session)
+    await _store(uow, repos, booking, session)
+    await uow.commit()
+    return BookingView.of(booking, session)
+
+
+async def check_in(uow: UnitOfWork, principal: Principal, booking_id: uuid.UUID) -> BookingView:
+    """The customer came: the booking is attended."""
+    return await _settle(uow, principal, booking_id, lambda b, s: b.check_in(s, tz.now()))
+
+
+async def mark_no_show(uow: UnitOfWork, principal: Principal, booking_id: uuid.UUID) -> BookingView:
+    """The customer did not come: the credit or price is kept."""
+    return await _settle(uow, principal, booking_id, lambda b, s: b.no_show(s))
+
+
+# the tenant's policy --------------------------------------------------------------------
+async def get_policy(
+    uow: UnitOfWork, principal: Principal, default: CancellationPolicy
+) -> tuple[CancellationPolicy, bool]:
+    """The tenant's cancellation policy, and whether the tenant set it (else the default)."""
+    hours = await repositories(uow, principal.tenant_id).policies.free_cancel_hours()
+    return (default, False) if hours is None else (CancellationPolicy(hours), True)
+
+
+async def set_policy(uow: UnitOfWork, principal: Principal, policy: CancellationPolicy) -> None:
+    await repositories(uow, principal.tenant_id).policies.set_free_cancel_hours(
+        policy.free_cancel_hours
+    )
+    await uow.commit()
