@@ -2,7 +2,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from frontdesk.contracts.credits import DebitRejected, DebitSucceeded
 from frontdesk.contracts.customers import CustomerStatusChanged, GuestResolved
@@ -544,3 +544,30 @@ async def test_erasure_scrubs_guest_contact_and_blocks_booking(studio):
         headers=studio.admin,
     )
     assert r.status_code == 409
+
+
+async def test_prefer_wait_listens_instead_of_polling_the_database(studio):
+    """A request waiting 2 s for a decision that never comes reads the database a few
+    times at most (the request itself and one read after it listens), not every 50 ms."""
+    session = await studio.session()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = studio.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        started = asyncio.get_running_loop().time()
+        r = await studio.client.post(
+            "/v1/bookings",
+            json={"session_id": session["id"], "customer_id": str(uuid.uuid4())},
+            headers={**studio.admin, "Prefer": "wait=2"},
+        )
+        waited = asyncio.get_running_loop().time() - started
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    assert waited >= 2
+    reads_of_the_booking = [s for s in statements if "FROM bookings" in s]
+    assert len(reads_of_the_booking) <= 3, reads_of_the_booking  # polling would make ~40

@@ -28,6 +28,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -242,3 +244,30 @@ class AggregateRepository(TableRepository[A]):
         saved = await self.update(aggregate.id, values, expected_version=aggregate.version)
         aggregate.saved(saved.to_row())
         return aggregate
+
+
+def sqlstate(exc: DBAPIError) -> str:
+    """PostgreSQL's SQLSTATE of a database error ('' when it has none)."""
+    orig = exc.orig
+    return str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+
+
+# too_many_connections, insufficient_resources, cannot_connect_now, admin/crash shutdown;
+# and class 08 (connection exceptions): the database is there but cannot serve now.
+UNAVAILABLE_SQLSTATES = frozenset({"53300", "53000", "57P01", "57P02", "57P03"})
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means "no database connection to be had right now" (answer 503)."""
+    if isinstance(exc, PoolTimeout | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        orig = exc.orig
+        state = sqlstate(exc)
+        if state in UNAVAILABLE_SQLSTATES or state.startswith("08"):
+            return True
+        cause = getattr(orig, "__cause__", None)
+        return isinstance(orig, OSError) or isinstance(cause, OSError | TimeoutError)
+    return isinstance(exc, OSError)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from frontdesk.kit.db import sqlstate, unavailable
 from frontdesk.kit.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ def install(app: FastAPI) -> None:
             )
         if unavailable(exc):
             return await on_unavailable(request, exc)
-        if isinstance(exc.orig, Exception) and _sqlstate(exc).startswith("22"):
+        if isinstance(exc.orig, Exception) and sqlstate(exc).startswith("22"):
             return await on_unstorable(request, exc)
         return await on_error(request, exc)
 
@@ -258,32 +259,6 @@ def _title(status: int) -> str:
 
 # deadlock_detected, serialization_failure: the transaction was rolled back whole.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
-# too_many_connections, insufficient_resources, cannot_connect_now, admin/crash shutdown;
-# and class 08 (connection exceptions): the database is there but cannot serve now.
-UNAVAILABLE_SQLSTATES = frozenset({"53300", "53000", "57P01", "57P02", "57P03"})
-
-
-def _sqlstate(exc: DBAPIError) -> str:
-    orig = exc.orig
-    return str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
-
-
-def unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` means "no database connection to be had right now" (answer 503)."""
-    if isinstance(exc, PoolTimeout | ConnectionError | TimeoutError):
-        return True
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        orig = exc.orig
-        state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-        if state in UNAVAILABLE_SQLSTATES or (isinstance(state, str) and state.startswith("08")):
-            return True
-        cause = getattr(orig, "__cause__", None)
-        return isinstance(orig, OSError) or isinstance(cause, OSError | TimeoutError)
-    return isinstance(exc, OSError)
-
-
 # Documented on every route so the OpenAPI names every error answer.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {

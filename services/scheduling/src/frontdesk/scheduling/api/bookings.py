@@ -80,7 +80,10 @@ async def create_booking(
     if wait and booking.pending:
         response.headers["Preference-Applied"] = f"wait={wait:g}"
         view = (
-            await bookings.wait_for_outcome(rt.uow, principal.tenant_id, booking.id, wait) or view
+            await bookings.wait_for_outcome(
+                rt.uow, rt.notices, principal.tenant_id, booking.id, wait
+            )
+            or view
         )
     if replayed:
         response.status_code = status.HTTP_200_OK

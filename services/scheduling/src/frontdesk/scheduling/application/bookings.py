@@ -11,7 +11,6 @@ rejected), ``on_guest_resolved`` (a guest's customer is known: linked, then sett
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -19,8 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from frontdesk.contracts.scheduling import BookingConfirmed, BookingRejected
 from frontdesk.kit.auth import Principal
+from frontdesk.kit.db import unavailable
 from frontdesk.kit.errors import NotFoundError, RuleBroken
+from frontdesk.kit.notices import Notices, wait
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling.adapters import Repositories
 from frontdesk.scheduling.adapters.bookings import expired_pending
@@ -73,12 +75,19 @@ class BookingRequest:
     notes: str | None = None
 
 
+# An API process waiting on a booking (``Prefer: wait``) hears of its decision here.
+DECIDED_CHANNEL = "scheduling_booking_decided"
+_DECISIONS = frozenset({BookingConfirmed.routing_key(), BookingRejected.routing_key()})
+
+
 async def _store(uow: UnitOfWork, repos: Repositories, booking: Booking, session: Session) -> None:
     """Save a booking's step (with the seats it took or freed) and publish its events at
-    the version the save gave it."""
+    the version the save gave it; a decision is announced to whoever waits for it."""
     await repos.sessions.save_seats(session)
     await repos.bookings.save(booking)
-    uow.publish_recorded(booking)
+    published = uow.publish_recorded(booking)
+    if any(envelope.routing_key in _DECISIONS for envelope in published):
+        await uow.notify(DECIDED_CHANNEL, str(booking.id))
 
 
 async def _lock(repos: Repositories, booking_id: uuid.UUID) -> tuple[Booking, Session] | None:
@@ -167,19 +176,36 @@ async def request_booking(
 
 
 async def wait_for_outcome(
-    uows: Callable[[], UnitOfWork], tenant_id: uuid.UUID, booking_id: uuid.UUID, seconds: float
+    uows: Callable[[], UnitOfWork],
+    notices: Notices,
+    tenant_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    seconds: float,
 ) -> BookingView | None:
-    """The booking once the saga decided it (no longer pending), waiting at most
-    ``seconds``; None if it is still pending then. (Polls the database every 50 ms.)"""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while loop.time() < deadline:
-        await asyncio.sleep(0.05)
-        async with uows() as uow:
-            view = await _view(repositories(uow, tenant_id), booking_id)
-        if view is not None and not view.booking.pending:
-            return view
-    return None
+    """The booking once the saga decided it, waiting at most ``seconds``; None if it is
+    still pending then, or the database cannot answer (the booking stands either way).
+    Waits on the process's one listener: at most two reads, never a poll."""
+    try:
+        async with notices.expect(DECIDED_CHANNEL, str(booking_id)) as decided:
+            # Read once after listening: the decision may have landed just before.
+            view = await _read(uows, tenant_id, booking_id)
+            if view is None or not view.booking.pending:
+                return view
+            if not await wait(decided, seconds):
+                return None
+        return await _read(uows, tenant_id, booking_id)
+    except Exception as error:
+        if unavailable(error):
+            log.warning("could not read booking %s after waiting: %r", booking_id, error)
+            return None
+        raise
+
+
+async def _read(
+    uows: Callable[[], UnitOfWork], tenant_id: uuid.UUID, booking_id: uuid.UUID
+) -> BookingView | None:
+    async with uows() as uow:
+        return await _view(repositories(uow, tenant_id), booking_id)
 
 
 # the saga's answers ---------------------------------------------------------------------
