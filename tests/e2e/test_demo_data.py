@@ -9,10 +9,9 @@ import sys
 from typing import Any
 
 import pytest
+from running_stack import ROOT, SERVICES
 
 from frontdesk.kit.testing import wait_for
-
-from .conftest import ROOT, SERVICES
 
 pytestmark = pytest.mark.e2e
 

@@ -79,3 +79,33 @@ async def test_api_never_answers_5xx_or_off_its_documented_answers(
     )
     assert not failures, "\n\n".join(failures)
     assert sent > 10 * EXAMPLES  # every operation was really exercised
+
+
+async def test_the_real_server_names_no_software_and_guards_its_edge(stack: Any) -> None:
+    """What uvicorn itself sends: no ``server`` header; the guard's answers as served."""
+    import httpx
+
+    token = issue_token(stack.settings, tenant_id=uuid.uuid4(), role=Role.admin)
+    async with httpx.AsyncClient(base_url=stack.url("scheduling"), timeout=30) as client:
+        listed = await client.get("/v1/sessions", headers={"Authorization": f"Bearer {token}"})
+        assert listed.status_code == 200
+        assert "server" not in listed.headers
+        assert listed.headers["x-content-type-options"] == "nosniff"
+        assert listed.headers["cache-control"] == "no-store"
+        options = await client.options("/v1/bookings")
+        assert options.status_code == 204 and {"GET", "POST"} <= set(
+            options.headers["allow"].replace(" ", "").split(",")
+        )
+        huge = await client.post(
+            "/v1/bookings",
+            content=b"[" + b"0," * 3_000_000 + b"0]",
+            headers={"content-type": "application/json"},
+        )
+        assert huge.status_code == 401  # no token: refused before the body is read
+        too_big = await client.post(
+            "/v1/bookings",
+            content=b"[" + b"0," * 3_000_000 + b"0]",
+            headers={"content-type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        assert too_big.status_code == 413
+        assert too_big.headers["content-type"].startswith("application/problem+json")

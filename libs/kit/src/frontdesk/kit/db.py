@@ -98,7 +98,7 @@ def create_engine(
     *,
     pool_size: int = 4,
     max_overflow: int = 4,
-    pool_timeout: float = 5.0,
+    pool_timeout: float = 15.0,
     statement_cache: bool = True,
 ) -> AsyncEngine:
     """An engine whose connections stay within the process's budget (see Settings)."""

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=4, ge=1, le=100)
     db_max_overflow: int = Field(default=4, ge=0, le=100)
     # A request that waits longer than this for a connection answers 503 with Retry-After.
-    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=15.0, gt=0)
     # Behind PgBouncer in transaction mode asyncpg must not keep prepared statements.
     db_statement_cache: bool = True
 
