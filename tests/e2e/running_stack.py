@@ -10,6 +10,7 @@ Tests drive them over HTTP only, each in a tenant of its own.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -29,8 +30,31 @@ from frontdesk.kit.auth import Permission, Role, issue_token
 from frontdesk.kit.settings import Settings
 from frontdesk.kit.testing import BUS_PREFIXES
 
-SERVICES = ("customers", "credits", "scheduling")
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _services() -> tuple[str, ...]:
+    """Every service with an app (FRONTDESK_E2E_SERVICES=a,b runs only those, to keep a
+    partial run small)."""
+    found = sorted(
+        p.name
+        for p in (ROOT / "services").iterdir()
+        if (p / "src" / "frontdesk" / p.name / "app.py").exists()
+    )
+    only = os.environ.get("FRONTDESK_E2E_SERVICES")
+    return tuple(name for name in found if not only or name in only.split(","))
+
+
+SERVICES = _services()
+# The services every stack runs, whatever FRONTDESK_E2E_SERVICES says.
+CORE = ("customers", "credits", "scheduling")
+
+
+def _has_standins(service: str) -> bool:
+    """A service whose development stand-ins (a fake provider, a local mail server) run
+    beside it: ``python -m frontdesk.<service>.standins --env-file F`` starts them on free
+    ports and writes the settings that point the services at them to F."""
+    return (ROOT / "services" / service / "src" / "frontdesk" / service / "standins.py").exists()
 
 
 def _free_port() -> int:
@@ -55,6 +79,10 @@ class Stack:
             "FRONTDESK_RELAY_POLL_SECONDS": "0.2",
             "FRONTDESK_LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            # Where each service answers, for the ones that call others (the gateway).
+            "FRONTDESK_SERVICE_URLS": json.dumps(
+                {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
+            ),
         }
         BUS_PREFIXES.add(self.env["FRONTDESK_BUS_PREFIX"])  # exchanges removed after the run
         for key in ("FRONTDESK_PG_URL", "FRONTDESK_AMQP_URL", "FRONTDESK_JWT_SECRET"):
@@ -63,6 +91,32 @@ class Stack:
         self.procs: dict[tuple[str, str], subprocess.Popen[bytes]] = {}
         self.offsets: dict[tuple[str, str], int] = {}
         self.settings = Settings()  # for tokens: the same secret, issuer and audience
+
+    async def start_standins(self, timeout: float = 60) -> None:
+        """Every service's stand-ins, and their settings in the services' environment."""
+        for service in SERVICES:
+            if not _has_standins(service):
+                continue
+            env_file = self.workdir / f"{service}-standins.env"
+            log = self.log(service, "standins")
+            module = f"frontdesk.{service}.standins"
+            command = [sys.executable, "-m", module, "--env-file", str(env_file)]
+            self._spawn((service, "standins"), command, log)
+            deadline = time.monotonic() + timeout
+            while not env_file.exists():
+                self._check_alive(service, "standins")
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{service} stand-ins not up: {log.read_text()}")
+                await asyncio.sleep(0.1)
+            for line in env_file.read_text().splitlines():
+                key, _, value = line.partition("=")
+                if key.startswith("FRONTDESK_"):
+                    self.env[key] = value
+
+    def _spawn(self, key: tuple[str, str], command: list[str], log: Path) -> None:
+        self.procs[key] = subprocess.Popen(
+            command, env=self.env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT
+        )
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -188,6 +242,9 @@ class Tenant:
             for name in SERVICES
         }
 
+    def client(self, service: str) -> httpx.AsyncClient:
+        return self.clients[service]
+
     @property
     def customers(self) -> httpx.AsyncClient:
         return self.clients["customers"]
@@ -208,8 +265,9 @@ class Tenant:
 @pytest.fixture(scope="session")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     s = Stack(tmp_path_factory.mktemp("e2e"))
-    await asyncio.to_thread(s.migrate)
     try:
+        await s.start_standins()
+        await asyncio.to_thread(s.migrate)
         # Workers must be running (their queues declared) before a test publishes anything.
         for service in SERVICES:
             s.start(service, "worker")

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 import pytest
-from running_stack import ROOT, SERVICES
+from running_stack import CORE, ROOT
 
 from frontdesk.kit.testing import wait_for
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def run_demo(tenant: Any) -> str:
-    urls = [f"--{name}-url={tenant.stack.url(name)}" for name in SERVICES]
+    urls = [f"--{name}-url={tenant.stack.url(name)}" for name in CORE]
     done = subprocess.run(
         [sys.executable, "scripts/demo_data.py", f"--tenant={tenant.id}", *urls],
         cwd=ROOT,

@@ -14,7 +14,7 @@ from frontdesk.kit import bus
 from frontdesk.kit.auth import Permission, Role, issue_token
 from frontdesk.kit.settings import Settings
 
-SERVICES = ("customers", "credits", "scheduling", "notifications", "billing")
+SERVICES = ("customers", "credits", "scheduling", "notifications", "billing", "gateway")
 DEMO_TENANT = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
 app = typer.Typer(help="Frontdesk developer and operator commands.", no_args_is_help=True)

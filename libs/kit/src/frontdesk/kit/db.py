@@ -96,8 +96,8 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
 def create_engine(
     url: str,
     *,
-    pool_size: int = 4,
-    max_overflow: int = 4,
+    pool_size: int = 3,
+    max_overflow: int = 2,
     pool_timeout: float = 15.0,
     statement_cache: bool = True,
 ) -> AsyncEngine:

@@ -49,10 +49,10 @@ class Settings(BaseSettings):
     port: int = 8000
 
     # Connections are a budget: each process holds at most pool + overflow connections to its
-    # database (plus one listener for the API's waits). The development stack's processes stay
-    # well under PostgreSQL's 100; production puts PgBouncer (transaction mode) in front.
-    db_pool_size: int = Field(default=4, ge=1, le=100)
-    db_max_overflow: int = Field(default=4, ge=0, le=100)
+    # database (plus one listener for the API's waits): six services of two processes each
+    # stay at 72 of PostgreSQL's 100; production puts PgBouncer (transaction mode) in front.
+    db_pool_size: int = Field(default=3, ge=1, le=100)
+    db_max_overflow: int = Field(default=2, ge=0, le=100)
     # A request that waits longer than this for a connection answers 503 with Retry-After.
     db_pool_timeout_seconds: float = Field(default=15.0, gt=0)
     # Behind PgBouncer in transaction mode asyncpg must not keep prepared statements.

@@ -1,0 +1,1 @@
+"""Frontdesk billing service."""
