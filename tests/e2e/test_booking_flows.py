@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from frontdesk.kit.testing import wait_for
@@ -103,7 +104,10 @@ async def book(tenant: Any, session: dict[str, Any], *, wait: int = 0, **body: A
 
 async def settled(tenant: Any, booking_id: str, timeout: float = 30) -> dict[str, Any]:
     async def final() -> dict[str, Any] | None:
-        b = await _ok(await tenant.scheduling.get(f"/v1/bookings/{booking_id}"))
+        try:
+            b = await _ok(await tenant.scheduling.get(f"/v1/bookings/{booking_id}"))
+        except httpx.TransportError:
+            return None  # a kept-alive connection the server just closed: ask again
         return b if b["status"] in FINAL else None
 
     return await wait_for(final, timeout=timeout, interval=0.2)  # type: ignore[no-any-return]

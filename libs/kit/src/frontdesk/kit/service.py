@@ -303,6 +303,9 @@ def main(spec: ServiceSpec[Any], argv: Sequence[str] | None = None) -> None:
             log_config=None,
             access_log=False,
             server_header=False,
+            # Longer than a load balancer's idle timeout (60 s is common), so the proxy never
+            # reuses a connection the server is closing.
+            timeout_keep_alive=65,
         )
     elif command == "worker":
         asyncio.run(_serve_worker(runtime))
