@@ -4,11 +4,17 @@ coercion), and one visibility policy: staff see the tenant, a customer only itse
 import time
 import uuid
 
-import jwt
 import pytest
 from kit_probe import SPEC
 
-from frontdesk.kit.auth import ALGORITHM, Permission, Principal, Role, decode_token
+from frontdesk.kit.auth import (
+    Permission,
+    Principal,
+    Role,
+    decode_token,
+    development_key,
+    sign,
+)
 from frontdesk.kit.errors import NotFoundError
 from frontdesk.kit.problems import PROBLEM_JSON, Problem
 from frontdesk.kit.service import Runtime
@@ -39,7 +45,7 @@ def token(**over: object) -> str:
         "perms": [],
     }
     claims.update(over)
-    return jwt.encode(claims, Settings().jwt_secret, ALGORITHM)
+    return sign(claims, development_key(Settings()))
 
 
 CUSTOMER = uuid.UUID("7a1c0d5e-2b0e-4f7c-9a43-4f6f1f0e2a11")

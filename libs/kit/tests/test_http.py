@@ -11,11 +11,21 @@ import httpx
 import jwt
 import kit_probe
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key
 from kit_probe import probe_service
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from frontdesk.kit.auth import ALGORITHM, Permission, Role, decode_token, issue_token
+from frontdesk.kit.auth import (
+    Permission,
+    Role,
+    SigningKey,
+    decode_token,
+    development_key,
+    issue_token,
+    sign,
+)
 from frontdesk.kit.cli import DEMO_TENANT
 from frontdesk.kit.cli import app as cli
 from frontdesk.kit.problems import PROBLEM_JSON
@@ -81,40 +91,54 @@ async def test_valid_token_identifies_tenant_role_and_permissions(client, tokens
     }
 
 
+def dev(settings: Settings) -> SigningKey:
+    return development_key(settings)
+
+
+def impostor(settings: Settings) -> SigningKey:
+    """Another Ed25519 key that claims the development key's id."""
+    return SigningKey(dev(settings).kid, "EdDSA", Ed25519PrivateKey.generate())
+
+
+def rsa_impostor(settings: Settings) -> SigningKey:
+    return SigningKey(dev(settings).kid, "RS256", generate_private_key(65537, 2048))
+
+
+def hmac_token(settings: Settings, algorithm: str, secret: str | bytes | None) -> str:
+    return jwt.encode(claims(), secret, algorithm, headers={"kid": dev(settings).kid})
+
+
 @pytest.mark.parametrize(
     "token",
     [
+        pytest.param(lambda s: sign(claims(exp=int(time.time()) - 5), dev(s)), id="expired"),
+        pytest.param(lambda s: sign(claims(aud="someone-else"), dev(s)), id="wrong-audience"),
+        pytest.param(lambda s: sign(claims(iss="evil"), dev(s)), id="wrong-issuer"),
+        pytest.param(lambda s: sign(claims(), impostor(s)), id="wrong-key"),
+        pytest.param(lambda s: sign(claims(), rsa_impostor(s)), id="rs256-other-key"),
         pytest.param(
-            lambda s: jwt.encode(claims(exp=int(time.time()) - 5), s, ALGORITHM), id="expired"
+            lambda s: sign(claims(), SigningKey("unknown-kid", "EdDSA", dev(s).private_key)),
+            id="unknown-kid",
         ),
+        # The old development format: HMAC with the shared secret is no longer accepted.
+        pytest.param(lambda s: hmac_token(s, "HS256", s.jwt_secret), id="hs256-the-secret"),
+        pytest.param(lambda s: hmac_token(s, "HS512", s.jwt_secret), id="hs512-same-key"),
+        # Key confusion: the public key used as an HMAC secret.
         pytest.param(
-            lambda s: jwt.encode(claims(aud="someone-else"), s, ALGORITHM), id="wrong-audience"
+            lambda s: hmac_token(s, "HS256", dev(s).public_jwk()["x"].encode()),
+            id="hs256-public-key",
         ),
-        pytest.param(lambda s: jwt.encode(claims(iss="evil"), s, ALGORITHM), id="wrong-issuer"),
-        pytest.param(
-            lambda s: jwt.encode(claims(), "another-key-another-key-another-key!", ALGORITHM),
-            id="wrong-key",
-        ),
-        pytest.param(
-            lambda s: jwt.encode(
-                claims(),
-                "another-key-another-key-another-key-another-key-another-key-another-key",
-                "HS512",
-            ),
-            id="hs512-other-key",
-        ),
-        pytest.param(lambda s: jwt.encode(claims(), s, "HS512"), id="hs512-same-key"),
-        pytest.param(lambda s: jwt.encode(claims(), None, "none"), id="alg-none"),
-        pytest.param(lambda s: jwt.encode(claims(exp=None), s, ALGORITHM), id="no-expiry"),
-        pytest.param(lambda s: jwt.encode(claims(tid=None), s, ALGORITHM), id="no-tenant"),
-        pytest.param(lambda s: jwt.encode(claims(tid="not-a-uuid"), s, ALGORITHM), id="bad-tenant"),
-        pytest.param(lambda s: jwt.encode(claims(role="root"), s, ALGORITHM), id="bad-role"),
+        pytest.param(lambda s: hmac_token(s, "none", None), id="alg-none"),
+        pytest.param(lambda s: sign(claims(exp=None), dev(s)), id="no-expiry"),
+        pytest.param(lambda s: sign(claims(tid=None), dev(s)), id="no-tenant"),
+        pytest.param(lambda s: sign(claims(tid="not-a-uuid"), dev(s)), id="bad-tenant"),
+        pytest.param(lambda s: sign(claims(role="root"), dev(s)), id="bad-role"),
         pytest.param(lambda s: "not.a.jwt", id="garbage"),
     ],
 )
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 async def test_bad_tokens_answer_401_problem_json(client, token):
-    r = await client.get("/v1/probes/whoami", headers=bearer(token(Settings().jwt_secret)))
+    r = await client.get("/v1/probes/whoami", headers=bearer(token(Settings())))
     body = assert_problem(r, 401)
     assert r.headers["www-authenticate"] == "Bearer"
     assert body["detail"].startswith("Invalid token")
@@ -188,11 +212,11 @@ def test_frontdesk_token_command_decodes_to_what_was_asked():
     assert CliRunner().invoke(cli, ["token", "--role", "root"]).exit_code != 0
 
 
-async def test_issued_token_is_pinned_to_hs256_with_issuer_and_audience():
+async def test_issued_token_is_pinned_to_eddsa_with_a_key_id_issuer_and_audience():
     token = issue_token(Settings(), tenant_id=uuid.uuid4(), role=Role.admin)
     header = jwt.get_unverified_header(token)
     body = jwt.decode(token, options={"verify_signature": False})
-    assert header["alg"] == "HS256"
+    assert header["alg"] == "EdDSA" and header["kid"] == development_key(Settings()).kid
     assert body["iss"] == "frontdesk" and body["aud"] == "frontdesk" and body["exp"] > time.time()
 
 

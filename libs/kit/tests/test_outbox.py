@@ -14,7 +14,8 @@ from kit_probe import (
 )
 from sqlalchemy import func, insert, select
 
-from frontdesk.contracts.customers import CustomerRegistered
+from frontdesk.contracts import Envelope
+from frontdesk.contracts.customers import CustomerErased, CustomerRegistered
 from frontdesk.kit.testing import wait_for
 
 
@@ -146,15 +147,22 @@ async def test_unroutable_events_go_to_the_alternate_exchange_and_are_marked_pub
             await topology.declare_exchange(channel)
             unrouted = await channel.declare_queue(topology.unrouted_queue, passive=True)
             await unrouted.purge()
-            # A routing key nobody binds (other probes of this run bind CustomerRegistered).
-            event_id = uuid.uuid4()
+            # An event nobody binds (other probes of this run bind CustomerRegistered only).
+            tenant = uuid.uuid4()
+            envelope = Envelope.wrap(
+                CustomerErased(customer_id=uuid.uuid4()),
+                tenant_id=tenant,
+                aggregate_id=uuid.uuid4(),
+                aggregate_version=1,
+            )
+            event_id = envelope.id
             async with rt.engine.begin() as conn:
                 await conn.execute(
                     insert(rt.spec.tables.outbox).values(
                         id=event_id,
-                        tenant_id=uuid.uuid4(),
-                        routing_key="kitprobe.nobody.v1",
-                        envelope={"id": str(event_id)},
+                        tenant_id=tenant,
+                        routing_key=envelope.routing_key,
+                        envelope=envelope.model_dump(mode="json"),
                         headers={},
                     )
                 )
@@ -178,7 +186,7 @@ async def test_unroutable_events_go_to_the_alternate_exchange_and_are_marked_pub
             await connection.close()
 
 
-async def test_failed_publish_leaves_the_row_unpublished_with_attempts_and_error() -> None:
+async def test_failed_publish_leaves_the_row_unpublished_with_its_error() -> None:
     from frontdesk.kit import bus
 
     async with probe_service(consumer=False) as rt:
@@ -201,11 +209,13 @@ async def test_failed_publish_leaves_the_row_unpublished_with_attempts_and_error
                             )
                         )
                     ).all()
-                return rows if rows and all(r.attempts >= 1 for r in rows) else None
+                return rows if rows and all(r.last_error for r in rows) else None
 
             rows = await wait_for(failed, timeout=10)
             assert all(r.published_at is None for r in rows)
-            assert all(r.last_error for r in rows)
+            # A missing route is the deployment's fault, not the rows': none counts towards
+            # parking, so they are published as soon as the route is back.
+            assert all(r.attempts == 0 for r in rows)
             assert await published_ids(rt) == set()
 
             # The route comes back: the relay publishes them without a restart.
@@ -213,3 +223,44 @@ async def test_failed_publish_leaves_the_row_unpublished_with_attempts_and_error
             await wait_for(lambda: _published_all(rt, 3), timeout=15)
         finally:
             await connection.close()
+
+
+async def test_a_thousand_unpublishable_rows_ahead_never_hold_back_the_good_ones() -> None:
+    """Rows whose event matches no contract are parked with their error (visible and
+    replayable by ``frontdesk parked``); the good rows behind them are published."""
+    from frontdesk.kit import cli
+
+    async with probe_service(consumer=False, relay=False) as rt:
+        outbox = rt.spec.tables.outbox
+        tenant = uuid.uuid4()
+        bad = [
+            {
+                "id": uuid.uuid4(),
+                "tenant_id": tenant,
+                "routing_key": "customers.customer.registered.v1",
+                "envelope": {"id": "not an envelope"},
+                "headers": {},
+            }
+            for _ in range(1000)
+        ]
+        async with rt.engine.begin() as conn:
+            await conn.execute(insert(outbox), bad)
+        good = await commit_events(rt, 3, tenant_id=tenant)
+        await rt.start_relay()
+        await wait_for(lambda: _published_all(rt, 3), timeout=30)
+        assert await published_ids(rt) == set(good)
+
+        parked = await cli._parked_outbox_rows(rt.spec.name)
+        assert len(parked) == 1000
+        assert all("invalid event" in (row["error"] or "") for row in parked)
+        assert (await rt.relay.measure_backlog()) == 0  # parked rows are not backlog
+
+        # Replayed, a row is tried again (and, still invalid, parked again).
+        assert await cli.replay_parked_outbox_row(parked[0]["id"], [rt.spec.name])
+        async with rt.engine.connect() as conn:
+            attempts = (
+                await conn.execute(
+                    select(outbox.c.attempts).where(outbox.c.id == uuid.UUID(parked[0]["id"]))
+                )
+            ).scalar_one()
+        assert attempts in (0, rt.settings.relay_max_attempts)

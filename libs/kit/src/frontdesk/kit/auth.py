@@ -1,27 +1,54 @@
 """JWT bearer auth: roles and permissions as FastAPI dependencies.
 
 The tenant always comes from the token, never from the request.
+
+Access tokens are signed with an asymmetric key: EdDSA (Ed25519) or RS256, the algorithm
+pinned by the key that verifies (a token whose header names another algorithm than its key
+is refused, so neither ``none`` nor an HMAC made with a public key gets through). Keys are
+found by the token's ``kid``:
+
+- the development key, derived from ``jwt_secret`` so every process of a development run
+  shares it without a file; ``frontdesk token`` and the test helpers (``issue_token``) sign
+  with it. Never in production.
+- the JWKS of the gateway (``/.well-known/jwks.json``) or of an external OpenID Connect
+  provider (``FRONTDESK_JWKS_URL``): fetched once, cached for ``jwks_cache_seconds``, and
+  fetched again at once when a token names a key not seen yet (so a rotation needs no
+  restart; at most every ``jwks_min_refetch_seconds``, so forged key ids cannot turn every
+  request into a fetch). A key the JWKS no longer lists verifies nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import hashlib
+import hmac
+import logging
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
+import httpx
 import jwt
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from frontdesk.kit.errors import NotFoundError
 from frontdesk.kit.problems import Forbidden, Unauthorized
 from frontdesk.kit.settings import Settings
 
-ALGORITHM = "HS256"
+log = logging.getLogger(__name__)
+
+# The development key's algorithm; tokens verify only with EdDSA or RS256 keys.
+ALGORITHM = "EdDSA"
+ASYMMETRIC = frozenset({"EdDSA", "RS256"})
 
 
 class Role(StrEnum):
@@ -47,6 +74,8 @@ class Principal(BaseModel):
     role: Role
     permissions: frozenset[Permission] = frozenset()
     name: str | None = None
+    # The login session a gateway token belongs to (logout revokes it); None otherwise.
+    session_id: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -89,6 +118,79 @@ class Principal(BaseModel):
             raise NotFoundError.of(what)
 
 
+@dataclass(frozen=True)
+class SigningKey:
+    """A private key that signs access tokens, named by ``kid`` in their header."""
+
+    kid: str
+    algorithm: str  # "EdDSA" or "RS256"
+    private_key: Any  # cryptography's Ed25519PrivateKey or RSAPrivateKey
+
+    def public_jwk(self) -> dict[str, Any]:
+        """The public half as a JWK (for a JWKS document)."""
+        if self.algorithm == "EdDSA":
+            jwk: dict[str, Any] = OKPAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
+        else:
+            jwk = RSAAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
+        return {**jwk, "kid": self.kid, "alg": self.algorithm, "use": "sig"}
+
+
+@functools.lru_cache(maxsize=8)
+def _development_key(secret: str) -> SigningKey:
+    seed = hmac.new(secret.encode(), b"frontdesk-development-signing-key", hashlib.sha256)
+    private = Ed25519PrivateKey.from_private_bytes(seed.digest())
+    public = private.public_key().public_bytes_raw()
+    return SigningKey(f"dev-{hashlib.sha256(public).hexdigest()[:16]}", ALGORITHM, private)
+
+
+def development_key(settings: Settings) -> SigningKey:
+    """The development key pair every process of a development run derives alike."""
+    if not settings.development_key_allowed:
+        raise RuntimeError(
+            "no development key here (production, or FRONTDESK_JWT_DEVELOPMENT_KEY=false): "
+            "tokens come from the gateway's login"
+        )
+    return _development_key(settings.jwt_secret)
+
+
+def token_claims(
+    settings: Settings,
+    *,
+    tenant_id: uuid.UUID,
+    role: Role,
+    permissions: list[Permission] | None = None,
+    sub: str | None = None,
+    name: str | None = None,
+    ttl_seconds: int | None = None,
+    session_id: str | None = None,
+) -> dict[str, Any]:
+    """The claims of an access token (what ``decode_token`` reads back)."""
+    now = int(time.time())
+    prefix = settings.jwt_claim_prefix
+    claims: dict[str, Any] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + (ttl_seconds or settings.jwt_ttl_seconds),
+        "jti": uuid.uuid4().hex,
+        "sub": sub or str(uuid.uuid4()),
+        f"{prefix}tid": str(tenant_id),
+        f"{prefix}role": role.value,
+        f"{prefix}perms": [p.value for p in permissions or []],
+    }
+    if name:
+        claims[f"{prefix}name"] = name
+    if session_id:
+        claims["sid"] = session_id
+    return claims
+
+
+def sign(claims: Mapping[str, Any], key: SigningKey) -> str:
+    return jwt.encode(
+        dict(claims), key.private_key, algorithm=key.algorithm, headers={"kid": key.kid}
+    )
+
+
 def issue_token(
     settings: Settings,
     *,
@@ -99,20 +201,113 @@ def issue_token(
     name: str | None = None,
     ttl_seconds: int | None = None,
 ) -> str:
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "iat": now,
-        "exp": now + (ttl_seconds or settings.jwt_ttl_seconds),
-        "sub": sub or str(uuid.uuid4()),
-        "tid": str(tenant_id),
-        "role": role.value,
-        "perms": [p.value for p in permissions or []],
-    }
-    if name:
-        claims["name"] = name
-    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+    """A token signed with the development key (developer command, tests, demo data);
+    refused in production, where tokens come from the gateway's login."""
+    claims = token_claims(
+        settings,
+        tenant_id=tenant_id,
+        role=role,
+        permissions=permissions,
+        sub=sub,
+        name=name,
+        ttl_seconds=ttl_seconds,
+    )
+    return sign(claims, development_key(settings))
+
+
+# --- the keys that verify ----------------------------------------------------------------
+
+JwksLoader = Callable[[], Awaitable[Mapping[str, Any]]]
+
+
+class KeySet:
+    """The verifying keys one JWKS URL lists, by ``kid``: fetched on first use, again when
+    older than the cache time or when a token names a key not seen yet (at most every
+    ``min_refetch`` seconds). A failed fetch keeps the keys known so far."""
+
+    def __init__(self, url: str, loader: JwksLoader | None = None) -> None:
+        self.url = url
+        self.loader = loader
+        self.keys: dict[str, jwt.PyJWK] = {}
+        self.fetched_at: float | None = None
+        self.attempted_at: float | None = None
+        self.fetches = 0
+        self._lock: asyncio.Lock | None = None
+
+    async def get(self, kid: str, settings: Settings) -> jwt.PyJWK | None:
+        now = time.monotonic()
+        stale = self.fetched_at is None or now - self.fetched_at > settings.jwks_cache_seconds
+        unknown = kid not in self.keys
+        recently = (
+            self.attempted_at is not None
+            and now - self.attempted_at < settings.jwks_min_refetch_seconds
+        )
+        if stale or (unknown and not recently):
+            await self.refresh(settings)
+        return self.keys.get(kid)
+
+    async def refresh(self, settings: Settings) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        started = time.monotonic()
+        async with self._lock:
+            if self.attempted_at is not None and self.attempted_at >= started:
+                return  # another request fetched while this one waited
+            self.attempted_at = time.monotonic()
+            try:
+                document = await self._load(settings)
+                keys = _parse_jwks(document, settings)
+            except Exception as error:
+                log.warning("could not fetch the JWKS at %s: %r", self.url, error)
+                return
+            self.keys = keys
+            self.fetched_at = time.monotonic()
+            self.fetches += 1
+
+    async def _load(self, settings: Settings) -> Mapping[str, Any]:
+        if self.loader is not None:
+            return await self.loader()
+        async with httpx.AsyncClient(timeout=settings.jwks_timeout_seconds) as client:
+            response = await client.get(self.url, headers={"Accept": "application/json"})
+            response.raise_for_status()
+            document: Mapping[str, Any] = response.json()
+            return document
+
+
+def _parse_jwks(document: Mapping[str, Any], settings: Settings) -> dict[str, jwt.PyJWK]:
+    allowed = set(settings.jwt_algorithms) & ASYMMETRIC
+    keys: dict[str, jwt.PyJWK] = {}
+    for entry in document.get("keys", []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("kid"), str):
+            continue
+        if entry.get("use", "sig") != "sig":
+            continue
+        try:
+            key = jwt.PyJWK(entry)
+        except jwt.PyJWTError:
+            continue  # a key of a kind we do not verify with (an HMAC "oct" key, say)
+        if key.algorithm_name in allowed:
+            keys[entry["kid"]] = key
+    return keys
+
+
+_KEYSETS: dict[str, KeySet] = {}
+
+
+def keyset(url: str) -> KeySet:
+    """The process's cache of the keys ``url`` lists."""
+    found = _KEYSETS.get(url)
+    if found is None:
+        found = _KEYSETS[url] = KeySet(url)
+    return found
+
+
+def serve_keys_locally(url: str, loader: JwksLoader) -> KeySet:
+    """The process that serves the JWKS at ``url`` (the gateway) reads it from ``loader``
+    rather than over HTTP from itself."""
+    found = keyset(url)
+    found.loader = loader
+    return found
 
 
 class _Claims(BaseModel):
@@ -125,18 +320,80 @@ class _Claims(BaseModel):
     role: Role
     perms: list[Permission] = []
     name: str | None = Field(default=None, max_length=200)
+    sid: str | None = Field(default=None, max_length=200)
+
+
+def _invalid(reason: object) -> Unauthorized:
+    return Unauthorized(f"Invalid token: {reason}", headers={"WWW-Authenticate": "Bearer"})
+
+
+def _header(token: str, settings: Settings) -> tuple[str, str]:
+    """The token's key id and algorithm, checked against what may sign at all."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
+        raise _invalid(error) from None
+    kid, algorithm = header.get("kid"), header.get("alg")
+    if algorithm not in ASYMMETRIC or algorithm not in settings.jwt_algorithms:
+        raise _invalid(f"the algorithm {algorithm!r} is not accepted")
+    if not isinstance(kid, str) or not kid:
+        raise _invalid("no key id (kid)")
+    return kid, algorithm
+
+
+def _development_public(settings: Settings, kid: str) -> tuple[Any, str] | None:
+    if settings.development_key_allowed:
+        dev = _development_key(settings.jwt_secret)
+        if kid == dev.kid:
+            return dev.private_key.public_key(), dev.algorithm
+    return None
 
 
 def decode_token(settings: Settings, token: str) -> Principal:
+    """The principal a token names, verified with a key known without a fetch (the
+    development key, or one of the JWKS fetched before); ``verify_token`` fetches the JWKS
+    when needed."""
+    kid, algorithm = _header(token, settings)
+    key = _development_public(settings, kid)
+    url = settings.resolved_jwks_url()
+    if key is None and url is not None and url in _KEYSETS:
+        found = _KEYSETS[url].keys.get(kid)
+        key = None if found is None else (found.key, found.algorithm_name)
+    return _decode(settings, token, algorithm, key)
+
+
+async def verify_token(settings: Settings, token: str) -> Principal:
+    """The principal a token names, verified with the key its ``kid`` names (fetching the
+    JWKS when that key is not known yet or the cached copy is old)."""
+    kid, algorithm = _header(token, settings)
+    key = _development_public(settings, kid)
+    url = settings.resolved_jwks_url()
+    if key is None and url is not None:
+        found = await keyset(url).get(kid, settings)
+        key = None if found is None else (found.key, found.algorithm_name)
+    return _decode(settings, token, algorithm, key)
+
+
+def _decode(
+    settings: Settings, token: str, algorithm: str, key: tuple[Any, str] | None
+) -> Principal:
+    if key is None:
+        raise _invalid("signed by an unknown key")
+    public, pinned = key
+    if algorithm != pinned:
+        raise _invalid(f"the key signs with {pinned}, not {algorithm}")
     try:
         raw = jwt.decode(
             token,
-            settings.jwt_secret,
-            algorithms=[ALGORITHM],
+            public,
+            algorithms=[pinned],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "iss", "aud", "sub"]},
         )
+        prefix = settings.jwt_claim_prefix
+        if prefix:
+            raw = {**raw, **{k[len(prefix) :]: v for k, v in raw.items() if k.startswith(prefix)}}
         # JSON mode: the UUID and the enums arrive as text, strictly checked.
         claims = _Claims.model_validate_json(orjson.dumps(raw))
         principal = Principal(
@@ -145,15 +402,14 @@ def decode_token(settings: Settings, token: str) -> Principal:
             role=claims.role,
             permissions=frozenset(claims.perms),
             name=claims.name,
+            session_id=claims.sid,
         )
         if principal.is_customer and principal.customer_id is None:
             raise ValueError("a customer token's sub must be the customer's id")
         return principal
     except (jwt.PyJWTError, ValidationError, ValueError, TypeError) as error:
         reason = "claims of the wrong type" if isinstance(error, ValidationError) else error
-        raise Unauthorized(
-            f"Invalid token: {reason}", headers={"WWW-Authenticate": "Bearer"}
-        ) from None
+        raise _invalid(reason) from None
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -169,7 +425,7 @@ async def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("A bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
     settings: Settings = request.app.state.runtime.settings
-    return decode_token(settings, credentials.credentials)
+    return await verify_token(settings, credentials.credentials)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import Table, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from frontdesk.kit import bus
+from frontdesk.kit import bus, db
 from frontdesk.kit.auth import Permission, Role, issue_token
 from frontdesk.kit.settings import Settings
 
@@ -32,10 +36,11 @@ def token(
     ] = None,
     name: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """Print a development JWT."""
+    """Print a development access token (signed with the development key, which every
+    service trusts outside production; in production, log in through the gateway)."""
     tenant_id = DEMO_TENANT if tenant == "demo" else uuid.UUID(tenant)
-    typer.echo(
-        issue_token(
+    try:
+        token = issue_token(
             Settings(),
             tenant_id=tenant_id,
             role=role,
@@ -43,7 +48,10 @@ def token(
             sub=sub,
             name=name,
         )
-    )
+    except RuntimeError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(token)
 
 
 @app.command()
@@ -78,6 +86,9 @@ def info(tenant: Annotated[str, typer.Option(help="tenant id (UUID) or 'demo'")]
         " and FRONTDESK_DB_MAX_OVERFLOW; production puts PgBouncer in transaction mode in front,"
         " see deploy/)"
     )
+    if not settings.development_key_allowed:
+        typer.echo("\nNo development tokens here: log in through the gateway.\n")
+        return
     token = issue_token(
         settings, tenant_id=tenant_id, role=Role.admin, sub="demo-admin", name="Demo Admin"
     )
@@ -125,12 +136,84 @@ async def _parked_messages(service: str, settings: Settings) -> list[dict[str, A
     return out
 
 
+@contextlib.asynccontextmanager
+async def _outbox_of(service: str) -> AsyncIterator[tuple[AsyncConnection, Table] | None]:
+    """A service's outbox on its database, or None where that database does not exist."""
+    settings = Settings(service=service)
+    engine = db.create_engine(settings.resolved_direct_database_url(), pool_size=1)
+    outbox = db.messaging_tables(db.new_metadata()).outbox
+    try:
+        try:
+            conn = await engine.connect()
+        except Exception as error:
+            if "does not exist" not in str(error):
+                raise
+            yield None
+            return
+        try:
+            async with conn.begin():
+                yield conn, outbox
+        finally:
+            await conn.close()
+    finally:
+        await engine.dispose()
+
+
+async def _parked_outbox_rows(service: str) -> list[dict[str, Any]]:
+    """Outbox rows the relay parked: events it can never publish, or the broker refused."""
+    parked_from = Settings().relay_max_attempts
+    async with _outbox_of(service) as found:
+        if found is None:
+            return []
+        conn, outbox = found
+        rows = await conn.execute(
+            select(outbox).where(outbox.c.published_at.is_(None), outbox.c.attempts >= parked_from)
+        )
+        return [
+            {
+                "id": str(row.id),
+                "service": f"{service} (outbox)",
+                "routing_key": row.routing_key,
+                "error": row.last_error,
+                "attempts": row.attempts,
+                "parked_at": None,
+                "body": json.dumps(row.envelope),
+            }
+            for row in rows
+        ]
+
+
 async def list_parked(services: list[str] | None = None) -> list[dict[str, Any]]:
+    """Messages a consumer parked (its parking queue) and events a relay parked (its outbox)."""
     settings = Settings()
     found: list[dict[str, Any]] = []
     for service in services or SERVICES:
         found.extend(await _parked_messages(service, settings))
+        found.extend(await _parked_outbox_rows(service))
     return found
+
+
+async def replay_parked_outbox_row(
+    message_id: str, services: list[str] | None = None
+) -> str | None:
+    """Give a parked outbox row back to its relay (a fresh count of attempts)."""
+    try:
+        row_id = uuid.UUID(message_id)
+    except ValueError:
+        return None
+    for service in services or SERVICES:
+        async with _outbox_of(service) as found:
+            if found is None:
+                continue
+            conn, outbox = found
+            result = await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id, outbox.c.published_at.is_(None))
+                .values(attempts=0, last_error=None)
+            )
+            if result.rowcount:
+                return f"{service} (outbox)"
+    return None
 
 
 async def replay_parked(message_id: str, services: list[str] | None = None) -> str | None:
@@ -211,7 +294,9 @@ def parked_replay(
     message_id: str, service: Annotated[list[str] | None, typer.Option()] = None
 ) -> None:
     """Re-deliver one parked message to the service that parked it."""
-    where = asyncio.run(replay_parked(message_id, service))
+    where = asyncio.run(replay_parked(message_id, service)) or asyncio.run(
+        replay_parked_outbox_row(message_id, service)
+    )
     if where is None:
         typer.echo(f"no parked message {message_id}", err=True)
         raise typer.Exit(1)

@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from frontdesk.kit.auth import decode_token
+from frontdesk.kit.auth import verify_token
 from frontdesk.kit.problems import SAFETY_HEADERS, Problem, Unauthorized, problem_response
 from frontdesk.kit.settings import Settings
 
@@ -92,7 +92,7 @@ class RequestGuard:
         # An unknown path is a 404 for anyone (the app answers it; there is no body to parse).
         if not self.public.fullmatch(scope["path"]) and self.routes.methods(scope["path"]):
             try:
-                principal = decode_token(self.settings, _bearer(scope))
+                principal = await verify_token(self.settings, _bearer(scope))
             except Problem as problem:
                 await problem_response(problem)(scope, receive, send)
                 return

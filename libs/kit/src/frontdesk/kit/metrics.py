@@ -34,6 +34,11 @@ relay_published = _meter.create_counter(
     unit="{message}",
     description="Outbox rows the broker confirmed",
 )
+relay_parked = _meter.create_counter(
+    "frontdesk.relay.parked",
+    unit="{message}",
+    description="Outbox rows parked: invalid, or refused by the broker too often",
+)
 relay_failed = _meter.create_counter(
     "frontdesk.relay.failed",
     unit="{message}",

@@ -10,11 +10,14 @@ from typing import Any
 
 import orjson
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from aio_pika.exceptions import DeliveryError, PublishError
 from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
+from pydantic import ValidationError
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from frontdesk.contracts import Envelope, UnknownEventError, parse
 from frontdesk.kit import bus, metrics
 from frontdesk.kit.db import MessagingTables
 from frontdesk.kit.settings import Settings
@@ -111,7 +114,9 @@ class Relay:
     async def measure_backlog(self) -> int:
         """Count the unpublished rows and the age of the oldest (for the gauges)."""
         outbox = self._outbox
-        unpublished = outbox.c.published_at.is_(None)
+        unpublished = outbox.c.published_at.is_(None) & (
+            outbox.c.attempts < self._settings.relay_max_attempts
+        )
         async with self._engine.connect() as conn:
             count = (
                 await conn.execute(select(func.count()).select_from(outbox).where(unpublished))
@@ -129,22 +134,39 @@ class Relay:
         return count
 
     async def publish_batch(self) -> int:
-        """Publish one batch; returns how many rows were taken."""
+        """Publish one batch; returns how many rows were taken.
+
+        A row that can never be published (its event does not match its contract) or that
+        the broker refused ``relay_max_attempts`` times is parked: left unpublished with its
+        error, skipped from then on (so it never holds back the rows behind it), listed and
+        replayed by ``frontdesk parked``. A broker or network outage parks nothing.
+        """
         assert self._exchange is not None, "start() first"
         outbox = self._outbox
+        parked_from = self._settings.relay_max_attempts
         async with self._engine.begin() as conn:
-            rows = (
+            taken = (
                 await conn.execute(
                     select(outbox.c.id, outbox.c.routing_key, outbox.c.envelope, outbox.c.headers)
-                    .where(outbox.c.published_at.is_(None))
+                    .where(outbox.c.published_at.is_(None), outbox.c.attempts < parked_from)
                     .order_by(outbox.c.seq)
                     .limit(self._settings.relay_batch_size)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
             self.last_failed = 0
-            if not rows:
+            if not taken:
                 return 0
+            rows: list[Any] = []
+            invalid: dict[str, list[Any]] = {}
+            for row in taken:
+                problem = _unpublishable(row)
+                if problem is None:
+                    rows.append(row)
+                else:
+                    invalid.setdefault(problem, []).append(row.id)
+            for problem, ids in invalid.items():
+                await self._park(conn, ids, problem)
             results = await self._publish_all(rows)
             sent = [row.id for row, result in zip(rows, results, strict=True) if result is None]
             self.last_failed = len(rows) - len(sent)
@@ -161,20 +183,67 @@ class Relay:
                 if isinstance(result, BaseException):
                     error = repr(result)[:2000] if str(result) else repr(type(result))
                     failures.setdefault(error, []).append(row.id)
+            refused = [
+                row.id
+                for row, result in zip(rows, results, strict=True)
+                if isinstance(result, DeliveryError) and not isinstance(result, PublishError)
+            ]
             for error, ids in failures.items():
                 log.warning("publish of %d outbox row(s) failed: %s", len(ids), error)
+                # ``attempts`` counts the broker refusing this very message (a nack), towards
+                # parking; an outage or a missing route (a return) is not the row's fault and
+                # only leaves its ``last_error``.
+                counted = [i for i in ids if i in refused]
+                if counted:
+                    await conn.execute(
+                        update(outbox)
+                        .where(outbox.c.id.in_(counted))
+                        .values(attempts=outbox.c.attempts + 1, last_error=error)
+                    )
+                rest = [i for i in ids if i not in refused]
+                if rest:
+                    await conn.execute(
+                        update(outbox).where(outbox.c.id.in_(rest)).values(last_error=error)
+                    )
+            if refused:
+                await self._park_exhausted(conn, refused)
+        return len(taken)
+
+    async def _park(self, conn: AsyncConnection, ids: Sequence[Any], error: str) -> None:
+        log.error("parking %d outbox row(s) that cannot be published: %s", len(ids), error)
+        outbox = self._outbox
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(list(ids)))
+            .values(attempts=self._settings.relay_max_attempts, last_error=error[:2000])
+        )
+        metrics.relay_parked.add(len(ids), {"service": self.service})
+
+    async def _park_exhausted(self, conn: AsyncConnection, ids: Sequence[Any]) -> None:
+        outbox = self._outbox
+        exhausted = (
+            (
                 await conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(ids))
-                    .values(attempts=outbox.c.attempts + 1, last_error=error)
+                    select(outbox.c.id).where(
+                        outbox.c.id.in_(list(ids)),
+                        outbox.c.attempts >= self._settings.relay_max_attempts,
+                    )
                 )
-        return len(rows)
+            )
+            .scalars()
+            .all()
+        )
+        if exhausted:
+            log.error("parking %d outbox row(s) the broker refused repeatedly", len(exhausted))
+            metrics.relay_parked.add(len(exhausted), {"service": self.service})
 
     async def _publish_all(self, rows: Sequence[Any]) -> list[BaseException | None]:
         """Publish every row with all confirms in flight; one outcome per row (None = acked).
 
         A publication neither confirmed nor failed within the timeout counts as failed.
         """
+        if not rows:
+            return []
         tasks = [asyncio.create_task(self._publish(row)) for row in rows]
         try:
             _, pending = await asyncio.wait(
@@ -220,3 +289,16 @@ class Relay:
                 headers=headers,
             )
             await self._exchange.publish(message, routing_key=row.routing_key, mandatory=True)
+
+
+def _unpublishable(row: Any) -> str | None:
+    """Why a row's event can never be published (it does not match its contract), or None.
+    Consumers would park it on arrival; parking it here keeps it from blocking the relay."""
+    try:
+        envelope = Envelope.model_validate(row.envelope)
+        if envelope.routing_key != row.routing_key:
+            return f"routing key {row.routing_key!r} is not its event's {envelope.routing_key!r}"
+        parse(envelope)
+    except (ValidationError, UnknownEventError, ValueError, TypeError) as error:
+        return f"invalid event: {error}"[:2000]
+    return None

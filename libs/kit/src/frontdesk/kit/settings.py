@@ -9,6 +9,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "frontdesk-development-secret-change-me-please"
 MIN_SECRET_LENGTH = 32
+# Where each service answers on a developer machine (FRONTDESK_SERVICE_URLS overrides, as JSON).
+DEVELOPMENT_SERVICE_URLS = {
+    "gateway": "http://127.0.0.1:8000",
+    "customers": "http://127.0.0.1:8001",
+    "credits": "http://127.0.0.1:8002",
+    "scheduling": "http://127.0.0.1:8003",
+    "notifications": "http://127.0.0.1:8004",
+    "billing": "http://127.0.0.1:8005",
+}
 
 
 class Settings(BaseSettings):
@@ -41,6 +50,28 @@ class Settings(BaseSettings):
     jwt_issuer: str = "frontdesk"
     jwt_audience: str = "frontdesk"
     jwt_ttl_seconds: int = 12 * 3600
+    # Access tokens are signed with an asymmetric key (EdDSA or RS256, pinned per key) and
+    # verified against the JWKS of the gateway (or of an external OpenID Connect provider:
+    # FRONTDESK_JWKS_URL, with its issuer and audience), cached and fetched again when a
+    # token names a key not seen yet, so a key rotation needs no restart.
+    jwks_url: str | None = None
+    jwks_cache_seconds: float = Field(default=300.0, gt=0)
+    # An unknown key id fetches the JWKS again at most this often (forged key ids cannot
+    # turn every request into a fetch).
+    jwks_min_refetch_seconds: float = Field(default=1.0, ge=0)
+    jwks_timeout_seconds: float = Field(default=3.0, gt=0)
+    jwt_algorithms: list[Literal["EdDSA", "RS256"]] = ["EdDSA", "RS256"]
+    # Custom claims (tid, role, perms, name) under a namespace, as some OpenID Connect
+    # providers require ("https://frontdesk.dev/" reads "https://frontdesk.dev/tid").
+    jwt_claim_prefix: str = ""
+    # The development key pair (derived from jwt_secret, so every process of a development
+    # run has the same one without a file): ``frontdesk token`` and the test helpers sign
+    # with it and services trust it. Unset: on everywhere but production, where it is
+    # refused.
+    jwt_development_key: bool | None = None
+    # Where each service answers (the gateway routes to them; the kit finds the gateway's
+    # JWKS here when FRONTDESK_JWKS_URL is unset).
+    service_urls: dict[str, str] = Field(default_factory=lambda: dict(DEVELOPMENT_SERVICE_URLS))
 
     otlp_endpoint: str | None = None
     log_level: str = "INFO"
@@ -62,6 +93,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
 
     relay_batch_size: int = 500
+    # An outbox row the broker refused this many times is parked (see frontdesk parked).
+    relay_max_attempts: int = Field(default=5, ge=1)
     relay_poll_seconds: float = 1.0
     # A publication not confirmed within this time counts as failed (the row stays unsent).
     relay_publish_timeout_seconds: float = 10.0
@@ -83,7 +116,31 @@ class Settings(BaseSettings):
                     f"{MIN_SECRET_LENGTH} characters in production (not the development default "
                     "or a placeholder)"
                 )
+            if self.jwt_development_key:
+                raise ValueError(
+                    "FRONTDESK_JWT_DEVELOPMENT_KEY cannot be on in production: tokens come from "
+                    "the gateway (or an OpenID Connect provider) and are verified from its JWKS"
+                )
+            if self.resolved_jwks_url() is None:
+                raise ValueError(
+                    "production needs FRONTDESK_JWKS_URL or the gateway in FRONTDESK_SERVICE_URLS "
+                    "to verify tokens"
+                )
         return self
+
+    @property
+    def development_key_allowed(self) -> bool:
+        """Whether the development key signs and is trusted (never in production)."""
+        if self.jwt_development_key is None:
+            return self.env != "production"
+        return self.jwt_development_key and self.env != "production"
+
+    def resolved_jwks_url(self) -> str | None:
+        """The JWKS tokens are verified against: the setting, else the gateway's."""
+        if self.jwks_url:
+            return self.jwks_url
+        gateway = self.service_urls.get("gateway")
+        return f"{gateway.rstrip('/')}/.well-known/jwks.json" if gateway else None
 
     def resolved_database_url(self) -> str:
         if self.database_url:
