@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import RowMapping, select
 
@@ -22,5 +22,13 @@ class LocationRepository(TableRepository[RowMapping]):
             .order_by(locations.c.name, locations.c.id)
         )
 
-    async def names(self) -> dict[uuid.UUID, str]:
-        return {row["id"]: row["name"] for row in await self.all()}
+    async def names(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The names of these locations only (a chain has hundreds; a page shows a few)."""
+        if not ids:
+            return {}
+        rows = await self._all(
+            select(locations.c.id, locations.c.name).where(
+                locations.c.tenant_id == self.tenant_id, locations.c.id.in_(list(ids))
+            )
+        )
+        return {row["id"]: row["name"] for row in rows}

@@ -167,7 +167,6 @@ async def render_ics(
     """An RFC 5545 calendar of the entries in ``window``: each VEVENT's times carry the
     location's TZID, with a VTIMEZONE for every zone used. Every entry or none: more than
     ``FEED_LIMIT`` are refused naming ``end``."""
-    names = await repos.locations.names()
     entries, more = await _entries(repos, scope, *window, limit=FEED_LIMIT)
     if more:
         raise RuleBroken(
@@ -176,6 +175,7 @@ async def render_ics(
             "ask for a shorter window (start, end)",
             title="Too many entries for one feed",
         )
+    names = await repos.locations.names({entry.location_id for entry in entries})
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Frontdesk//Scheduling//EN")
     cal.add("version", "2.0")
