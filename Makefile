@@ -6,15 +6,18 @@ UV := python3 -m uv
 endif
 PYTEST := $(UV) run --locked pytest -p no:cacheprovider
 
-.PHONY: run test lint bench contracts setup infra migrate test-fast demo
+.PHONY: run test lint bench contracts setup infra tools migrate test-fast demo
 
 setup:  ## install uv if missing and the locked dependencies
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 		|| python3 -m pip install --quiet --user uv
 	$(UV) sync --locked
 
-infra:  ## PostgreSQL and RabbitMQ answering (started where installed)
+infra:  ## PostgreSQL, RabbitMQ and Redis answering (started where installed)
 	@scripts/infra.sh
+
+tools:  ## what the tests need from Debian (promtool)
+	@scripts/tools.sh
 
 migrate: setup infra
 	$(UV) run --locked frontdesk migrate
@@ -26,7 +29,7 @@ run: migrate  ## every service (API + worker) through honcho
 # Unit and integration tests run on two workers (each with its own databases
 # and bus names); end-to-end and fault-injection tests run on their own,
 # because they start processes and restart the shared broker.
-test: setup infra
+test: setup infra tools
 	$(PYTEST) -q -n 2 -m "not e2e and not reliability"
 	$(PYTEST) -q -m e2e || [ $$? -eq 5 ]
 	$(PYTEST) -q -m reliability || [ $$? -eq 5 ]

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from opentelemetry import metrics
+
 from frontdesk.contracts.scheduling import BookingConfirmed, BookingRejected
 from frontdesk.kit.auth import Principal
 from frontdesk.kit.db import unavailable
@@ -88,6 +90,28 @@ async def _store(uow: UnitOfWork, repos: Repositories, booking: Booking, session
     published = uow.publish_recorded(booking)
     if any(envelope.routing_key in _DECISIONS for envelope in published):
         await uow.notify(DECIDED_CHANNEL, str(booking.id))
+        _count_decision(booking)
+
+
+# What an operator watches of the saga: outcomes (a timeout means a payment step is gone)
+# and the time from request to decision.
+_meter = metrics.get_meter("frontdesk.scheduling")
+_outcomes = _meter.create_counter(
+    "frontdesk.saga.outcomes", unit="{booking}", description="Bookings decided, by outcome"
+)
+_time_to_decision = _meter.create_histogram(
+    "frontdesk.saga.time_to_decision",
+    unit="s",
+    description="From a booking's request to its confirmation or rejection",
+)
+
+
+def _count_decision(booking: Booking) -> None:
+    attributes = {"outcome": booking.status, "reason": booking.reason or ""}
+    _outcomes.add(1, attributes)
+    if booking.created_at is not None and booking.decided_at is not None:
+        seconds = (booking.decided_at - booking.created_at).total_seconds()
+        _time_to_decision.record(max(seconds, 0.0), {"outcome": booking.status})
 
 
 async def _lock(repos: Repositories, booking_id: uuid.UUID) -> tuple[Booking, Session] | None:

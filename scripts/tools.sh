@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Tools the tests need beyond Python packages, from Debian's packages (as root):
+# promtool (package prometheus) runs the alert rules' unit tests.
+set -u
+need() { command -v "$1" >/dev/null 2>&1; }
+install() {  # package...
+  if [ "$(id -u)" != 0 ] || ! need apt-get; then
+    echo "missing $*: install it with your package manager (Debian: apt-get install $*)" >&2
+    return 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+         apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
+}
+need promtool || install prometheus
