@@ -1,0 +1,184 @@
+"""The booking rush: customers, credits and scheduling as real processes (one API and one
+worker each, as `make run` starts them), bookings paid by credits sent open-loop.
+
+For each rate (bookings per second, sent on a fixed clock whatever the answers) it
+prints the share confirmed, POST -> confirmed p50 / p95 / p99 (the answer itself when
+`Prefer: wait` saw the decision, else when a poll first saw it), the count of 5xx
+answers, and the most PostgreSQL connections in use during the run. Every customer has
+the credit and the class the seat, so anything short of 100 % confirmed is the saga's
+own failing. Baseline in the same run: the same POSTs answered by a free class, which
+settles without the saga (the API and the database alone).
+
+    uv run python bench/booking_rush.py [--rates 10,25,50,100] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+
+from running_stack import CORE, Stack, Tenant
+
+from frontdesk.kit.settings import Settings
+
+
+async def _ok(response: httpx.Response) -> Any:
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+async def _class(tenant: Tenant, capacity: int, payment: dict[str, Any]) -> str:
+    s = tenant.scheduling
+    location = await _ok(await s.post("/v1/locations", json={"name": "Rush", "timezone": "UTC"}))
+    body = {
+        "title": "Rush hour",
+        "location_id": location["id"],
+        "starts_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
+        "duration_minutes": 60,
+        "capacity": capacity,
+        "payment": payment,
+    }
+    return str((await _ok(await s.post("/v1/sessions", json=body)))["id"])
+
+
+async def _customers_with_a_credit(tenant: Tenant, count: int) -> list[str]:
+    customers = [str(uuid.uuid4()) for _ in range(count)]
+    gate = asyncio.Semaphore(16)
+
+    async def grant(customer: str) -> None:
+        async with gate:
+            await _ok(
+                await tenant.credits.post(
+                    "/v1/credit-packages",
+                    json={"customer_id": customer, "credits": 1, "name": "Rush"},
+                )
+            )
+
+    await asyncio.gather(*(grant(c) for c in customers))
+    return customers
+
+
+async def _connections_in_use(stop: asyncio.Event, seen: list[int]) -> None:
+    dsn = Settings().pg_url.replace("postgresql+asyncpg", "postgresql") + "/postgres"
+    conn = await asyncpg.connect(dsn)
+    try:
+        while not stop.is_set():
+            seen.append(int(await conn.fetchval("SELECT count(*) FROM pg_stat_activity")))
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+
+
+async def _rush(
+    tenant: Tenant, session_id: str, customers: list[str], rate: float
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    outcomes: dict[str, int] = {}
+    server_errors = 0
+
+    async def one(customer: str) -> None:
+        nonlocal server_errors
+        started = time.perf_counter()
+        r = await tenant.scheduling.post(
+            "/v1/bookings",
+            json={"session_id": session_id, "customer_id": customer},
+            headers={"Prefer": "wait=10"},
+        )
+        if r.status_code >= 500:
+            server_errors += 1
+            return
+        booking = r.json()
+        while booking.get("status") == "pending":
+            await asyncio.sleep(0.05)
+            booking = (await tenant.scheduling.get(f"/v1/bookings/{booking['id']}")).json()
+        status = str(booking.get("status", r.status_code))
+        outcomes[status] = outcomes.get(status, 0) + 1
+        if status == "confirmed":
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    interval = 1 / rate
+    start = time.perf_counter()
+    tasks = []
+    for n, customer in enumerate(customers):
+        delay = start + n * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(customer)))
+    await asyncio.gather(*tasks)
+    return {"latencies": latencies, "outcomes": outcomes, "5xx": server_errors}
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+async def main(rates: list[float], seconds: float) -> None:
+    import tempfile
+
+    stack = Stack(Path(tempfile.mkdtemp(prefix="rush-")))
+    stack_services = [s for s in CORE]
+    await asyncio.to_thread(stack.migrate)
+    try:
+        for service in stack_services:
+            stack.start(service, "worker")
+            stack.start(service, "api")
+        await asyncio.gather(
+            *(stack.wait_worker(s) for s in stack_services),
+            *(stack.wait_api(s) for s in stack_services),
+        )
+        tenant = Tenant(stack)
+        print(f"booking_rush: open-loop bookings paid by credits, {seconds:g} s per rate")
+        print(
+            f"  {'rate':>6} {'confirmed':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+            f" {'5xx':>5} {'pg conns':>9}"
+        )
+        for rate in rates:
+            count = int(rate * seconds)
+            customers = await _customers_with_a_credit(tenant, count)
+            free_class = await _class(tenant, count, {"method": "free"})
+            paid_class = await _class(tenant, count, {"method": "credits", "credits": 1})
+            baseline = await _rush(tenant, free_class, [str(uuid.uuid4()) for _ in customers], rate)
+            stop, seen = asyncio.Event(), []
+            watcher = asyncio.create_task(_connections_in_use(stop, seen))
+            result = await _rush(tenant, paid_class, customers, rate)
+            stop.set()
+            await watcher
+            confirmed = result["outcomes"].get("confirmed", 0) / max(count, 1)
+            lat = result["latencies"]
+            print(
+                f"  {rate:>6g} {confirmed:>9.1%} {_pct(lat, 50):>8.0f} {_pct(lat, 95):>8.0f}"
+                f" {_pct(lat, 99):>8.0f} {result['5xx']:>5} {max(seen or [0]):>9}"
+                f"   outcomes {result['outcomes']}"
+            )
+            base = baseline["latencies"]
+            print(
+                f"  {'':>6} {'baseline':>10} {_pct(base, 50):>8.0f} {_pct(base, 95):>8.0f}"
+                f" {_pct(base, 99):>8.0f} {baseline['5xx']:>5}"
+                "   (a free class: the same POST without the saga)"
+            )
+        await tenant.close()
+    finally:
+        stack.stop_all()
+        await stack.drop_databases()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="10,25,50,100")
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    asyncio.run(main([float(r) for r in args.rates.split(",")], args.seconds))
