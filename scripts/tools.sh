@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tools the tests need beyond Python packages, from Debian's packages (as root):
-# promtool (package prometheus) runs the alert rules' unit tests.
+# promtool (package prometheus) runs the alert rules' unit tests; docker-compose validates
+# docker-compose.yml (no Docker engine needed for `config`).
 set -u
 need() { command -v "$1" >/dev/null 2>&1; }
 install() {  # package...
@@ -13,3 +14,4 @@ install() {  # package...
          apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
 }
 need promtool || install prometheus
+need docker-compose || install docker-compose
