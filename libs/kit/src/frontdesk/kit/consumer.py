@@ -93,6 +93,17 @@ class Consumer:
         self.handled = 0  # messages taken off the queue, whatever their outcome
         self.queue_depths: dict[str, int] = {}  # last measured, for the gauge
         self._depth_task: asyncio.Task[None] | None = None
+        # At most as many handlers at once as the process has connections for (one kept
+        # for the relay): the rest of the prefetch window waits here, not for a connection
+        # it could time out on.
+        self._slots = asyncio.Semaphore(
+            max(
+                1,
+                min(
+                    settings.consumer_prefetch, settings.db_pool_size + settings.db_max_overflow - 1
+                ),
+            )
+        )
         metrics.watch_consumer(self)
 
     @property
@@ -154,7 +165,8 @@ class Consumer:
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         try:
-            await self._process(message)
+            async with self._slots:
+                await self._process(message)
         except Exception:
             # Whatever went wrong (the copy to a delay or parking queue not confirmed, the
             # database gone), the message is not lost: it goes back to the queue.
