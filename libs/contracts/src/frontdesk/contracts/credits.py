@@ -115,6 +115,11 @@ class MembershipSnapshot(Event):
     starts_at: datetime
     expires_at: datetime
     status: Literal["active", "frozen", "cancelled", "expired"] = "active"
+    # Optional addition (billing invoices an assignment or renewal when it is priced):
+    # the plan's price for one period, charged for this assignment or renewal, in
+    # integer minor units with its ISO 4217 currency. None: not priced (no invoice).
+    price_minor: int | None = None
+    currency: str | None = None
 
 
 class MembershipAssigned(MembershipSnapshot):

@@ -40,6 +40,8 @@ CATALOGUE: tuple[type[Event], ...] = (
     billing.InvoiceCancelled,
     billing.PaymentRefunded,
     billing.AccountChanged,
+    billing.PaymentRecorded,
+    billing.CreditNoteIssued,
 )
 
 _BY_KEY: dict[str, type[Event]] = {cls.routing_key(): cls for cls in CATALOGUE}

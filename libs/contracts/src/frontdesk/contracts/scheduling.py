@@ -39,6 +39,13 @@ class BookingFacts(Event):
     timezone: str = "UTC"
     seats: int = 1
     payment: BookingPayment
+    # The location's name as customers know it (for messages: "Yoga at Mitte"). Absent
+    # from older producers.
+    location_name: str | None = None
+    # Optional addition: the service this session or appointment is (a label that
+    # membership plans list in ``included_services``). Billing prices a pay-per-session
+    # booking of an included service at zero; without it, the title is matched.
+    service: str | None = None
 
 
 class BookingRequested(BookingFacts):

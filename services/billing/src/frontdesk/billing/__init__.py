@@ -1,1 +1,2 @@
-"""Frontdesk billing service."""
+"""The billing service: invoices with gapless numbers, payments, credit notes, refunds and
+one double-entry ledger from which every balance is summed."""

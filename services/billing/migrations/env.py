@@ -1,0 +1,4 @@
+from frontdesk.billing.adapters.tables import metadata
+from frontdesk.kit.migrations import run_env
+
+run_env(metadata)

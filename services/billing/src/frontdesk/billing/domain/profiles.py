@@ -1,0 +1,61 @@
+"""The tenant's billing profile: the seller's details copied onto every document at
+issue, the currency, language and time zone documents are made in, the default tax rate
+and whether prices include it, payment terms and the number prefixes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from frontdesk.kit.aggregate import Aggregate
+from frontdesk.kit.errors import RuleBroken
+
+MAX_TERMS_DAYS = 365
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class BillingProfile(Aggregate):
+    """One per tenant (``id`` is the tenant's id); defaults until staff set it."""
+
+    seller_name: str | None = None
+    seller_address: str | None = None
+    seller_tax_id: str | None = None
+    seller_email: str | None = None
+    currency: str = "EUR"
+    locale: str = "en"
+    timezone: str = "UTC"
+    default_tax_rate_bp: int = 0
+    prices_include_tax: bool = True
+    payment_terms_days: int = 14
+    invoice_prefix: str = ""
+    credit_note_prefix: str = "CN-"
+    updated_at: datetime | None = None
+
+    def edit(self, changes: Mapping[str, Any]) -> None:
+        invoice_prefix = changes.get("invoice_prefix", self.invoice_prefix)
+        if invoice_prefix == changes.get("credit_note_prefix", self.credit_note_prefix):
+            # Counters are kept per document anyway; equal prefixes would only confuse readers.
+            raise RuleBroken("credit_note_prefix", "must differ from the invoice prefix")
+        days = changes.get("payment_terms_days", self.payment_terms_days)
+        if not 0 <= days <= MAX_TERMS_DAYS:
+            raise RuleBroken("payment_terms_days", f"must be 0 to {MAX_TERMS_DAYS}")
+        self.change(**changes)
+
+    def today(self, now: datetime) -> date:
+        """The date it is at the business (its time zone), for issue and due dates."""
+        return now.astimezone(ZoneInfo(self.timezone)).date()
+
+    def due_on(self, issued_on: date) -> date:
+        return issued_on + timedelta(days=self.payment_terms_days)
+
+    def seller(self) -> dict[str, Any]:
+        """The seller's details as a document keeps them."""
+        return {
+            "name": self.seller_name,
+            "address": self.seller_address,
+            "tax_id": self.seller_tax_id,
+            "email": self.seller_email,
+        }
