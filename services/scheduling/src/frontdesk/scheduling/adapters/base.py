@@ -77,10 +77,14 @@ class PlacedRepository(AggregateRepository[P]):
         found = super().load(row)
         if "timezone" in row:
             found.timezone = row["timezone"]
+        if "location_name" in row:
+            found.location_name = row["location_name"]
         return found
 
     def _zoned(self) -> Select[Any]:
-        return select(self.table, locations.c.timezone).join(
+        return select(
+            self.table, locations.c.timezone, locations.c.name.label("location_name")
+        ).join(
             locations,
             and_(
                 locations.c.id == self.table.c.location_id,

@@ -137,6 +137,7 @@ class Appointment(Placed):
             ends_at=self.ends_at,
             location_id=self.location_id,
             timezone=self.timezone,
+            location_name=self.location_name,
         )
 
     @property

@@ -9,7 +9,7 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from frontdesk.kit.aggregate import Aggregate
-from frontdesk.kit.errors import ConflictError, StaleVersion
+from frontdesk.kit.errors import ConflictError
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -19,8 +19,7 @@ class Entity(Aggregate):
     def ensure_version(self, expected: int | None) -> None:
         """``StaleVersion`` (412 with the current ETag) when the caller edits a version
         that is no longer current; None: no precondition."""
-        if expected is not None and expected != self.version:
-            raise StaleVersion(self.WHAT, self.version)
+        self.require_version(expected, self.WHAT)
 
 
 def illegal_move(what: str, current: str, action: str) -> ConflictError:
@@ -38,6 +37,8 @@ class Placed(Entity):
 
     location_id: uuid.UUID
     timezone: str = dataclasses.field(default="UTC", init=False)
+    # The location's name as customers know it (read along too), for the events' messages.
+    location_name: str | None = dataclasses.field(default=None, init=False)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -167,6 +167,7 @@ class Session(Placed):
             ends_at=self.ends_at,
             location_id=self.location_id,
             timezone=self.timezone,
+            location_name=self.location_name,
         )
 
     # seats ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ class Slot:
     ends_at: datetime
     location_id: uuid.UUID
     timezone: str
+    location_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,10 @@ def booking_event(
         ends_at=slot.ends_at,
         location_id=slot.location_id,
         timezone=slot.timezone,
+        location_name=slot.location_name,
+        # No service catalogue here yet: billing matches a membership's included services
+        # on the title meanwhile.
+        service=None,
         seats=seats,
         payment=BookingPayment(
             method=charge.method,
