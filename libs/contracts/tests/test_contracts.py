@@ -21,7 +21,8 @@ def test_routing_keys_are_unique_and_versioned():
     assert len(keys) == len(set(keys))
     for key in keys:
         service, _aggregate, _event, version = key.split(".")
-        assert service in {"customers", "credits", "scheduling", "notifications", "billing"}
+        producers = {"customers", "credits", "scheduling", "notifications", "billing", "identity"}
+        assert service in producers
         assert version.startswith("v") and version[1:].isdigit()
 
 

@@ -33,3 +33,27 @@ class MessageFailed(MessageFacts):
 
     error: str
     permanent: bool
+
+
+class MessageReceived(MessageFacts):
+    """A reply from a customer (inbound SMS) that is not a keyword: it reaches staff, and
+    counts as the customer's activity. ``customer_id`` is set when the sender's number
+    belongs to exactly one customer of the tenant."""
+
+    TYPE = "notifications.message.received"
+
+    body: str
+    from_number: str | None = None
+
+
+class ConsentChanged(Event):
+    """A customer's consent for one channel changed here: a STOP / START reply, a number
+    Twilio reports as unsubscribed (21610), or staff or the customer editing the
+    preferences. ``source`` says which."""
+
+    TYPE = "notifications.consent.changed"
+
+    customer_id: uuid.UUID
+    channel: Channel
+    consent: bool
+    source: Literal["reply", "provider", "staff", "customer"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from frontdesk.contracts import billing, credits, customers, notifications, scheduling
+from frontdesk.contracts import billing, credits, customers, identity, notifications, scheduling
 from frontdesk.contracts.base import Envelope, Event
 
 CATALOGUE: tuple[type[Event], ...] = (
@@ -35,6 +35,8 @@ CATALOGUE: tuple[type[Event], ...] = (
     notifications.MessageSent,
     notifications.MessageDelivered,
     notifications.MessageFailed,
+    notifications.MessageReceived,
+    notifications.ConsentChanged,
     billing.InvoiceIssued,
     billing.InvoicePaid,
     billing.InvoiceCancelled,
@@ -42,6 +44,10 @@ CATALOGUE: tuple[type[Event], ...] = (
     billing.AccountChanged,
     billing.PaymentRecorded,
     billing.CreditNoteIssued,
+    identity.TenantChanged,
+    identity.CustomerAccountCreated,
+    identity.LoginSucceeded,
+    identity.AccountEmailRequested,
 )
 
 _BY_KEY: dict[str, type[Event]] = {cls.routing_key(): cls for cls in CATALOGUE}

@@ -1,0 +1,5 @@
+from frontdesk.notifications.adapters.tables import metadata
+
+from frontdesk.kit.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,1 @@
+"""HTTP: routers that parse, authorize, call ``application`` and shape the answer."""

@@ -1,0 +1,173 @@
+"""scheduling's booking and session events → the booking read model, and the messages
+and reminders they cause, in the same transaction as the event's inbox row.
+
+- confirmed: the confirmation (not for a reminder-only booking) and both reminders
+  (those whose time has not passed);
+- rescheduled: the queued reminders are cancelled and new ones made for the new time,
+  and the customer is told;
+- cancelled (by the customer, staff or the studio): every queued message of it is
+  cancelled (so no reminder is ever sent for it), and the customer is told if they
+  had been told it was booked;
+- an event older than what is known (``aggregate_version``) changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from frontdesk.contracts import Envelope
+from frontdesk.contracts.scheduling import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingCustomerLinked,
+    BookingFacts,
+    BookingRescheduled,
+    SessionCancelled,
+    SessionChanged,
+)
+from frontdesk.kit.uow import UnitOfWork
+from frontdesk.notifications.application.common import Repositories, utcnow
+from frontdesk.notifications.domain.bookings import Booking, Planned, booking_values, told
+from frontdesk.notifications.domain.messages import REMINDERS, Message
+
+
+async def _booking(repos: Repositories, facts: BookingFacts) -> Booking:
+    """The booking's row, locked (made from the event's facts, at version 0, if new)."""
+    return await repos.bookings.ensure(facts.booking_id, booking_values(facts, 0, "pending"))
+
+
+def _messages(booking: Booking, planned: Sequence[Planned]) -> list[Message]:
+    return [
+        Message.queue(
+            tenant_id=booking.tenant_id,
+            kind=p.kind,
+            channel=p.channel,
+            due_at=p.due_at,
+            customer_id=booking.customer_id,
+            booking_id=booking.id,
+            dedupe_key=p.dedupe_key,
+        )
+        for p in planned
+    ]
+
+
+async def _cancel_queued(
+    repos: Repositories, booking_id: uuid.UUID, reason: str, *, reminders_only: bool
+) -> int:
+    kinds = [k.value for k in REMINDERS] if reminders_only else None
+    found = await repos.messages.queued_of_booking(booking_id, kinds)
+    for message in found:
+        if message.cancel(reason):
+            await repos.messages.save(message)
+    return len(found)
+
+
+async def booking_confirmed(
+    uow: UnitOfWork, envelope: Envelope, event: BookingConfirmed, *, now: datetime | None = None
+) -> None:
+    now = now or utcnow()
+    repos = Repositories(uow, envelope.tenant_id)
+    booking = await _booking(repos, event)
+    if told(booking, event, envelope.aggregate_version, "confirmed", cancelled_by=None):
+        await repos.bookings.save(booking)
+        await _cancel_queued(repos, booking.id, "replaced", reminders_only=True)
+        version = envelope.aggregate_version
+        planned = booking.confirmation(now) + booking.reminders(now, version)
+        await repos.messages.add_new(_messages(booking, planned))
+    await uow.commit()
+
+
+async def booking_rescheduled(
+    uow: UnitOfWork, envelope: Envelope, event: BookingRescheduled, *, now: datetime | None = None
+) -> None:
+    now = now or utcnow()
+    repos = Repositories(uow, envelope.tenant_id)
+    booking = await _booking(repos, event)
+    was_confirmed = booking.active
+    changed = told(
+        booking,
+        event,
+        envelope.aggregate_version,
+        "confirmed",
+        previous_starts_at=event.previous_starts_at,
+    )
+    if changed:
+        await repos.bookings.save(booking)
+        await _cancel_queued(repos, booking.id, "the booking moved", reminders_only=True)
+        version = envelope.aggregate_version
+        planned = booking.reminders(now, version)
+        if was_confirmed:  # the customer knew the old time
+            planned = booking.rescheduled(now, version) + planned
+        else:
+            planned = booking.confirmation(now) + planned
+        await repos.messages.add_new(_messages(booking, planned))
+    await uow.commit()
+
+
+async def booking_cancelled(
+    uow: UnitOfWork, envelope: Envelope, event: BookingCancelled, *, now: datetime | None = None
+) -> None:
+    now = now or utcnow()
+    repos = Repositories(uow, envelope.tenant_id)
+    booking = await _booking(repos, event)
+    was_confirmed = booking.active
+    if told(
+        booking, event, envelope.aggregate_version, "cancelled", cancelled_by=event.cancelled_by
+    ):
+        await repos.bookings.save(booking)
+        await _cancel_queued(repos, booking.id, "the booking was cancelled", reminders_only=False)
+        if was_confirmed:
+            await repos.messages.add_new(_messages(booking, booking.cancellation(now)))
+    await uow.commit()
+
+
+async def booking_ended(
+    uow: UnitOfWork, envelope: Envelope, event: BookingFacts, status: str
+) -> None:
+    """Rejected, attended, no-show: the booking is no longer upcoming; nothing queued for
+    it is sent."""
+    repos = Repositories(uow, envelope.tenant_id)
+    booking = await _booking(repos, event)
+    if told(booking, event, envelope.aggregate_version, status):
+        await repos.bookings.save(booking)
+        await _cancel_queued(repos, booking.id, f"the booking is {status}", reminders_only=False)
+    await uow.commit()
+
+
+async def customer_linked(
+    uow: UnitOfWork, envelope: Envelope, event: BookingCustomerLinked
+) -> None:
+    """A guest's booking now has its customer: its messages are theirs (the state of the
+    booking is what it was)."""
+    repos = Repositories(uow, envelope.tenant_id)
+    booking = await _booking(repos, event)
+    status = booking.status
+    if told(booking, event, envelope.aggregate_version, status):
+        await repos.bookings.save(booking)
+    if event.customer_id is not None:
+        await repos.messages.link_customer(booking.id, event.customer_id)
+    await uow.commit()
+
+
+async def session_changed(uow: UnitOfWork, envelope: Envelope, event: SessionChanged) -> None:
+    """A new title reaches the messages not yet sent (a new time comes with each booking's
+    own ``BookingRescheduled``)."""
+    if "title" not in event.changed:
+        return
+    repos = Repositories(uow, envelope.tenant_id)
+    for booking in await repos.bookings.of_session(event.session_id):
+        if booking.title != event.title:
+            booking.change(title=event.title)
+            await repos.bookings.save(booking)
+    await uow.commit()
+
+
+async def session_cancelled(uow: UnitOfWork, envelope: Envelope, event: SessionCancelled) -> None:
+    """The studio cancelled the class: no reminder of it goes out from now on (each
+    booking's own ``BookingCancelled`` tells its customer)."""
+    repos = Repositories(uow, envelope.tenant_id)
+    for booking_id in event.booking_ids:
+        await _cancel_queued(repos, booking_id, "the session was cancelled", reminders_only=True)
+    await uow.commit()
