@@ -127,7 +127,15 @@ def test_alert_rules_are_valid_and_pass_their_unit_tests() -> None:
 
 @pytest.mark.parametrize("source", ["alerts", "dashboards"])
 async def test_every_metric_named_is_one_a_running_service_exports(source: str) -> None:
-    async with running_service(SCHEDULING, db_pool_size=2, db_max_overflow=1) as runtime:
+    # Names of its own: the scheduling suite may run its own service in this process.
+    own = uuid.uuid4().hex[:8]
+    async with running_service(
+        SCHEDULING,
+        database_prefix=f"ops{own}_",
+        bus_prefix=f"ops{own}.",
+        db_pool_size=2,
+        db_max_overflow=1,
+    ) as runtime:
         SQLAlchemyInstrumentor().instrument(engine=runtime.engine.sync_engine)
         try:
             await _exercise(runtime)
