@@ -236,23 +236,27 @@ class KeySet:
 
     async def get(self, kid: str, settings: Settings) -> jwt.PyJWK | None:
         now = time.monotonic()
-        stale = self.fetched_at is None or now - self.fetched_at > settings.jwks_cache_seconds
-        unknown = kid not in self.keys
-        recently = (
-            self.attempted_at is not None
-            and now - self.attempted_at < settings.jwks_min_refetch_seconds
-        )
-        if stale or (unknown and not recently):
-            await self.refresh(settings)
+        seen = self.attempted_at
+        if self.fetched_at is None or now - self.fetched_at > settings.jwks_cache_seconds:
+            await self.refresh(settings, seen)
+        elif kid not in self.keys:
+            # A key not seen yet (a rotation): fetch again, but not sooner than the pause
+            # after the last fetch; requests arriving meanwhile share that one fetch.
+            if seen is not None:
+                wait = seen + settings.jwks_min_refetch_seconds - now
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            await self.refresh(settings, seen)
         return self.keys.get(kid)
 
-    async def refresh(self, settings: Settings) -> None:
+    async def refresh(self, settings: Settings, seen: float | bool | None = True) -> None:
+        """Fetch the JWKS, unless another request did since ``seen`` (the last attempt the
+        caller knew of; ``True``: fetch in any case)."""
         if self._lock is None:
             self._lock = asyncio.Lock()
-        started = time.monotonic()
         async with self._lock:
-            if self.attempted_at is not None and self.attempted_at >= started:
-                return  # another request fetched while this one waited
+            if seen is not True and self.attempted_at != seen:
+                return
             self.attempted_at = time.monotonic()
             try:
                 document = await self._load(settings)

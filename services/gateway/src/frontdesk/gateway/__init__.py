@@ -1,1 +1,2 @@
-"""Frontdesk gateway service."""
+"""The gateway: one front door (routing, merged OpenAPI, rate limits), identity (tenants,
+staff and customer accounts, logins, JWKS) and outgoing webhooks."""

@@ -1,0 +1,130 @@
+"""/v1/auth: logins, refresh, logout, invitations, password resets and customers' sign-in
+links. Everything that checks a password or sends an email (login, sign-up, asking for a
+reset or a sign-in link) is limited harder, per address and per account, than the rest of
+the API; what takes an unguessable secret (refresh, redeeming a link) is limited like any
+request."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from frontdesk.gateway.api.common import (
+    TOO_MANY,
+    Admitted,
+    Answers,
+    ClientDep,
+    GateDep,
+    LoginGate,
+    PublicGate,
+    count_account_attempt,
+    problem,
+)
+from frontdesk.gateway.api.schemas import (
+    AccountRef,
+    InvitationAcceptIn,
+    LoggedOut,
+    LoginIn,
+    PasswordResetIn,
+    RedeemIn,
+    RefreshIn,
+    TokenOut,
+)
+from frontdesk.gateway.application import logins
+from frontdesk.kit.service import UnitOfWorkDep
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"], responses=TOO_MANY)
+
+# Paths served without a token (each checks what it is given instead).
+PUBLIC = (
+    r"/v1/auth/login",
+    r"/v1/auth/refresh",
+    r"/v1/auth/password-reset(/confirm)?",
+    r"/v1/auth/invitations/accept",
+    r"/v1/auth/sign-in-link(/redeem)?",
+)
+
+REFUSED: Answers = {401: problem("Wrong credentials, or a token that is unknown, used or ended")}
+
+
+@router.post("/login", response_model=TokenOut, responses=REFUSED)
+async def login(body: LoginIn, uow: UnitOfWorkDep, gate: LoginGate, client: ClientDep) -> TokenOut:
+    """A staff member logs in with the tenant's slug, email and password: a short-lived
+    access token and a refresh token (which works once: ``/refresh`` gives the next)."""
+    await count_account_attempt(gate, body.tenant, body.email)
+    pair = await logins.login(
+        uow, gate, tenant=body.tenant, email=body.email, password=body.password, client=client
+    )
+    return TokenOut.of(pair)
+
+
+@router.post("/refresh", response_model=TokenOut, responses=REFUSED)
+async def refresh(
+    body: RefreshIn, uow: UnitOfWorkDep, gate: LoginGate, client: ClientDep
+) -> TokenOut:
+    """The next access and refresh tokens, with the account's role and permissions as
+    they are now. A refresh token presented twice ends its whole session (401)."""
+    return TokenOut.of(
+        await logins.refresh(uow, gate, refresh_token=body.refresh_token, client=client)
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(uow: UnitOfWorkDep, gate: GateDep, principal: Admitted) -> Response:
+    """Ends this token's session: its refresh token and its access tokens stop working."""
+    await logins.logout(uow, gate, principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/logout-everywhere", response_model=LoggedOut)
+async def logout_everywhere(uow: UnitOfWorkDep, gate: GateDep, principal: Admitted) -> LoggedOut:
+    """Ends every session of this account, on every device."""
+    return LoggedOut(sessions_ended=await logins.logout_everywhere(uow, gate, principal))
+
+
+@router.post("/invitations/accept", response_model=TokenOut, responses=REFUSED)
+async def accept_invitation(
+    body: InvitationAcceptIn, uow: UnitOfWorkDep, gate: PublicGate, client: ClientDep
+) -> TokenOut:
+    """An invited staff member sets a password (and may correct their name), and is
+    logged in with the role and permissions the invitation gave."""
+    pair = await logins.accept_invitation(
+        uow, gate, token=body.token, password=body.password, name=body.name, client=client
+    )
+    return TokenOut.of(pair)
+
+
+@router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED)
+async def request_password_reset(body: AccountRef, uow: UnitOfWorkDep, gate: LoginGate) -> Response:
+    """Emails a reset link if the account exists; the answer is 202 either way."""
+    await count_account_attempt(gate, body.tenant, body.email)
+    await logins.request_password_reset(uow, gate, tenant=body.tenant, email=body.email)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.post("/password-reset/confirm", response_model=TokenOut, responses=REFUSED)
+async def reset_password(
+    body: PasswordResetIn, uow: UnitOfWorkDep, gate: PublicGate, client: ClientDep
+) -> TokenOut:
+    """Sets the new password from an emailed link: every other session of the account
+    ends, and this one is logged in."""
+    pair = await logins.reset_password(
+        uow, gate, token=body.token, password=body.password, client=client
+    )
+    return TokenOut.of(pair)
+
+
+@router.post("/sign-in-link", status_code=status.HTTP_202_ACCEPTED)
+async def request_sign_in_link(body: AccountRef, uow: UnitOfWorkDep, gate: LoginGate) -> Response:
+    """A customer asks for a one-time sign-in link by email; 202 whether or not the tenant
+    has a customer with that email."""
+    await count_account_attempt(gate, body.tenant, body.email)
+    await logins.request_sign_in_link(uow, gate, tenant=body.tenant, email=body.email)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.post("/sign-in-link/redeem", response_model=TokenOut, responses=REFUSED)
+async def redeem_sign_in_link(
+    body: RedeemIn, uow: UnitOfWorkDep, gate: PublicGate, client: ClientDep
+) -> TokenOut:
+    """The link's secret, once: a ``customer`` token for the customer's own data."""
+    return TokenOut.of(await logins.redeem_sign_in_link(uow, gate, token=body.token, client=client))

@@ -1,0 +1,92 @@
+"""The gateway's settings: the edge (routes, timeouts, rate limits), logins and tokens, and
+outgoing webhooks. Every field is read from FRONTDESK_<NAME>."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from frontdesk.kit.settings import Settings
+
+# Which service owns each top-level path under /v1 (what the services' OpenAPI documents
+# add to it is found at run time); FRONTDESK_ROUTES (JSON) replaces it.
+DECLARED_ROUTES = {
+    "customers": "customers",
+    "credit-products": "credits",
+    "credit-packages": "credits",
+    "credit-history": "credits",
+    "membership-plans": "credits",
+    "memberships": "credits",
+    "appointments": "scheduling",
+    "booking-policy": "scheduling",
+    "bookings": "scheduling",
+    "calendar": "scheduling",
+    "calendar-feeds": "scheduling",
+    "locations": "scheduling",
+    "rooms": "scheduling",
+    "sessions": "scheduling",
+    "staff": "scheduling",
+}
+
+
+class GatewaySettings(Settings):
+    # --- the edge ------------------------------------------------------------------------
+    routes: dict[str, str] = Field(default_factory=lambda: dict(DECLARED_ROUTES))
+    # How long the merged OpenAPI document (and the prefixes read from it) is kept.
+    openapi_refresh_seconds: float = Field(default=30.0, gt=0)
+    upstream_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    # A service that has not answered within this answers 504 (Prefer: wait stays well under).
+    upstream_timeout_seconds: float = Field(default=30.0, gt=0)
+    upstream_max_connections: int = Field(default=200, ge=1)
+    upstream_max_keepalive: int = Field(default=50, ge=0)
+    # Bodies pass through streamed; each service applies its own limit as well.
+    max_body_bytes: int = Field(default=10 * 1_048_576, ge=1_024)
+    # Where Swagger UI's files are, when no installed package brings them (never a CDN).
+    docs_assets_dir: str | None = None
+    # The address HTTP clients reach the gateway at, for links in emails.
+    public_url: str = "http://127.0.0.1:8000"
+
+    # --- rate limits (Redis, shared by every gateway replica) ----------------------------
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    rate_limit_window_seconds: int = Field(default=60, ge=1)
+    rate_limit_per_tenant: int = Field(default=6000, ge=1)
+    rate_limit_per_address: int = Field(default=1200, ge=1)
+    # Logins, sign-up, password resets and sign-in links: far fewer, per address and per
+    # account (tenant and email), so guessing passwords from many addresses is slow too.
+    login_limit_per_address: int = Field(default=20, ge=1)
+    login_limit_per_account: int = Field(default=10, ge=1)
+    login_limit_window_seconds: int = Field(default=300, ge=1)
+
+    # --- identity ------------------------------------------------------------------------
+    access_token_ttl_seconds: int = Field(default=900, ge=10, le=24 * 3600)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    invitation_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    password_reset_ttl_seconds: int = Field(default=3600, ge=60)
+    login_link_ttl_seconds: int = Field(default=15 * 60, ge=60)
+    # Anyone may create a tenant (with its owner) at POST /v1/tenants.
+    signup_open: bool = True
+    signing_algorithm: Literal["EdDSA", "RS256"] = "EdDSA"
+    # The worker makes a new signing key when the current one is this old; the old one
+    # stays in the JWKS until every token it signed has expired.
+    signing_key_rotate_days: float = Field(default=30.0, gt=0)
+    # Private keys are stored encrypted with this passphrase (default: derived from
+    # FRONTDESK_JWT_SECRET, which production requires to be long and random).
+    signing_key_passphrase: str | None = None
+    signing_key_sweep_seconds: float = Field(default=3600.0, gt=0)
+
+    # --- outgoing webhooks ---------------------------------------------------------------
+    # Delays before each retry; after the last the delivery is marked failed (about a day).
+    webhook_retry_delays_seconds: list[float] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_batch_size: int = Field(default=50, ge=1)
+    # Plain http and private addresses (localhost, 10.x ...) as endpoints: unset means
+    # allowed outside production only.
+    webhook_allow_insecure: bool | None = None
+
+    @property
+    def insecure_webhooks_allowed(self) -> bool:
+        if self.webhook_allow_insecure is None:
+            return self.env != "production"
+        return self.webhook_allow_insecure
