@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.notifications.adapters.common import ReadModelRepository
@@ -15,6 +15,15 @@ class ContactRepository(ReadModelRepository[Contact]):
     table = c
     aggregate = Contact
     what = "customer"
+
+    async def lock_number(self, phone: str) -> None:
+        """Serialise, until the transaction ends, everything that decides on this number's
+        consent: a STOP and the customer's new details arriving at once would otherwise
+        each miss the other (neither committed yet) and leave SMS consent on."""
+        key = f"notifications:number:{self.tenant_id}:{phone}"
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
 
     async def with_phone(self, phone: str) -> list[Contact]:
         stmt = (

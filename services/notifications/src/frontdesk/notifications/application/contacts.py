@@ -39,6 +39,8 @@ async def customer_told(
         phone=event.phone,
     ):
         # A number that replied STOP before it was this customer's stays unsubscribed.
+        if contact.phone:
+            await repos.contacts.lock_number(contact.phone)
         if contact.phone and await repos.contacts.opted_out(contact.phone):
             contact.set_consent("sms", False, "reply")
         await repos.contacts.save(contact)
@@ -129,6 +131,7 @@ async def set_preferences(
 async def opt_out_number(uow: UnitOfWork, repos: Repositories, phone: str, source: str) -> None:
     """The number is unsubscribed (a STOP reply, or Twilio's 21610): no SMS goes to it
     again, for any customer who has it, until it replies START."""
+    await repos.contacts.lock_number(phone)
     await repos.contacts.opt_out(phone, source)
     for contact in await repos.contacts.with_phone(phone):
         if contact.set_consent("sms", False, "reply" if source == "reply" else "provider"):

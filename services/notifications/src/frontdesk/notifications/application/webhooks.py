@@ -89,6 +89,7 @@ async def inbound(
     if word == "stop":
         await opt_out_number(uow, repos, sender, "reply")
     elif word == "start":
+        await repos.contacts.lock_number(sender)
         await repos.contacts.opt_in(sender)
         for contact in contacts:
             if contact.set_consent("sms", True, "reply"):
