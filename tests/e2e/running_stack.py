@@ -262,7 +262,10 @@ class Tenant:
             await client.aclose()
 
 
-@pytest.fixture(scope="session")
+# One stack per test module, stopped when the module ends: several conftests import this
+# fixture, and stacks kept for the whole session would add up past PostgreSQL's 100
+# connections.
+@pytest.fixture(scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     s = Stack(tmp_path_factory.mktemp("e2e"))
     try:

@@ -246,10 +246,19 @@ class AggregateRepository(TableRepository[A]):
         return aggregate
 
 
-def sqlstate(exc: DBAPIError) -> str:
-    """PostgreSQL's SQLSTATE of a database error ('' when it has none)."""
-    orig = exc.orig
-    return str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+def sqlstate(exc: BaseException) -> str:
+    """PostgreSQL's SQLSTATE of a database error ('' when it has none): on the error, on
+    the driver's error SQLAlchemy wraps, or on what that one was raised from."""
+    for candidate in (
+        exc,
+        getattr(exc, "orig", None),
+        getattr(getattr(exc, "orig", None), "__cause__", None),
+        exc.__cause__,
+    ):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(state, str) and state:
+            return state
+    return ""
 
 
 # too_many_connections, insufficient_resources, cannot_connect_now, admin/crash shutdown;
@@ -260,6 +269,9 @@ UNAVAILABLE_SQLSTATES = frozenset({"53300", "53000", "57P01", "57P02", "57P03"})
 def unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` means "no database connection to be had right now" (answer 503)."""
     if isinstance(exc, PoolTimeout | ConnectionError | TimeoutError):
+        return True
+    state = sqlstate(exc)  # a driver error that reached us unwrapped (while connecting)
+    if state in UNAVAILABLE_SQLSTATES or state.startswith("08"):
         return True
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:
