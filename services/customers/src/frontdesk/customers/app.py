@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
 
 from frontdesk.customers import consumers
 from frontdesk.customers.adapters.tables import messaging, metadata
 from frontdesk.customers.api import customers, listing, notes
+from frontdesk.customers.application.listing import fold_stats
 from frontdesk.customers.settings import CustomersSettings
-from frontdesk.kit.service import ServiceSpec
+from frontdesk.kit.service import Runtime, ServiceSpec
 
 
 def routers() -> list[APIRouter]:
     # The list's fixed paths (/stats, /export.csv, /bulk) before /{customer_id}.
     return [listing.router, customers.router, notes.router]
+
+
+async def fold_statistics(runtime: Runtime[CustomersSettings]) -> int:
+    """The statistics' pending changes folded into the tenants' counters (the worker runs
+    this periodically; the stats read adds what is not folded yet, so it is always right)."""
+    return await fold_stats(runtime.uow)
+
+
+def periodic() -> Sequence[tuple[float, Callable[[Runtime[CustomersSettings]], Any]]]:
+    return [(SPEC.settings().stats_fold_seconds, fold_statistics)]
 
 
 SPEC = ServiceSpec(
@@ -27,5 +40,6 @@ SPEC = ServiceSpec(
     settings_class=CustomersSettings,
     routers=routers,
     handlers=lambda: consumers.handlers,
+    periodic=periodic,
     description="Customer records, notes, tags, the customer summary, search, export, erasure.",
 )

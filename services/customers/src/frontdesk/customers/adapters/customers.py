@@ -3,10 +3,26 @@ likely duplicates, and the delete of everything the service keeps about a custom
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text
+from sqlalchemy import (
+    DateTime,
+    Select,
+    Uuid,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.customers.adapters.summaries import lock_customer
@@ -25,8 +41,124 @@ from frontdesk.kit.db import AggregateRepository
 DUPLICATES_SHOWN = 20
 # Set by the database when a record is inserted.
 SERVER_SET = ("version", "created_at", "updated_at")
+# What the record's detail shows of its summary, next session and membership (each read
+# under its own prefix by ``record_statement``).
+SUMMARY_FIELDS = (
+    "credits_available",
+    "credits_paused",
+    "credits_purchased",
+    "lifetime_spend_minor",
+    "outstanding_minor",
+    "currency",
+    "bookings_count",
+    "first_booking_at",
+    "last_booking_at",
+    "last_activity_at",
+)
+NEXT_SESSION_FIELDS = ("booking_id", "title", "starts_at")
+MEMBERSHIP_FIELDS = ("membership_id", "plan_name", "status", "starts_at", "expires_at")
 
 c = customers.c
+
+
+@functools.cache
+def record_statement(*, duplicates: bool) -> Select[Any]:
+    """The record with its summary, next session, current membership and (``duplicates``)
+    likely duplicates: one statement, one round trip, built once (its values are bound:
+    ``tenant_id``, ``customer_id``, ``now``). Columns of the summary are prefixed
+    ``summary_`` (with ``has_summary``), of the session ``next_``, of the membership
+    ``membership_``."""
+    s, b, m = customer_summaries.c, customer_bookings.c, customer_memberships.c
+    tenant_id = bindparam("tenant_id", type_=Uuid)
+    customer_id = bindparam("customer_id", type_=Uuid)
+    now = bindparam("now", type_=DateTime(timezone=True))
+    next_session = (
+        select(*(b[name] for name in NEXT_SESSION_FIELDS))
+        .where(
+            b.tenant_id == tenant_id,
+            b.customer_id == customer_id,
+            b.status == "confirmed",
+            b.starts_at > now,
+        )
+        .order_by(b.starts_at)
+        .limit(1)
+        .lateral("next_session")
+    )
+    membership = (
+        select(*(m[name] for name in MEMBERSHIP_FIELDS))
+        .where(
+            m.tenant_id == tenant_id,
+            m.customer_id == customer_id,
+            or_(m.status == "active", m.status == "frozen"),
+            m.expires_at > now,
+        )
+        .order_by(m.expires_at.desc())
+        .limit(1)
+        .lateral("membership")
+    )
+    columns: list[Any] = [
+        *customers.c,
+        s.customer_id.is_not(None).label("has_summary"),
+        *(s[name].label(f"summary_{name}") for name in SUMMARY_FIELDS),
+        *(next_session.c[name].label(f"next_{name}") for name in NEXT_SESSION_FIELDS),
+        *(membership.c[name].label(f"membership_{name}") for name in MEMBERSHIP_FIELDS),
+    ]
+    if duplicates:
+        columns.append(_duplicates_of(tenant_id).label("possible_duplicates"))
+    return (
+        select(*columns)
+        .select_from(
+            customers.outerjoin(
+                customer_summaries,
+                and_(s.tenant_id == tenant_id, s.customer_id == customer_id),
+            )
+            .outerjoin(next_session, true())
+            .outerjoin(membership, true())
+        )
+        .where(c.tenant_id == tenant_id, c.id == customer_id)
+    )
+
+
+@functools.cache
+def _compiled_record(dialect: Any, duplicates: bool) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """``record_statement`` as the driver runs it: its SQL, the order of its parameters and
+    the values of its constants."""
+    compiled = record_statement(duplicates=duplicates).compile(dialect=dialect)
+    given = {"tenant_id": None, "customer_id": None, "now": None}
+    constants = {
+        name: value for name, value in compiled.construct_params(given).items() if name not in given
+    }
+    return str(compiled), tuple(compiled.positiontup or ()), constants
+
+
+def _duplicates_of(tenant_id: Any) -> Any:
+    """Others in the tenant with the record's email or phone, or its name (any case), oldest
+    first; none for an erased record (as ``possible_duplicates``)."""
+    other = customers.alias("other")
+    o = other.c
+    same = or_(
+        and_(
+            func.lower(o.first_name) == func.lower(c.first_name),
+            func.lower(o.last_name) == func.lower(c.last_name),
+        ),
+        o.email == c.email,
+        o.phone == c.phone,
+    )
+    found = (
+        select(o.id)
+        .where(
+            o.tenant_id == tenant_id,
+            o.id != c.id,
+            o.erased_at.is_(None),
+            c.erased_at.is_(None),
+            same,
+        )
+        .order_by(o.created_at, o.id)
+        .limit(DUPLICATES_SHOWN)
+        .correlate(customers)
+        .scalar_subquery()
+    )
+    return func.array(found)  # ARRAY(SELECT ...): in the order found, [] when none
 
 
 class CustomerRepository(AggregateRepository[Customer]):
@@ -45,6 +177,20 @@ class CustomerRepository(AggregateRepository[Customer]):
             .on_conflict_do_nothing()
         )
         return customer
+
+    async def record(
+        self, customer_id: uuid.UUID, now: datetime, *, duplicates: bool
+    ) -> Mapping[str, Any] | None:
+        """The record and what its detail shows (``record_statement``): one round trip, on
+        the unit of work's connection (in its transaction when it has begun one), the SQL
+        compiled once and run by the driver as a prepared statement: the service's hottest
+        read does no per-request statement building, compiling or result processing."""
+        connection = await self.session.connection()
+        sql, names, constants = _compiled_record(connection.dialect, duplicates)
+        values = {**constants, "tenant_id": self.tenant_id, "customer_id": customer_id, "now": now}
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        row: Mapping[str, Any] | None = await driver.fetchrow(sql, *(values[n] for n in names))
+        return row
 
     async def get_many_for_update(self, ids: Sequence[uuid.UUID]) -> list[Customer]:
         """Records locked in id order (so concurrent bulk actions never deadlock)."""
@@ -76,33 +222,6 @@ class CustomerRepository(AggregateRepository[Customer]):
             await self.session.execute(
                 delete(table).where(table.c.tenant_id == self.tenant_id, column == customer_id)
             )
-
-    async def possible_duplicates(self, customer: Customer) -> list[uuid.UUID]:
-        """Others in the tenant with the same email or phone, or the same name (any case)."""
-        if customer.erased:
-            return []
-        same = [
-            and_(
-                func.lower(c.first_name) == customer.first_name.lower(),
-                func.lower(c.last_name) == customer.last_name.lower(),
-            )
-        ]
-        if customer.email:
-            same.append(c.email == customer.email)
-        if customer.phone:
-            same.append(c.phone == customer.phone)
-        stmt = (
-            select(c.id)
-            .where(
-                c.tenant_id == self.tenant_id,
-                c.id != customer.id,
-                c.erased_at.is_(None),
-                or_(*same),
-            )
-            .order_by(c.created_at, c.id)
-            .limit(DUPLICATES_SHOWN)
-        )
-        return list((await self.session.execute(stmt)).scalars().all())
 
     async def lock_email(self, email: str) -> None:
         """Serialise find-or-create of one email in this tenant until the transaction ends."""

@@ -1,12 +1,30 @@
 """The customer list (C7), its statistics (C6) and the export (C10): one filtered query.
 
-Keyset pagination: each sort is a (key, id) pair with a direction; the page after a
-cursor starts past its pair. Nullable keys are mapped to a sentinel so that rows without
-a value always come last, in either direction.
+Every list query is driven by the summary row, which carries each sort key and the
+record's list fields (kept by triggers, migration 0005), with one index per sort key that
+leads with the tenant: a page, first or deep, is a range of that index from the cursor on,
+joined to the record by its key for the columns shown.
+
+Keyset pagination: each sort is a (key, customer id) pair with a direction; the page after
+a cursor starts past its pair. Last activity is nullable: a sentinel (written as the SQL
+constant of its index) makes customers without activity come last in either direction.
+
+Search reads its candidates from trigram indexes (name, email, phone) with their
+operators: a substring (``LIKE``) or a similar word in the name (``<%``); ranked by how
+well they match (``relevance``).
+
+The statistics are the tenant's counters (``customer_stats``, ``customer_revenue``) plus
+the changes a trigger wrote as summary rows changed and the worker has not folded in yet
+(``customer_stats_changes``): a few rows read, however large the tenant.
+
+The export is ``COPY (the list as CSV cells) TO STDOUT``: the database makes the CSV.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -14,33 +32,71 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    DateTime,
     RowMapping,
     Select,
+    String,
+    Uuid,
     and_,
+    bindparam,
     case,
+    cast,
     false,
     func,
     literal,
+    literal_column,
+    not_,
     or_,
     select,
+    text,
     tuple_,
+    union_all,
 )
+from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.customers.adapters.tables import customer_summaries, customers
+from frontdesk.customers.adapters.tables import (
+    EARLIEST_SQL,
+    LATEST_SQL,
+    customer_revenue,
+    customer_stats,
+    customer_stats_changes,
+    customer_summaries,
+    customers,
+)
 from frontdesk.customers.domain.engagement import GROWING_FROM, LAPSED_AFTER, REGULAR_FROM
+from frontdesk.customers.domain.export import ZERO_DECIMAL, invisible_ranges
 from frontdesk.customers.domain.listing import TABS, Filters, Sort
 from frontdesk.kit.db import TenantRepository
 
 c = customers.c
 s = customer_summaries.c
 
-# Where customers without activity sort: after everyone else, in either direction.
-EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
-LATEST = datetime(9999, 12, 30, tzinfo=UTC)
-NAME_SIMILARITY = 0.3
 WORD_SIMILARITY = 0.5
-EXPORT_CHUNK = 500
+# Chunks of CSV (COPY's, some 64 kB each) read ahead of the answer being sent.
+EXPORT_AHEAD = 8
+# A phone fragment is searched from this many digits on.
+PHONE_DIGITS = 3
+
+# The sort keys, as the indexes of migration 0005 have them.
+ACTIVITY_DESC = func.coalesce(
+    s.last_activity_at, literal_column(EARLIEST_SQL, DateTime(timezone=True))
+)
+ACTIVITY_ASC = func.coalesce(
+    s.last_activity_at, literal_column(LATEST_SQL, DateTime(timezone=True))
+)
+# The normalised name, as its trigram index has it (the space a constant, not a parameter).
+NAME = func.lower(c.first_name.op("||")(literal_column("' '")).op("||")(c.last_name))
+
+# A search is planned for its own values (a plan made once for any search would be the
+# wrong one for most: its candidates' count depends on the words), with its similarity
+# threshold. (A list without a search is a range of a sort key's index whatever the values.)
+PLAN_SETTINGS = text(
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+    f"set_config('pg_trgm.word_similarity_threshold', '{WORD_SIMILARITY}', true)"
+)
 
 
 def engagement_sql(bookings: Any, last_booking_at: Any, now: Any) -> ColumnElement[str]:
@@ -57,16 +113,48 @@ def engagement_sql(bookings: Any, last_booking_at: Any, now: Any) -> ColumnEleme
     )
 
 
-def sort_key(sort: Sort) -> ColumnElement[Any]:
+def _like_pattern(text: str) -> str:
+    """``text`` anywhere, its LIKE wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _digits(text: str) -> str | None:
+    digits = re.sub(r"\D", "", text)
+    return digits if len(digits) >= PHONE_DIGITS else None
+
+
+def _contains(text: str) -> list[ColumnElement[bool]]:
+    """The query as a substring of the name, of the email or (its digits) of the phone."""
+    pattern = _like_pattern(text)
+    found: list[ColumnElement[bool]] = [NAME.like(pattern), c.email.like(pattern)]
+    digits = _digits(text)
+    if digits is not None:
+        found.append(c.phone.like(_like_pattern(digits)))
+    return found
+
+
+def relevance(text: str) -> ColumnElement[float]:
+    """How well a record matches: a substring match first, then by similarity of name."""
+    exact = case((or_(*_contains(text)), 1.0), else_=0.0)
+    similar = func.greatest(func.similarity(NAME, text), func.word_similarity(text, NAME))
+    return cast(exact, DOUBLE_PRECISION) + cast(similar, DOUBLE_PRECISION)
+
+
+def sort_key(sort: Sort, f: Filters) -> ColumnElement[Any]:
     if sort.name == "last_activity":
-        return func.coalesce(s.last_activity_at, EARLIEST if sort.descending else LATEST)
+        return ACTIVITY_DESC if sort.descending else ACTIVITY_ASC
     if sort.name == "revenue":
         return s.lifetime_spend_minor
     if sort.name == "bookings":
         return s.bookings_count
     if sort.name == "purchased_credits":
         return s.credits_purchased
-    return func.lower(c.last_name)
+    if sort.name == "created":
+        return s.registered_at
+    if sort.name == "relevance" and f.search_text is not None:
+        return relevance(f.search_text)
+    return s.sort_name
 
 
 def tab_condition(tab: str) -> ColumnElement[bool]:
@@ -77,54 +165,50 @@ def tab_condition(tab: str) -> ColumnElement[bool]:
     if tab == "no_credits":
         return and_(s.credits_available == 0, s.credits_paused == 0)
     if tab == "inactive":
-        return c.status == "inactive"
+        return s.status == "inactive"
     return and_(literal(True))
 
 
-def _search(q: str) -> ColumnElement[bool]:
-    """Name, email or phone; never an erased record (its placeholder name is no one's)."""
-    text = " ".join(q.split()).lower()
-    name = func.lower(c.first_name + " " + c.last_name)
-    found: list[ColumnElement[bool]] = [
-        name.contains(text, autoescape=True),
-        func.similarity(name, text) >= NAME_SIMILARITY,
-        func.word_similarity(text, name) >= WORD_SIMILARITY,
-        c.email.contains(text, autoescape=True),
-    ]
-    digits = re.sub(r"\D", "", text)
-    if len(digits) >= 3:
-        found.append(c.phone.contains(digits, autoescape=True))
+def _search(text: str) -> ColumnElement[bool]:
+    """A substring of the name, email or phone, or (for a query with letters) a similar word
+    in the name (``<%``, word similarity of at least WORD_SIMILARITY: typos): each a trigram
+    index's operator, so the candidates come from the indexes. Never an erased record (its
+    placeholder name is no one's)."""
+    found = _contains(text)
+    if any(ch.isalpha() for ch in text):
+        found.append(literal(text).op("<%")(NAME))
     return and_(c.erased_at.is_(None), or_(*found))
 
 
 def _conditions(tenant_id: uuid.UUID, f: Filters, now: datetime) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [c.tenant_id == tenant_id]
+    where: list[ColumnElement[bool]] = [s.tenant_id == tenant_id, s.listed]
     if f.erased == "exclude":
-        where.append(c.erased_at.is_(None))
+        where.append(not_(s.erased))
     elif f.erased == "only":
-        where.append(c.erased_at.is_not(None))
+        where.append(s.erased)
     if f.ids is not None:
-        where.append(c.id.in_(f.ids) if f.ids else false())
-    if f.q and f.q.strip():
-        where.append(_search(f.q))
+        where.append(s.customer_id.in_(f.ids) if f.ids else false())
+    if f.search_text is not None:
+        where.append(_search(f.search_text))
     if f.status:
-        where.append(c.status.in_(f.status))
+        where.append(s.status.in_(f.status))
     if f.credits_min is not None:
         where.append(s.credits_available >= f.credits_min)
     if f.credits_max is not None:
         where.append(s.credits_available <= f.credits_max)
     if f.has_credits is not None:
         where.append(s.credits_available > 0 if f.has_credits else s.credits_available <= 0)
+    # Activity as the sort key has it (no activity is the earliest time), so the key's
+    # index serves these ranges too.
     if f.last_activity_within_days is not None:
-        where.append(s.last_activity_at >= now - timedelta(days=f.last_activity_within_days))
+        where.append(now - timedelta(days=f.last_activity_within_days) <= ACTIVITY_DESC)
     if f.inactive_for_days is not None:
-        cutoff = now - timedelta(days=f.inactive_for_days)
-        where.append(or_(s.last_activity_at.is_(None), s.last_activity_at < cutoff))
+        where.append(now - timedelta(days=f.inactive_for_days) > ACTIVITY_DESC)
     if f.registered_from is not None:
-        where.append(c.created_at >= datetime.combine(f.registered_from, time(), UTC))
+        where.append(s.registered_at >= datetime.combine(f.registered_from, time(), UTC))
     if f.registered_to is not None and f.registered_to < date.max:
         end = datetime.combine(f.registered_to + timedelta(days=1), time(), UTC)
-        where.append(c.created_at < end)
+        where.append(s.registered_at < end)
     if f.bookings_min is not None:
         where.append(s.bookings_count >= f.bookings_min)
     if f.bookings_max is not None:
@@ -138,17 +222,21 @@ def _conditions(tenant_id: uuid.UUID, f: Filters, now: datetime) -> list[ColumnE
     return where
 
 
-def _base(tenant_id: uuid.UUID, now: datetime) -> Select[Any]:
-    return select(
-        c.id,
-        c.first_name,
-        c.last_name,
-        c.email,
-        c.phone,
-        c.status,
-        c.tags,
-        c.created_at,
-        c.erased_at,
+_RECORD_COLUMNS = (
+    c.id,
+    c.first_name,
+    c.last_name,
+    c.email,
+    c.phone,
+    c.status,
+    c.tags,
+    c.created_at,
+    c.erased_at,
+)
+
+
+def _summary_columns(now: datetime) -> tuple[Any, ...]:
+    return (
         s.credits_available,
         s.credits_paused,
         s.credits_purchased,
@@ -160,11 +248,97 @@ def _base(tenant_id: uuid.UUID, now: datetime) -> Select[Any]:
         s.last_booking_at,
         s.last_activity_at,
         engagement_sql(s.bookings_count, s.last_booking_at, now).label("engagement"),
-    ).select_from(
-        customers.join(
-            customer_summaries,
-            and_(s.tenant_id == c.tenant_id, s.customer_id == c.id),
+    )
+
+
+def _base(now: datetime) -> Select[Any]:
+    return select(*_RECORD_COLUMNS, *_summary_columns(now)).select_from(
+        customer_summaries.join(
+            customers,
+            and_(c.tenant_id == s.tenant_id, c.id == s.customer_id),
         )
+    )
+
+
+def _ranks_records_only(f: Filters, sort: Sort) -> bool:
+    """A search ranked by relevance whose filters are all the record's own: it is ranked on
+    the records, and only the page's rows read their summary."""
+    return (
+        sort.name == "relevance"
+        and f.search_text is not None
+        and f.tab in ("all", "inactive")
+        and f.engagement is None
+        and all(
+            value is None
+            for value in (
+                f.credits_min,
+                f.credits_max,
+                f.has_credits,
+                f.last_activity_within_days,
+                f.inactive_for_days,
+                f.bookings_min,
+                f.bookings_max,
+            )
+        )
+    )
+
+
+def _record_conditions(tenant_id: uuid.UUID, f: Filters) -> list[ColumnElement[bool]]:
+    """``_conditions`` on the record's own columns (``_ranks_records_only``)."""
+    text = f.search_text or ""
+    where: list[ColumnElement[bool]] = [c.tenant_id == tenant_id, _search(text)]
+    if f.erased == "only":
+        where.append(c.erased_at.is_not(None))  # (a search never matches them)
+    if f.ids is not None:
+        where.append(c.id.in_(f.ids) if f.ids else false())
+    if f.status:
+        where.append(c.status.in_(f.status))
+    if f.tab == "inactive":
+        where.append(c.status == "inactive")
+    if f.registered_from is not None:
+        where.append(c.created_at >= datetime.combine(f.registered_from, time(), UTC))
+    if f.registered_to is not None and f.registered_to < date.max:
+        end = datetime.combine(f.registered_to + timedelta(days=1), time(), UTC)
+        where.append(c.created_at < end)
+    if f.tags:
+        where.append(c.tags.contains(f.tags))
+    return where
+
+
+def _ranked_search(
+    tenant_id: uuid.UUID,
+    f: Filters,
+    *,
+    now: datetime,
+    after: tuple[Any, uuid.UUID] | None,
+    limit: int | None,
+) -> Select[Any]:
+    """The best matches among the records, then their summaries: however many records
+    match, only the page's rows are joined. (Every record has its summary row: it is
+    written with the record, and goes only with it.)"""
+    score = relevance(f.search_text or "")
+    where = _record_conditions(tenant_id, f)
+    if after is not None:
+        where.append(tuple_(score, c.id) < tuple_(*(literal(v) for v in after)))
+    ranked = (
+        select(*_RECORD_COLUMNS, score.label("sort_key"))
+        .where(*where)
+        .order_by(score.desc(), c.id.desc())
+    )
+    if limit is not None:
+        ranked = ranked.limit(limit)
+    page = ranked.subquery("ranked")
+    r = page.c
+    return (
+        select(*(r[column.name] for column in _RECORD_COLUMNS), *_summary_columns(now))
+        .add_columns(r.sort_key)
+        .select_from(
+            page.join(
+                customer_summaries,
+                and_(s.tenant_id == tenant_id, s.customer_id == r.id),
+            )
+        )
+        .order_by(r.sort_key.desc(), r.id.desc())
     )
 
 
@@ -177,11 +351,13 @@ def list_statement(
     after: tuple[Any, uuid.UUID] | None = None,
     limit: int | None = None,
 ) -> Select[Any]:
-    key = sort_key(sort)
-    stmt = _base(tenant_id, now).add_columns(key.label("sort_key"))
+    if _ranks_records_only(f, sort):
+        return _ranked_search(tenant_id, f, now=now, after=after, limit=limit)
+    key = sort_key(sort, f)
+    stmt = _base(now).add_columns(key.label("sort_key"))
     where = _conditions(tenant_id, f, now)
     if after is not None:
-        pair = tuple_(key, c.id)
+        pair = tuple_(key, s.customer_id)
         where.append(
             pair < tuple_(*(literal(v) for v in after))
             if sort.descending
@@ -189,16 +365,102 @@ def list_statement(
         )
     stmt = stmt.where(*where)
     if sort.descending:
-        stmt = stmt.order_by(key.desc(), c.id.desc())
+        stmt = stmt.order_by(key.desc(), s.customer_id.desc())
     else:
-        stmt = stmt.order_by(key.asc(), c.id.asc())
+        stmt = stmt.order_by(key.asc(), s.customer_id.asc())
     if limit is not None:
         stmt = stmt.limit(limit)
     return stmt
 
 
+# -- the export: CSV cells made by the database, streamed by COPY -------------------------
+
+# A cell a spreadsheet would run as a formula starts with one of these (domain.export).
+FORMULA_START = "^[=+@\t\r-]"
+E164_SQL = "^\\+[1-9][0-9]{6,14}$"
+EMPTY: ColumnElement[str] = literal_column("''")
+
+
+def _text(value: Any) -> ColumnElement[str]:
+    return func.coalesce(value, EMPTY)
+
+
+def _neutralised(value: ColumnElement[str]) -> ColumnElement[str]:
+    """``domain.export.neutralise``: a leading apostrophe for a cell starting like a formula,
+    also behind fullwidth forms (NFKC) or invisible characters (Cf). A cell starting with an
+    ASCII character is checked as it is (NFKC keeps it; it is no format character)."""
+    invisible = "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in invisible_ranges())
+    folded = func.regexp_replace(
+        func.normalize(value, literal_column("NFKC")), literal(f"^[{invisible}]+"), EMPTY
+    )
+    hidden = and_(value.op("~")(literal("^[^\x01-\x7f]")), folded.op("~")(FORMULA_START))
+    return case(
+        (or_(value.op("~")(FORMULA_START), hidden), literal_column("''''").op("||")(value)),
+        else_=value,
+    )
+
+
+def _money(amount: Any, currency: Any) -> ColumnElement[str]:
+    """``domain.export.format_money``."""
+    cents = func.lpad(cast(func.abs(amount) % 100, String), 2, "0")
+    decimal = (
+        case((amount < 0, literal_column("'-'")), else_=EMPTY)
+        .op("||")(cast(func.div(func.abs(amount), 100), String))
+        .op("||")(literal_column("'.'"))
+        .op("||")(cents)
+    )
+    return case((currency.in_(sorted(ZERO_DECIMAL)), cast(amount, String)), else_=decimal)
+
+
+def _iso(value: Any) -> ColumnElement[str]:
+    """``datetime.isoformat()`` of a UTC time ('' for none)."""
+    utc = func.timezone("UTC", value)
+    micro = case(
+        (
+            cast(func.date_part("microseconds", value), BigInteger) % 1_000_000 != 0,
+            func.to_char(utc, '"."US'),
+        ),
+        else_=EMPTY,
+    )
+    iso = func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS').op("||")(micro)
+    return _text(iso.op("||")(literal_column("'+00:00'")))
+
+
+def export_cells(row: Any) -> list[ColumnElement[str]]:
+    """``domain.export.cells`` as SQL over a list row; an empty cell is NULL, which CSV
+    writes as nothing (as Python's csv module writes an empty string)."""
+    phone = _text(row.phone)
+    cells = [
+        _neutralised(row.first_name),
+        _neutralised(row.last_name),
+        _neutralised(_text(row.email)),
+        case((phone.op("~")(E164_SQL), phone), else_=_neutralised(phone)),
+        _neutralised(row.status),
+        _neutralised(func.array_to_string(row.tags, ";")),
+        cast(row.bookings_count, String),
+        _money(row.lifetime_spend_minor, row.currency),
+        _neutralised(_text(row.currency)),
+        _iso(row.first_booking_at),
+        _iso(row.last_booking_at),
+        cast(row.credits_available, String),
+    ]
+    return [func.nullif(cell, EMPTY) for cell in cells]
+
+
+def export_statement(tenant_id: uuid.UUID, f: Filters, sort: Sort, *, now: datetime) -> Select[Any]:
+    """The filtered list (or a selection) in its order, as CSV cells."""
+    rows = list_statement(tenant_id, f, sort, now=now).subquery("rows")
+    r = rows.c
+    order = (r.sort_key.desc(), r.id.desc()) if sort.descending else (r.sort_key.asc(), r.id.asc())
+    return select(*export_cells(r)).select_from(rows).order_by(*order)
+
+
 class ListingQueries(TenantRepository):
     """The list, its statistics and its export, for one tenant."""
+
+    async def _plan_for_values(self, f: Filters) -> None:
+        if f.search_text is not None:
+            await self.session.execute(PLAN_SETTINGS)
 
     async def page(
         self,
@@ -212,56 +474,152 @@ class ListingQueries(TenantRepository):
         """Up to ``limit`` rows past ``after`` (the sort key and id of the previous page's
         last row), each with its ``sort_key``."""
         stmt = list_statement(self.tenant_id, f, sort, now=now, after=after, limit=limit)
+        await self._plan_for_values(f)
         return list(await self._all(stmt))
 
-    async def rows(self, f: Filters, sort: Sort, *, now: datetime) -> AsyncIterator[RowMapping]:
-        """Every row, streamed from a server-side cursor."""
-        stmt = list_statement(self.tenant_id, f, sort, now=now)
-        result = await self.session.stream(stmt.execution_options(yield_per=EXPORT_CHUNK))
-        async for row in result.mappings():
-            yield row
+    async def export_csv(self, f: Filters, sort: Sort, *, now: datetime) -> AsyncIterator[bytes]:
+        """Every row as CSV (no header, lines ending in LF), made and streamed by the
+        database (COPY ... TO STDOUT), a bounded queue of chunks ahead of the reader: memory
+        stays flat however many rows. One transaction (the settings begin it): the driver's
+        statements around the COPY stay on one server connection behind PgBouncer."""
+        stmt = export_statement(self.tenant_id, f, sort, now=now)
+        await self.session.execute(PLAN_SETTINGS)
+        connection = await self.session.connection()
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        compiled = stmt.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        values = compiled.construct_params()
+        args = [values[name] for name in compiled.positiontup or ()]
+        chunks: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=EXPORT_AHEAD)
+
+        async def copy() -> None:
+            try:
+                await driver.copy_from_query(str(compiled), *args, output=chunks.put, format="csv")
+            finally:
+                await chunks.put(None)
+
+        task = asyncio.create_task(copy())
+        try:
+            while (chunk := await chunks.get()) is not None:
+                yield chunk
+            await task  # its error, if it failed
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     async def stats(self) -> dict[str, Any]:
-        """Counts of customers leave erased records out (they are no one any more); the
-        totals of bookings and revenue keep them: those sessions and that money were real."""
-        joined = customers.join(
-            customer_summaries, and_(s.tenant_id == c.tenant_id, s.customer_id == c.id)
-        )
-        person = c.erased_at.is_(None)
-        counts = [
-            func.count().filter(person, tab_condition(tab)).label(tab)
-            for tab in TABS
-            if tab != "all"
-        ]
-        row = await self._one(
-            select(
-                func.count().filter(person).label("all"),
-                func.count().filter(c.erased_at.is_not(None)).label("erased"),
-                func.coalesce(func.sum(s.bookings_count), 0).label("bookings"),
-                *counts,
-            )
-            .select_from(joined)
-            .where(c.tenant_id == self.tenant_id)
-        )
-        revenue = (
-            await self.session.execute(
-                select(s.currency, func.sum(s.lifetime_spend_minor).label("amount_minor"))
-                .select_from(joined)
-                .where(c.tenant_id == self.tenant_id, s.currency.is_not(None))
-                .group_by(s.currency)
-                .order_by(s.currency)
-            )
-        ).all()
+        """The tenant's counters with the changes not folded yet, in one statement (one
+        snapshot). Counts of customers leave erased records out (they are no one any more);
+        the totals of bookings and revenue keep them: those sessions and that money were
+        real."""
+        result = await self.session.execute(stats_statement(), {"tenant_id": self.tenant_id})
+        rows = result.mappings().all()
+        counts = next((r for r in rows if r["currency"] is None), None)
+        figures = {name: int(counts[name] or 0) if counts else 0 for name in STAT_COUNTS}
         return {
-            "total_customers": row["all"],
-            "with_credits": row["with_credits"],
-            "erased_customers": row["erased"],
-            "total_bookings": int(row["bookings"]),
+            "total_customers": figures["customers"],
+            "with_credits": figures["with_credits"],
+            "erased_customers": figures["erased"],
+            "total_bookings": figures["bookings"],
             "total_revenue": [
-                {"amount_minor": int(r.amount_minor), "currency": r.currency} for r in revenue
+                {"amount_minor": int(r["amount_minor"]), "currency": r["currency"]}
+                for r in rows
+                if r["currency"] is not None and r["customers"] > 0
             ],
-            "tabs": {tab: row[tab] for tab in TABS},
+            "tabs": {tab: figures["customers" if tab == "all" else tab] for tab in TABS},
         }
+
+
+STAT_COUNTS = (
+    "customers",
+    "erased",
+    "with_credits",
+    "paused_credits",
+    "no_credits",
+    "inactive",
+    "bookings",
+)
+
+
+@functools.cache
+def stats_statement() -> Select[Any]:
+    """Per currency (None: the counts), the counters plus the pending changes, of the
+    tenant bound as ``tenant_id``; built once."""
+    st, rv, ch = customer_stats.c, customer_revenue.c, customer_stats_changes.c
+    tenant_id = bindparam("tenant_id", type_=Uuid)
+    zero = literal_column("0", BigInteger)
+    parts = union_all(
+        select(
+            literal_column("NULL::varchar", String).label("currency"),
+            *(st[name] for name in STAT_COUNTS),
+            zero.label("amount_minor"),
+        ).where(st.tenant_id == tenant_id),
+        select(
+            rv.currency,
+            rv.customers,
+            *(zero.label(name) for name in STAT_COUNTS[1:]),
+            rv.amount_minor,
+        ).where(rv.tenant_id == tenant_id),
+        select(ch.currency, *(ch[name] for name in STAT_COUNTS), ch.amount_minor).where(
+            ch.tenant_id == tenant_id
+        ),
+    ).subquery("figures")
+    f = parts.c
+    return (
+        select(
+            f.currency,
+            *(func.sum(f[name]).label(name) for name in (*STAT_COUNTS, "amount_minor")),
+        )
+        .group_by(f.currency)
+        .order_by(f.currency)
+    )
+
+
+# Folds the pending changes into the counters (every tenant's, oldest first, a batch at a
+# time); one folder at a time (the others skip their turn).
+FOLD_STATS = text(
+    f"""
+    WITH folder AS (SELECT pg_try_advisory_xact_lock(hashtextextended('customers:stats-fold', 0))
+                           AS alone),
+    moved AS (
+        DELETE FROM customer_stats_changes
+         WHERE id IN (SELECT id FROM customer_stats_changes ORDER BY id LIMIT :batch)
+           AND (SELECT alone FROM folder)
+        RETURNING *
+    ),
+    counts AS (
+        INSERT INTO customer_stats AS t (tenant_id, {", ".join(STAT_COUNTS)})
+        SELECT tenant_id, {", ".join(f"sum({n})" for n in STAT_COUNTS)}
+          FROM moved WHERE currency IS NULL GROUP BY tenant_id
+        ON CONFLICT (tenant_id) DO UPDATE
+           SET {", ".join(f"{n} = t.{n} + EXCLUDED.{n}" for n in STAT_COUNTS)}
+    ),
+    money AS (
+        INSERT INTO customer_revenue AS r (tenant_id, currency, customers, amount_minor)
+        SELECT tenant_id, currency, sum(customers), sum(amount_minor)
+          FROM moved WHERE currency IS NOT NULL GROUP BY tenant_id, currency
+        ON CONFLICT (tenant_id, currency) DO UPDATE
+           SET customers = r.customers + EXCLUDED.customers,
+               amount_minor = r.amount_minor + EXCLUDED.amount_minor
+    )
+    SELECT count(*) FROM moved
+    """
+)
+FOLD_BATCH = 50_000
+
+
+class StatsCounters:
+    """Every tenant's statistics counters (the worker's periodic fold)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def fold(self, batch: int = FOLD_BATCH) -> int:
+        """Folds up to ``batch`` pending changes; how many it folded."""
+        return int(await self.session.scalar(FOLD_STATS, {"batch": batch}) or 0)
 
 
 def engagement_check_statement(now: datetime, pairs: list[tuple[int, datetime | None]]) -> Any:

@@ -283,43 +283,7 @@ class SummaryRepository(TenantRepository):
             .on_conflict_do_nothing()
         )
 
-    # -- what the detail view shows besides the record --------------------------------
-
-    async def summary(self, customer_id: uuid.UUID) -> RowMapping | None:
-        s = customer_summaries.c
-        return await self._first(
-            select(customer_summaries).where(
-                s.tenant_id == self.tenant_id, s.customer_id == customer_id
-            )
-        )
-
-    async def next_session(self, customer_id: uuid.UUID, now: datetime) -> RowMapping | None:
-        b = customer_bookings.c
-        return await self._first(
-            select(b.booking_id, b.title, b.starts_at)
-            .where(
-                b.tenant_id == self.tenant_id,
-                b.customer_id == customer_id,
-                b.status == "confirmed",
-                b.starts_at > now,
-            )
-            .order_by(b.starts_at)
-            .limit(1)
-        )
-
-    async def active_membership(self, customer_id: uuid.UUID, now: datetime) -> RowMapping | None:
-        m = customer_memberships.c
-        return await self._first(
-            select(m.membership_id, m.plan_name, m.status, m.starts_at, m.expires_at)
-            .where(
-                m.tenant_id == self.tenant_id,
-                m.customer_id == customer_id,
-                m.status.in_(["active", "frozen"]),
-                m.expires_at > now,
-            )
-            .order_by(m.expires_at.desc())
-            .limit(1)
-        )
+    # -- what an access request shows besides the record (the detail: CustomerRepository.record)
 
     async def bookings(self, customer_id: uuid.UUID) -> list[RowMapping]:
         b = customer_bookings.c

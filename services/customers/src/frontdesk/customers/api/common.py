@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from sqlalchemy import RowMapping
 
@@ -24,6 +24,20 @@ CustomersRuntime = Annotated[Runtime[CustomersSettings], Depends(current_runtime
 Editor = Annotated[Principal, Depends(require(Permission.add_participants))]
 Admin = Annotated[Principal, Depends(require_admin())]
 NoteReader = Annotated[Principal, Depends(require(Permission.view_notes))]
+
+
+def answer(
+    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """``model`` as JSON, serialised once by pydantic's core. (The route's ``response_model``
+    still documents it; returning it would have FastAPI dump, validate and serialise it
+    again.)"""
+    return Response(
+        model.model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 # -- list filters -------------------------------------------------------------------------
@@ -75,6 +89,8 @@ def _no_nul(value: str) -> str:
 CursorTime = Annotated[datetime, Strict(), AfterValidator(_utc)]
 CursorText = Annotated[str, Strict(), AfterValidator(_no_nul)]
 CursorInt4 = Annotated[CursorInt, Field(ge=-(2**31), lt=2**31)]
+# A search's relevance: a finite number (its match, 0 or 1, plus a similarity up to 1).
+CursorScore = Annotated[float, Strict(), Field(allow_inf_nan=False, ge=0, le=2)]
 
 K = TypeVar("K")
 
@@ -95,6 +111,8 @@ _LIST_KEYS: dict[str, Any] = {
     "revenue": _ListCursor[CursorInt],
     "bookings": _ListCursor[CursorInt4],
     "purchased_credits": _ListCursor[CursorInt4],
+    "created": _ListCursor[CursorTime],
+    "relevance": _ListCursor[CursorScore],
 }
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from frontdesk.customers.api.common import Admin, CustomersRuntime, Editor
+from frontdesk.customers.api.common import Admin, CustomersRuntime, Editor, answer
 from frontdesk.customers.api.schemas import (
     ActivityItem,
     BookingOut,
@@ -33,26 +33,26 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"])
 TagPath = Annotated[Line, Path(description="Trimmed and lower-cased; at most 50 characters")]
 
 
-def _answer(detail: Detail, response: Response, *, location: bool = False) -> CustomerOut:
-    response.headers["ETag"] = etag(detail.customer.version)
+def _answer(detail: Detail, *, status_code: int = 200, location: bool = False) -> Response:
+    """The record as JSON (``answer``), with its ``ETag``."""
+    headers = {"ETag": etag(detail.customer.version)}
     if location:
-        response.headers["Location"] = f"/v1/customers/{detail.customer.id}"
-    return CustomerOut.of(detail)
+        headers["Location"] = f"/v1/customers/{detail.customer.id}"
+    return answer(CustomerOut.of(detail), status_code=status_code, headers=headers)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CustomerOut)
 async def create_customer(
     body: CustomerCreate,
-    response: Response,
     rt: CustomersRuntime,
     uow: UnitOfWorkDep,
     principal: Editor,
-) -> CustomerOut:
+) -> Response:
     """Creates the customer; likely duplicates are flagged, never blocked."""
     detail = await customers.register(
         uow, principal, body.model_dump(), default_region=rt.settings.default_region
     )
-    return _answer(detail, response, location=True)
+    return _answer(detail, status_code=status.HTTP_201_CREATED, location=True)
 
 
 @router.post(
@@ -65,46 +65,42 @@ async def create_customer(
 )
 async def find_or_create_customer(
     body: FindOrCreate,
-    response: Response,
     rt: CustomersRuntime,
     uow: UnitOfWorkDep,
     principal: Editor,
-) -> CustomerOut:
+) -> Response:
     """The oldest customer with this email in the tenant, or a new one (201)."""
     detail, created = await customers.find_or_create(
         uow, principal, body.model_dump(), default_region=rt.settings.default_region
     )
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    return _answer(detail, response, location=True)
+    code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return _answer(detail, status_code=code, location=True)
 
 
 @router.get("/me", response_model=CustomerOut)
-async def get_me(
-    response: Response, uow: UnitOfWorkDep, principal: CurrentPrincipal
-) -> CustomerOut:
+async def get_me(uow: UnitOfWorkDep, principal: CurrentPrincipal) -> Response:
     """A customer's own profile (customer tokens only)."""
     if principal.customer_id is None:
         raise NotFound("Only a customer token has a profile here.")
-    return _answer(await customers.get(uow, principal, principal.customer_id), response)
+    return _answer(await customers.get(uow, principal, principal.customer_id))
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)
 async def get_customer(
-    customer_id: uuid.UUID, response: Response, uow: UnitOfWorkDep, principal: CurrentPrincipal
-) -> CustomerOut:
-    return _answer(await customers.get(uow, principal, customer_id), response)
+    customer_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> Response:
+    return _answer(await customers.get(uow, principal, customer_id))
 
 
 @router.patch("/{customer_id}", response_model=CustomerOut)
 async def patch_customer(
     customer_id: uuid.UUID,
     body: CustomerPatch,
-    response: Response,
     rt: CustomersRuntime,
     uow: UnitOfWorkDep,
     principal: CurrentPrincipal,
     if_match: IfMatch = None,
-) -> CustomerOut:
+) -> Response:
     """Staff with ``add_participants`` edit any field; a customer its own name and contact."""
     principal.ensure_sees(customer_id, "customer")
     if principal.is_customer and ({"status", "tags"} & body.model_fields_set):
@@ -119,22 +115,22 @@ async def patch_customer(
         default_region=rt.settings.default_region,
         expected_version=expected_version(if_match),
     )
-    return _answer(detail, response)
+    return _answer(detail)
 
 
 @router.put("/{customer_id}/tags/{tag:path}", response_model=CustomerOut)
 async def add_tag(
-    customer_id: uuid.UUID, tag: TagPath, response: Response, uow: UnitOfWorkDep, principal: Editor
-) -> CustomerOut:
+    customer_id: uuid.UUID, tag: TagPath, uow: UnitOfWorkDep, principal: Editor
+) -> Response:
     """Adds the tag (trimmed, lower-cased); adding it twice changes nothing."""
-    return _answer(await customers.tag(uow, principal, customer_id, tag, add=True), response)
+    return _answer(await customers.tag(uow, principal, customer_id, tag, add=True))
 
 
 @router.delete("/{customer_id}/tags/{tag:path}", response_model=CustomerOut)
 async def remove_tag(
-    customer_id: uuid.UUID, tag: TagPath, response: Response, uow: UnitOfWorkDep, principal: Editor
-) -> CustomerOut:
-    return _answer(await customers.tag(uow, principal, customer_id, tag, add=False), response)
+    customer_id: uuid.UUID, tag: TagPath, uow: UnitOfWorkDep, principal: Editor
+) -> Response:
+    return _answer(await customers.tag(uow, principal, customer_id, tag, add=False))
 
 
 @router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -147,12 +143,10 @@ async def delete_customer(
 
 
 @router.post("/{customer_id}/erasure", response_model=CustomerOut)
-async def erase_customer(
-    customer_id: uuid.UUID, response: Response, uow: UnitOfWorkDep, principal: Admin
-) -> CustomerOut:
+async def erase_customer(customer_id: uuid.UUID, uow: UnitOfWorkDep, principal: Admin) -> Response:
     """GDPR erasure: personal data scrubbed, notes deleted; the anonymous record and its
     numbers stay. Every other service scrubs on the published event."""
-    return _answer(await customers.erase(uow, principal, customer_id), response)
+    return _answer(await customers.erase(uow, principal, customer_id))
 
 
 @router.get("/{customer_id}/data", response_model=DataExport)

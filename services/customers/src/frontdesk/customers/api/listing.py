@@ -6,13 +6,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
 from frontdesk.customers.api.common import (
     CustomersRuntime,
     FilterDate,
     TagFilter,
+    answer,
     list_cursor,
     list_cursor_of,
 )
@@ -26,7 +27,7 @@ from frontdesk.customers.api.schemas import (
 from frontdesk.customers.application import customers, listing
 from frontdesk.customers.domain.customer import BulkChange, Status
 from frontdesk.customers.domain.engagement import Engagement
-from frontdesk.customers.domain.listing import DEFAULT_SORT, Filters, Sort
+from frontdesk.customers.domain.listing import DEFAULT_SORT, RANKED_FROM, Filters, Sort
 from frontdesk.kit.auth import Permission, StaffPrincipal
 from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit, split_page
 from frontdesk.kit.problems import Forbidden
@@ -42,7 +43,7 @@ Tab = Literal["all", "with_credits", "paused_credits", "no_credits", "inactive"]
 Erased = Literal["exclude", "include", "only"]
 
 
-def list_filters(
+async def list_filters(
     q: Annotated[
         Line | None, Query(max_length=200, description="Name (typo-tolerant), email or phone")
     ] = None,
@@ -86,20 +87,25 @@ def list_filters(
     )
 
 
-def sort_order(
+FiltersDep = Annotated[Filters, Depends(list_filters)]
+
+
+async def sort_order(
+    filters: FiltersDep,
     sort: Annotated[
-        str,
+        str | None,
         Query(
             max_length=50,
-            description="last_activity, revenue, bookings, purchased_credits or last_name; "
-            "a leading '-' sorts descending. Default: newest activity first.",
+            description="last_activity, revenue, bookings, purchased_credits, last_name, "
+            "created or relevance (a search's best match first); a leading '-' sorts "
+            f"descending. Default: a search of {RANKED_FROM} or more characters by "
+            f"relevance, else newest activity first ({DEFAULT_SORT}).",
         ),
-    ] = DEFAULT_SORT,
+    ] = None,
 ) -> Sort:
-    return Sort.parse(sort)
+    return Sort.of(sort, filters)
 
 
-FiltersDep = Annotated[Filters, Depends(list_filters)]
 SortDep = Annotated[Sort, Depends(sort_order)]
 
 
@@ -111,17 +117,18 @@ async def list_customers(
     principal: StaffPrincipal,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     limit: PageLimit = DEFAULT_PAGE,
-) -> CustomerPage:
+) -> Response:
     after = list_cursor(cursor, order)
     rows = await listing.page(uow, principal, filters, order, after=after, limit=limit + 1)
     items, next_cursor = split_page(rows, limit, lambda row: list_cursor_of(order, row))
-    return CustomerPage(items=[CustomerRow.of(r) for r in items], next_cursor=next_cursor)
+    page = {"items": [CustomerRow.fields_of(r) for r in items], "next_cursor": next_cursor}
+    return answer(CustomerPage.model_validate(page))
 
 
 @router.get("/stats", response_model=Stats)
-async def customer_stats(uow: UnitOfWorkDep, principal: StaffPrincipal) -> Stats:
+async def customer_stats(uow: UnitOfWorkDep, principal: StaffPrincipal) -> Response:
     """Dashboard figures and the tab counts."""
-    return Stats.model_validate(await listing.stats(uow, principal))
+    return answer(Stats.model_validate(await listing.stats(uow, principal)))
 
 
 @router.get(

@@ -145,26 +145,27 @@ class CustomerRow(BaseModel):
     last_activity_at: datetime | None
     engagement: Engagement
 
-    @classmethod
-    def of(cls, row: Any) -> CustomerRow:
-        return cls(
-            id=row["id"],
-            first_name=row["first_name"],
-            last_name=row["last_name"],
-            email=row["email"],
-            phone=row["phone"],
-            status=row["status"],
-            tags=row["tags"],
-            created_at=row["created_at"],
-            credits_available=row["credits_available"],
-            credits_paused=row["credits_paused"],
-            credits_purchased=row["credits_purchased"],
-            revenue_minor=row["lifetime_spend_minor"],
-            currency=row["currency"],
-            bookings=row["bookings_count"],
-            last_activity_at=row["last_activity_at"],
-            engagement=row["engagement"],
-        )
+    @staticmethod
+    def fields_of(row: Any) -> dict[str, Any]:
+        """The line's fields from a row of the list (validated with the page, at once)."""
+        return {
+            "id": row["id"],
+            "first_name": row["first_name"],
+            "last_name": row["last_name"],
+            "email": row["email"],
+            "phone": row["phone"],
+            "status": row["status"],
+            "tags": row["tags"],
+            "created_at": row["created_at"],
+            "credits_available": row["credits_available"],
+            "credits_paused": row["credits_paused"],
+            "credits_purchased": row["credits_purchased"],
+            "revenue_minor": row["lifetime_spend_minor"],
+            "currency": row["currency"],
+            "bookings": row["bookings_count"],
+            "last_activity_at": row["last_activity_at"],
+            "engagement": row["engagement"],
+        }
 
 
 class CustomerPage(BaseModel):

@@ -11,7 +11,12 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from frontdesk.customers.adapters.customers import CustomerRepository
+from frontdesk.customers.adapters.customers import (
+    MEMBERSHIP_FIELDS,
+    NEXT_SESSION_FIELDS,
+    SUMMARY_FIELDS,
+    CustomerRepository,
+)
 from frontdesk.customers.adapters.notes import NoteRepository
 from frontdesk.customers.adapters.summaries import SummaryRepository
 from frontdesk.customers.domain.customer import (
@@ -23,7 +28,7 @@ from frontdesk.customers.domain.customer import (
 from frontdesk.customers.domain.engagement import Engagement, engagement
 from frontdesk.customers.domain.notes import Note
 from frontdesk.kit.auth import Principal
-from frontdesk.kit.errors import ConflictError, RuleBroken
+from frontdesk.kit.errors import ConflictError, NotFoundError, RuleBroken
 from frontdesk.kit.uow import UnitOfWork
 
 # An access request returns the whole timeline.
@@ -36,10 +41,10 @@ class Detail:
     its likely duplicates."""
 
     customer: Customer
-    summary: RowMapping | None
+    summary: Mapping[str, Any] | None
     engagement: Engagement
-    next_session: RowMapping | None
-    membership: RowMapping | None
+    next_session: Mapping[str, Any] | None
+    membership: Mapping[str, Any] | None
     possible_duplicates: list[uuid.UUID]
 
 
@@ -62,34 +67,46 @@ class BulkOutcome:
 
 
 async def detail(uow: UnitOfWork, principal: Principal, customer: Customer) -> Detail:
-    now = datetime.now(UTC)
-    summaries = SummaryRepository(uow.session, principal.tenant_id)
-    summary = await summaries.summary(customer.id)
+    """What the record's detail shows besides the record, read in one statement."""
+    row = await CustomerRepository(uow.session, principal.tenant_id).record(
+        customer.id, datetime.now(UTC), duplicates=not principal.is_customer
+    )
+    return _detail(customer, row)
+
+
+async def get(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID) -> Detail:
+    """A customer token reaches only its own record; others look absent. One statement:
+    the record and everything its detail shows."""
+    principal.ensure_sees(customer_id, "customer")
+    row = await CustomerRepository(uow.session, principal.tenant_id).record(
+        customer_id, datetime.now(UTC), duplicates=not principal.is_customer
+    )
+    if row is None:
+        raise NotFoundError.of("customer")
+    return _detail(Customer.from_row(row), row)
+
+
+def _detail(customer: Customer, row: Mapping[str, Any] | None) -> Detail:
+    """``Detail`` from a row of ``CustomerRepository.record``."""
+
+    def part(prefix: str, fields: Sequence[str], key: str) -> dict[str, Any] | None:
+        if row is None or row[key] is None or row[key] is False:
+            return None
+        return {name: row[f"{prefix}{name}"] for name in fields}
+
+    summary = part("summary_", SUMMARY_FIELDS, "has_summary")
     return Detail(
         customer=customer,
         summary=summary,
         engagement=(
-            engagement(summary["bookings_count"], summary["last_booking_at"], now)
+            engagement(summary["bookings_count"], summary["last_booking_at"], datetime.now(UTC))
             if summary is not None
             else Engagement.none
         ),
-        next_session=await summaries.next_session(customer.id, now),
-        membership=await summaries.active_membership(customer.id, now),
-        possible_duplicates=(
-            []
-            if principal.is_customer
-            else await CustomerRepository(uow.session, principal.tenant_id).possible_duplicates(
-                customer
-            )
-        ),
+        next_session=part("next_", NEXT_SESSION_FIELDS, "next_booking_id"),
+        membership=part("membership_", MEMBERSHIP_FIELDS, "membership_membership_id"),
+        possible_duplicates=list(row.get("possible_duplicates") or []) if row else [],
     )
-
-
-async def get(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID) -> Detail:
-    """A customer token reaches only its own record; others look absent."""
-    principal.ensure_sees(customer_id, "customer")
-    customer = await CustomerRepository(uow.session, principal.tenant_id).require(customer_id)
-    return await detail(uow, principal, customer)
 
 
 async def _create(uow: UnitOfWork, customer: Customer) -> Customer:

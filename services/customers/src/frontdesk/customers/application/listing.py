@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -11,7 +9,11 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from frontdesk.customers.adapters.listing import EXPORT_CHUNK, ListingQueries
+from frontdesk.customers.adapters.listing import (
+    FOLD_BATCH,
+    ListingQueries,
+    StatsCounters,
+)
 from frontdesk.customers.domain import export
 from frontdesk.customers.domain.listing import Filters, Sort
 from frontdesk.kit.auth import Principal
@@ -35,28 +37,33 @@ async def page(
 
 
 async def stats(uow: UnitOfWork, principal: Principal) -> dict[str, Any]:
-    """Dashboard figures and the tab counts."""
+    """Dashboard figures and the tab counts: the tenant's counters (kept as the summary
+    changes), however many customers it has."""
     return await ListingQueries(uow.session, principal.tenant_id).stats()
+
+
+async def fold_stats(units: Callable[[], UnitOfWork]) -> int:
+    """Folds the statistics' pending changes into the counters (the worker, periodically),
+    a batch per transaction; how many it folded."""
+    folded = 0
+    while True:
+        async with units() as uow:
+            done = await StatsCounters(uow.session).fold()
+            await uow.commit()
+        folded += done
+        if done < FOLD_BATCH:
+            return folded
 
 
 async def export_csv(
     units: Callable[[], UnitOfWork], principal: Principal, filters: Filters, sort: Sort
-) -> AsyncIterator[str]:
-    """The filtered list (or a selection) as CSV text, in chunks, read from a server-side
-    cursor in a unit of work of its own (the answer streams after the request's ends)."""
-    now = datetime.now(UTC)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(export.COLUMNS)
+) -> AsyncIterator[bytes]:
+    """The filtered list (or a selection) as CSV (``domain.export``'s columns and cells),
+    made by the database and streamed in chunks, in a unit of work of its own (the answer
+    streams after the request's ends). Lines end in CRLF, as Python's csv module writes."""
+    yield (",".join(export.COLUMNS) + "\r\n").encode()
     async with units() as uow:
-        count = 0
-        async for row in ListingQueries(uow.session, principal.tenant_id).rows(
-            filters, sort, now=now
+        async for chunk in ListingQueries(uow.session, principal.tenant_id).export_csv(
+            filters, sort, now=datetime.now(UTC)
         ):
-            writer.writerow(export.cells(row))
-            count += 1
-            if count % EXPORT_CHUNK == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-    yield buffer.getvalue()
+            yield bytes(chunk).replace(b"\n", b"\r\n")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import unicodedata
 from datetime import datetime
 from typing import Any
@@ -27,6 +29,25 @@ COLUMNS = [
     "last_booking",
     "credits",
 ]
+
+
+# The export runs in the database (COPY): ``adapters.listing.export_statement`` writes
+# these rules as SQL, and a test keeps the two in step.
+TEXT_COLUMNS = (0, 1, 2, 3, 4, 5, 8)  # cells a user typed (or a currency): neutralised
+
+
+@functools.cache
+def invisible_ranges() -> tuple[tuple[int, int], ...]:
+    """The code point ranges of Unicode format characters (category Cf: zero-width, bidi
+    marks), which ``_first_visible`` passes over."""
+    ranges: list[tuple[int, int]] = []
+    for point in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(point)) == "Cf":
+            if ranges and ranges[-1][1] == point - 1:
+                ranges[-1] = (ranges[-1][0], point)
+            else:
+                ranges.append((point, point))
+    return tuple(ranges)
 
 
 def _first_visible(value: str) -> str:

@@ -11,8 +11,20 @@ from frontdesk.kit.errors import RuleBroken
 
 TABS = ("all", "with_credits", "paused_credits", "no_credits", "inactive")
 ERASED = ("exclude", "include", "only")
-SORTS = ("last_activity", "revenue", "bookings", "purchased_credits", "last_name")
+SORTS = (
+    "last_activity",
+    "revenue",
+    "bookings",
+    "purchased_credits",
+    "last_name",
+    "created",
+    "relevance",
+)
 DEFAULT_SORT = "-last_activity"
+# A search is ranked best match first unless a sort is asked for; a query shorter than
+# a trigram (one or two characters) only filters the list in its usual order.
+RELEVANCE = "relevance"
+RANKED_FROM = 3
 
 
 @dataclass
@@ -35,6 +47,12 @@ class Filters:
     # Erased (anonymised) records are left out unless asked for: they are no one any more.
     erased: str = "exclude"
 
+    @property
+    def search_text(self) -> str | None:
+        """The query as it is matched: inner whitespace collapsed, lower-cased."""
+        text = " ".join((self.q or "").split()).lower()
+        return text or None
+
 
 @dataclass(frozen=True)
 class Sort:
@@ -53,7 +71,20 @@ class Sort:
                 f"unknown sort {raw!r}; use one of {', '.join(SORTS)}, "
                 "with a leading '-' for descending",
             )
-        return cls(name, descending)
+        # Relevance has one direction: the best match first.
+        return cls(name, descending or name == RELEVANCE)
+
+    @classmethod
+    def of(cls, raw: str | None, filters: Filters) -> Sort:
+        """The sort asked for, else relevance for a search of a trigram or more, else the
+        list's default; relevance without a search breaks the rule."""
+        if raw is None:
+            text = filters.search_text
+            return cls.parse(RELEVANCE if text and len(text) >= RANKED_FROM else DEFAULT_SORT)
+        sort = cls.parse(raw)
+        if sort.name == RELEVANCE and filters.search_text is None:
+            raise RuleBroken("sort", "relevance ranks a search: give q as well")
+        return sort
 
     @property
     def token(self) -> str:
