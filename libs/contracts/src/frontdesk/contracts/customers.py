@@ -84,3 +84,58 @@ class BulkMessageRequested(Event):
     subject: str | None = None
     body: str
     requested_by: str
+
+
+class CustomerMerged(Event):
+    """Two records became one. Every service moves what ``merged_id`` holds to
+    ``survivor_id`` and remembers what it moved under ``merge_id``, so that the
+    unmerge can move exactly that back."""
+
+    TYPE = "customers.customer.merged"
+
+    merge_id: uuid.UUID
+    survivor_id: uuid.UUID
+    merged_id: uuid.UUID
+    merged_by: str
+
+
+class CustomerUnmerged(Event):
+    """A merge undone: every service moves back what it moved under ``merge_id``
+    (what the survivor gained since stays with the survivor)."""
+
+    TYPE = "customers.customer.unmerged"
+
+    merge_id: uuid.UUID
+    survivor_id: uuid.UUID
+    merged_id: uuid.UUID
+    unmerged_by: str
+
+
+class HouseholdLinked(Event):
+    """``payer_id`` (a parent) may book for ``member_id`` and pays with own credits."""
+
+    TYPE = "customers.household.linked"
+
+    payer_id: uuid.UUID
+    member_id: uuid.UUID
+    relation: str | None = None
+
+
+class HouseholdUnlinked(Event):
+    TYPE = "customers.household.unlinked"
+
+    payer_id: uuid.UUID
+    member_id: uuid.UUID
+
+
+class AssetChanged(Event):
+    """A customer's asset (a vehicle for a repair shop) was added, edited or removed;
+    carries the current label so an appointment can name it."""
+
+    TYPE = "customers.asset.changed"
+
+    asset_id: uuid.UUID
+    customer_id: uuid.UUID
+    kind: str
+    label: str
+    removed: bool = False

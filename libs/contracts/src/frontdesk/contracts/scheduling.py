@@ -46,6 +46,12 @@ class BookingFacts(Event):
     # membership plans list in ``included_services``). Billing prices a pay-per-session
     # booking of an included service at zero; without it, the title is matched.
     service: str | None = None
+    # Optional additions (issue 14): the customer whose credits pay when a household's
+    # payer books for a member (absent: the customer pays); the staff member who leads
+    # the session (programs count sessions with a coach); the asset an appointment names.
+    payer_customer_id: uuid.UUID | None = None
+    staff_id: uuid.UUID | None = None
+    asset_id: uuid.UUID | None = None
 
 
 class BookingRequested(BookingFacts):
