@@ -2,9 +2,11 @@
 
 Only this package touches aio-pika. One durable topic exchange carries every
 domain event; each consuming service has a quorum queue bound to the routing
-keys it handles, classic delay queues whose TTL dead-letters back into it, and
-a parking queue for messages that failed for good. Unroutable events go to an
-alternate exchange rather than vanishing.
+keys it handles, delay queues whose TTL dead-letters back into it, and a parking
+queue for messages that failed for good. Unroutable events go to an alternate
+exchange rather than vanishing. Every queue is a quorum queue: on a cluster, a
+classic queue lives on one node, and while that node is down it cannot even be
+declared, so a reconnecting consumer or relay could not restore its topology.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ ERROR_HEADER = "x-frontdesk-error"
 ROUTING_KEY_HEADER = "x-frontdesk-routing-key"
 PARKED_AT_HEADER = "x-frontdesk-parked-at"
 UNROUTED_MAX_LENGTH = 1_000_000
+QUORUM = {"x-queue-type": "quorum"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class Topology:
             self.unrouted_queue,
             durable=True,
             arguments={
+                **QUORUM,
                 "x-max-length": UNROUTED_MAX_LENGTH,
                 "x-overflow": "drop-head",
                 **self._expiry(),
@@ -111,26 +115,30 @@ class Topology:
         exchange = await self.declare_exchange(channel)
         main = self.queue(consumer)
         queue = await channel.declare_queue(
-            main, durable=True, arguments={"x-queue-type": "quorum", **self._expiry()}
+            main, durable=True, arguments={**QUORUM, **self._expiry()}
         )
         for key in routing_keys:
             await queue.bind(exchange, routing_key=key)
         for attempt, delay in enumerate(retry_delays_ms, start=1):
-            # Classic queues: per-queue TTL then dead-letter straight back to the main queue.
+            # Per-queue TTL, then dead-letter straight back to the main queue; at least
+            # once (the broker keeps a message until the main queue has confirmed it).
             await channel.declare_queue(
                 self.retry_queue(consumer, attempt),
                 durable=True,
                 arguments={
+                    **QUORUM,
                     "x-message-ttl": delay,
                     "x-dead-letter-exchange": "",
                     "x-dead-letter-routing-key": main,
+                    "x-dead-letter-strategy": "at-least-once",
+                    "x-overflow": "reject-publish",
                     **self._expiry(),
                 },
             )
-        # Classic, so inspecting parked messages (get + requeue) never meets a
-        # quorum queue's delivery limit.
+        # Inspecting parked messages (get, then closing the channel) returns them without
+        # counting a delivery, so a parked message never meets a delivery limit.
         await channel.declare_queue(
-            self.parking_queue(consumer), durable=True, arguments=self._expiry()
+            self.parking_queue(consumer), durable=True, arguments={**QUORUM, **self._expiry()}
         )
         return queue
 
