@@ -345,52 +345,108 @@ def _header(token: str, settings: Settings) -> tuple[str, str]:
     return kid, algorithm
 
 
-def _development_public(settings: Settings, kid: str) -> tuple[Any, str] | None:
+@dataclass(frozen=True)
+class _Signer:
+    """The key that verifies a key id: ``source`` is the object it came from (the
+    development key or a JWKS entry), whose identity tells whether it is still current."""
+
+    source: object
+    public: Any
+    algorithm: str
+
+
+def _known_signer(settings: Settings, kid: str) -> _Signer | None:
+    """The key for ``kid`` known without a fetch: the development key, or a JWKS entry
+    fetched before."""
     if settings.development_key_allowed:
         dev = _development_key(settings.jwt_secret)
         if kid == dev.kid:
-            return dev.private_key.public_key(), dev.algorithm
+            return _Signer(dev, dev.private_key.public_key(), dev.algorithm)
+    url = settings.resolved_jwks_url()
+    if url is not None and url in _KEYSETS:
+        found = _KEYSETS[url].keys.get(kid)
+        if found is not None:
+            return _Signer(found, found.key, found.algorithm_name)
     return None
+
+
+# Tokens verified lately, so that a client's every request does not check the signature
+# again: for at most a minute, never past the token's own expiry, per verifying
+# configuration, and only while the key that verified it is still current (a key the JWKS
+# withdraws stops verifying its tokens at once).
+_VERIFIED_TTL_SECONDS = 60.0
+_VERIFIED_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    valid_until: float
+    kid: str
+    source: object
+
+
+_verified: dict[tuple[str, ...], _Verified] = {}
+
+
+def _verified_key(settings: Settings, token: str) -> tuple[str, ...]:
+    return (
+        token,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        settings.resolved_jwks_url() or "",
+        ",".join(settings.jwt_algorithms),
+        settings.jwt_claim_prefix,
+        settings.jwt_secret if settings.development_key_allowed else "",
+    )
+
+
+def _recalled(settings: Settings, token: str) -> Principal | None:
+    hit = _verified.get(_verified_key(settings, token))
+    if hit is None or hit.valid_until <= time.time():
+        return None
+    signer = _known_signer(settings, hit.kid)
+    return hit.principal if signer is not None and signer.source is hit.source else None
 
 
 def decode_token(settings: Settings, token: str) -> Principal:
     """The principal a token names, verified with a key known without a fetch (the
     development key, or one of the JWKS fetched before); ``verify_token`` fetches the JWKS
     when needed."""
+    known = _recalled(settings, token)
+    if known is not None:
+        return known
     kid, algorithm = _header(token, settings)
-    key = _development_public(settings, kid)
-    url = settings.resolved_jwks_url()
-    if key is None and url is not None and url in _KEYSETS:
-        found = _KEYSETS[url].keys.get(kid)
-        key = None if found is None else (found.key, found.algorithm_name)
-    return _decode(settings, token, algorithm, key)
+    return _decode(settings, token, algorithm, kid, _known_signer(settings, kid))
 
 
 async def verify_token(settings: Settings, token: str) -> Principal:
     """The principal a token names, verified with the key its ``kid`` names (fetching the
     JWKS when that key is not known yet or the cached copy is old)."""
+    known = _recalled(settings, token)
+    if known is not None:
+        return known
     kid, algorithm = _header(token, settings)
-    key = _development_public(settings, kid)
+    signer = _known_signer(settings, kid)
     url = settings.resolved_jwks_url()
-    if key is None and url is not None:
+    if signer is None and url is not None:
         found = await keyset(url).get(kid, settings)
-        key = None if found is None else (found.key, found.algorithm_name)
-    return _decode(settings, token, algorithm, key)
+        signer = None if found is None else _Signer(found, found.key, found.algorithm_name)
+    return _decode(settings, token, algorithm, kid, signer)
 
 
 def _decode(
-    settings: Settings, token: str, algorithm: str, key: tuple[Any, str] | None
+    settings: Settings, token: str, algorithm: str, kid: str, signer: _Signer | None
 ) -> Principal:
-    if key is None:
+    if signer is None:
         raise _invalid("signed by an unknown key")
-    public, pinned = key
-    if algorithm != pinned:
-        raise _invalid(f"the key signs with {pinned}, not {algorithm}")
+    if algorithm != signer.algorithm:
+        raise _invalid(f"the key signs with {signer.algorithm}, not {algorithm}")
     try:
         raw = jwt.decode(
             token,
-            public,
-            algorithms=[pinned],
+            signer.public,
+            algorithms=[signer.algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "iss", "aud", "sub"]},
@@ -410,10 +466,16 @@ def _decode(
         )
         if principal.is_customer and principal.customer_id is None:
             raise ValueError("a customer token's sub must be the customer's id")
-        return principal
+        expires_at = float(raw["exp"])
     except (jwt.PyJWTError, ValidationError, ValueError, TypeError) as error:
         reason = "claims of the wrong type" if isinstance(error, ValidationError) else error
         raise _invalid(reason) from None
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()  # a burst of distinct tokens: start over rather than track age
+    valid_until = min(expires_at, time.time() + _VERIFIED_TTL_SECONDS)
+    remembered = _Verified(principal, valid_until, kid, signer.source)
+    _verified[_verified_key(settings, token)] = remembered
+    return principal
 
 
 _bearer = HTTPBearer(auto_error=False)

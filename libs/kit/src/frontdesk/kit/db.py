@@ -110,7 +110,10 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
-        pool_pre_ping=True,
+        # No ping before each checkout (a round trip per request): a connection the server
+        # dropped fails its first statement, the pool discards it and every older one,
+        # and that request answers 503 with Retry-After. Recycling bounds a connection's age.
+        pool_recycle=600,
         connect_args=connect_args,
     )
 

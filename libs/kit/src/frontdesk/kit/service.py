@@ -147,12 +147,19 @@ class Runtime(Generic[S]):
 
 def current_runtime(request: Request) -> Runtime[Any]:
     """The running service, for route handlers (a service narrows it to its own settings:
-    ``Annotated[Runtime[CreditsSettings], Depends(current_runtime)]``)."""
+    ``Annotated[Runtime[CreditsSettings], Depends(runtime_dependency)]``)."""
     runtime: Runtime[Any] = request.app.state.runtime
     return runtime
 
 
-RuntimeDep = Annotated[Runtime[Any], Depends(current_runtime)]
+async def runtime_dependency(request: Request) -> Runtime[Any]:
+    """``current_runtime`` as a dependency. Async, so FastAPI does not hand it to a worker
+    thread on every request (a sync dependency costs a thread hop)."""
+    runtime: Runtime[Any] = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime[Any], Depends(runtime_dependency)]
 
 
 async def unit_of_work(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
@@ -167,11 +174,16 @@ UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 async def reject_unknown_query_params(request: Request) -> None:
     """Unknown filters answer 400 naming them, instead of being silently ignored."""
+    if not request.scope.get("query_string"):
+        return
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
-    if dependant is None:
+    if route is None or dependant is None:
         return
-    known = _query_names(dependant)
+    known: frozenset[str] | None = getattr(route, "frontdesk_query_names", None)
+    if known is None:  # computed at the route's first request with a query
+        known = frozenset(_query_names(dependant))
+        route.frontdesk_query_names = known  # type: ignore[attr-defined]
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         raise problems.Problem(
@@ -241,9 +253,10 @@ def create_app(runtime: Runtime[Any], *, start_relay: bool = True) -> FastAPI:
         public_paths=(*spec.public_paths, *spec.untraced_paths),
     )
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
-    FastAPIInstrumentor.instrument_app(
-        app, excluded_urls=",".join(("healthz", "readyz", *spec.untraced_paths))
-    )
+    if telemetry.exporting():
+        FastAPIInstrumentor.instrument_app(
+            app, excluded_urls=",".join(("healthz", "readyz", *spec.untraced_paths))
+        )
     return app
 
 
@@ -253,7 +266,8 @@ def _instrument(runtime: Runtime[Any]) -> None:
         otlp_endpoint=runtime.settings.otlp_endpoint,
         log_level=runtime.settings.log_level,
     )
-    SQLAlchemyInstrumentor().instrument(engine=runtime.engine.sync_engine)
+    if telemetry.exporting():
+        SQLAlchemyInstrumentor().instrument(engine=runtime.engine.sync_engine)
 
 
 async def _serve_worker(runtime: Runtime[Any]) -> None:

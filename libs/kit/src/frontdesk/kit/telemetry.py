@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from pythonjsonlogger.json import JsonFormatter
 
 _configured = False
+_exporting = False
 
 
 def configure(
@@ -26,10 +27,11 @@ def configure(
     log_level: str = "INFO",
 ) -> None:
     """Install the tracer and meter providers once per process (OTel allows only one)."""
-    global _configured
+    global _configured, _exporting
     if _configured:
         return
     _configured = True
+    _exporting = bool(otlp_endpoint or exporter is not None or metric_reader is not None)
     resource = Resource.create({"service.name": f"frontdesk-{service}"})
     provider = TracerProvider(resource=resource)
     if exporter is not None:
@@ -52,6 +54,12 @@ def configure(
         )
     metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
     _configure_logging(service, log_level)
+
+
+def exporting() -> bool:
+    """Whether spans and metrics go anywhere. Without, instrumenting every request and
+    query would cost each request CPU time (about 1.5 ms) for nothing."""
+    return _exporting
 
 
 class _TraceIds(logging.Filter):

@@ -21,14 +21,14 @@ from frontdesk.kit.service import current_runtime
 from frontdesk.kit.types import AwareDatetime
 
 
-def gate_of(request: Request) -> Gate:
+async def gate_of(request: Request) -> Gate:
     return gates.of(current_runtime(request))
 
 
 GateDep = Annotated[Gate, Depends(gate_of)]
 
 
-def client_of(request: Request) -> Client:
+async def client_of(request: Request) -> Client:
     return Client(
         address=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
