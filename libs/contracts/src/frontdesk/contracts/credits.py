@@ -75,6 +75,12 @@ class DebitSucceeded(Event):
     customer_id: uuid.UUID
     credits: int
     debits: list[PackageDebit] = Field(default_factory=list)
+    # Optional additions (issue 14): whose credits paid (a household's payer; absent or
+    # equal to customer_id: the customer's own), and the program that paid the booking
+    # instead of credits (then ``debits`` is empty and ``program_sessions`` were used).
+    payer_customer_id: uuid.UUID | None = None
+    program_id: uuid.UUID | None = None
+    program_sessions: int = 0
 
 
 class DebitRejected(Event):
@@ -87,6 +93,8 @@ class DebitRejected(Event):
     # customer was deleted), booking_closed (the booking was rejected or cancelled before
     # its request reached credits: nothing is taken).
     reason: Literal["insufficient_credits", "no_customer", "customer_unknown"] | str
+    # Optional addition: whose credits were asked for (a household's payer).
+    payer_customer_id: uuid.UUID | None = None
 
 
 class CreditsRefunded(Event):
@@ -98,6 +106,11 @@ class CreditsRefunded(Event):
     # Optional additions: which packages got the credits back, and why.
     debits: list[PackageDebit] = Field(default_factory=list)
     reason: str | None = None
+    # Optional additions (issue 14): whose credits got them back (a household's payer),
+    # or the program that got its sessions back (then ``credits`` is 0).
+    payer_customer_id: uuid.UUID | None = None
+    program_id: uuid.UUID | None = None
+    program_sessions: int = 0
 
 
 class MembershipSnapshot(Event):
@@ -137,3 +150,68 @@ class MembershipChanged(MembershipSnapshot):
 
 class MembershipExpired(MembershipSnapshot):
     TYPE = "credits.membership.expired"
+
+
+class LoyaltyPointsChanged(Event):
+    """A customer's loyalty points after a change (aggregate: the customer, versioned by
+    their loyalty account). ``kind``: earned (a paid invoice), reversed (a refund; a
+    reversal larger than the balance takes it to zero and ``shortfall`` says by how much it
+    fell short), redeemed (for credits or a discount voucher), moved (a merge or unmerge)."""
+
+    TYPE = "credits.loyalty.changed"
+
+    customer_id: uuid.UUID
+    kind: Literal["earned", "reversed", "redeemed", "moved"] | str
+    delta: int
+    balance: int
+    shortfall: int = 0
+    # What caused it: the invoice, the refund, the redemption or the merge.
+    source_id: uuid.UUID | None = None
+
+
+class LoyaltyVoucherIssued(Event):
+    """Points redeemed for a discount: a voucher worth ``amount_minor`` that billing may
+    apply to the customer's next invoice (aggregate: the voucher)."""
+
+    TYPE = "credits.loyalty.voucher_issued"
+
+    voucher_id: uuid.UUID
+    customer_id: uuid.UUID
+    points: int
+    amount_minor: int
+    currency: str
+    issued_by: str
+
+
+class ProgramPurchased(Event):
+    """A program (a bundle of N sessions of a kind, optionally with a named coach) was
+    bought as one (aggregate: the program); billing may invoice priced ones as it invoices
+    package purchases."""
+
+    TYPE = "credits.program.purchased"
+
+    program_id: uuid.UUID
+    customer_id: uuid.UUID
+    product_id: uuid.UUID | None = None
+    name: str
+    sessions: int
+    service: str | None = None
+    session_kind: str | None = None
+    staff_id: uuid.UUID | None = None
+    price_minor: int = 0
+    currency: str = "EUR"
+    expires_at: datetime | None = None
+    purchased_by: str
+
+
+class ProgramProgressed(Event):
+    """A booking used a program's session, or got it back (aggregate: the program)."""
+
+    TYPE = "credits.program.progressed"
+
+    program_id: uuid.UUID
+    customer_id: uuid.UUID
+    booking_id: uuid.UUID
+    change: Literal["used", "returned"] | str
+    sessions_used: int
+    sessions_total: int

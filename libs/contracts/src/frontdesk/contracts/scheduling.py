@@ -101,6 +101,33 @@ class BookingNoShow(BookingFacts):
     TYPE = "scheduling.booking.no_show"
 
 
+class BookingWaitlisted(BookingFacts):
+    """The session was full: the booking waits for a seat (nothing is debited yet).
+    ``position`` is its place in the queue when it joined (1 = next)."""
+
+    TYPE = "scheduling.booking.waitlisted"
+
+    position: int
+
+
+class BookingPromoted(BookingFacts):
+    """A seat freed and this waiting booking took it: it is requested now (its
+    ``BookingRequested`` follows, so the saga debits it) and is confirmed or rejected
+    as any other; the customer can be told a seat is theirs."""
+
+    TYPE = "scheduling.booking.promoted"
+
+
+class BookingWaitlistLeft(BookingFacts):
+    """A waiting booking left the waitlist without a seat: the customer withdrew
+    (``left``), the session was cancelled (``session_cancelled``) or started
+    (``session_started``), or the customer was blocked. Nothing was ever debited."""
+
+    TYPE = "scheduling.booking.waitlist_left"
+
+    reason: str
+
+
 class SessionCancelled(Event):
     """The studio cancelled a class or event; each booking gets its own cancellation."""
 
@@ -140,4 +167,6 @@ class SessionChanged(Event):
     booking_ids: list[uuid.UUID]
 
 
-BookingStatus = Literal["pending", "confirmed", "rejected", "cancelled", "attended", "no_show"]
+BookingStatus = Literal[
+    "pending", "confirmed", "rejected", "cancelled", "attended", "no_show", "waitlisted"
+]

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 
 from frontdesk.credits import consumers
 from frontdesk.credits.adapters.tables import messaging, metadata
-from frontdesk.credits.api import memberships, packages, products
+from frontdesk.credits.api import loyalty, memberships, packages, products, programs
 from frontdesk.credits.application.memberships import expire_due_memberships
 from frontdesk.credits.application.packages import expire_due_packages
 from frontdesk.credits.settings import CreditsSettings
@@ -24,6 +24,9 @@ def routers() -> list[APIRouter]:
         packages.history_router,
         memberships.plans_router,
         memberships.router,
+        programs.products_router,
+        programs.router,
+        loyalty.router,
     ]
 
 

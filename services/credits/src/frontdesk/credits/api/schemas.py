@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontdesk.credits.domain.packages import MAX_CREDITS, MAX_DAYS
+from frontdesk.credits.domain.programs import MAX_SESSIONS
 from frontdesk.kit.money import CurrencyCode
 from frontdesk.kit.types import (
     AwareDatetime,
@@ -292,3 +293,205 @@ class MembershipHistoryOut(_Out):
 
 class MembershipHistoryPage(PageOut):
     items: list[MembershipHistoryOut]
+
+
+# --- programs (K7) --------------------------------------------------------------------
+
+SessionKind = Literal["class", "event", "appointment"]
+Sessions = Annotated[PositiveCount, Field(le=MAX_SESSIONS)]
+
+
+class ProgramProductCreate(_In):
+    """N sessions of a kind: a ``service`` label (as sessions and appointments name it)
+    and/or a ``session_kind``; optionally with one coach (``staff_id``)."""
+
+    name: Title
+    description: Description | None = None
+    sessions: Sessions
+    service: Label | None = None
+    session_kind: SessionKind | None = None
+    staff_id: uuid.UUID | None = None
+    price_minor: PriceMinor
+    currency: CurrencyCode = "EUR"
+    validity_days: Days | None = None
+    active: StrictBool = True
+
+
+class ProgramProductPatch(_In):
+    name: Title | None = None
+    description: Description | None = None
+    sessions: Sessions | None = None
+    service: Label | None = None
+    session_kind: SessionKind | None = None
+    staff_id: uuid.UUID | None = None
+    price_minor: PriceMinor | None = None
+    currency: CurrencyCode | None = None
+    validity_days: Days | None = None
+    active: StrictBool | None = None
+
+
+class ProgramProductOut(_Out):
+    id: uuid.UUID
+    name: str
+    description: str | None
+    sessions: int
+    service: str | None
+    session_kind: str | None
+    staff_id: uuid.UUID | None
+    price_minor: int
+    currency: str
+    validity_days: int | None
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProgramProductPage(PageOut):
+    items: list[ProgramProductOut]
+
+
+class ProgramPurchase(_In):
+    customer_id: uuid.UUID | None = Field(
+        default=None, description="required for staff; a customer token buys for itself"
+    )
+    product_id: uuid.UUID
+
+
+class ProgramOut(BaseModel):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    product_id: uuid.UUID | None
+    name: str
+    service: str | None
+    session_kind: str | None
+    staff_id: uuid.UUID | None
+    sessions_total: int
+    sessions_used: int
+    sessions_left: int
+    state: str = Field(description="active, completed, expired or voided")
+    next_session_at: datetime | None = Field(
+        description="the earliest confirmed booking paid by the program still to come"
+    )
+    expires_at: datetime | None
+    price_minor: int
+    currency: str
+    purchased_by: str
+    version: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, progress: Any) -> ProgramOut:
+        program = progress.program
+        return cls(
+            **{
+                name: getattr(program, name)
+                for name in cls.model_fields
+                if name not in ("sessions_left", "state", "next_session_at")
+            },
+            sessions_left=progress.sessions_left,
+            state=progress.state,
+            next_session_at=progress.next_session_at,
+        )
+
+
+class ProgramPage(PageOut):
+    items: list[ProgramOut]
+
+
+# --- loyalty (K6) ---------------------------------------------------------------------
+
+Rate = Annotated[PositiveCount, Field(le=1_000_000)]
+
+
+class LoyaltyRuleIn(_In):
+    """``points_per_unit`` points for every ``unit_minor`` minor units paid in ``currency``
+    (``unit_minor`` 100: per euro); ``points_per_credit`` points buy one credit, each point
+    is worth ``discount_minor_per_point`` minor units of discount (null: not offered)."""
+
+    currency: CurrencyCode
+    points_per_unit: Rate
+    unit_minor: Rate = 100
+    points_per_credit: Rate | None = None
+    discount_minor_per_point: Rate | None = None
+
+
+class LoyaltyRuleOut(_Out):
+    currency: str
+    points_per_unit: int
+    unit_minor: int
+    points_per_credit: int | None
+    discount_minor_per_point: int | None
+    version: int
+    updated_by: str
+    updated_at: datetime | None
+
+
+class RedemptionIn(_In):
+    """``redeem_for: "credits"`` with ``credits`` (they cost ``points_per_credit`` each), or
+    ``redeem_for: "discount"`` with ``points`` (a voucher worth
+    ``discount_minor_per_point`` each)."""
+
+    customer_id: uuid.UUID | None = Field(
+        default=None, description="required for staff; a customer token redeems its own"
+    )
+    redeem_for: Literal["credits", "discount"]
+    credits: Credits | None = None
+    points: Annotated[PositiveCount, Field(le=10_000_000)] | None = None
+
+
+class LoyaltyEntryOut(_Out):
+    seq: int
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    kind: str
+    delta: int
+    shortfall: int
+    balance_after: int
+    source_id: uuid.UUID
+    invoice_id: uuid.UUID | None
+    amount_minor: int | None
+    currency: str | None
+    redeemed_for: str | None
+    credits: int | None
+    package_id: uuid.UUID | None
+    voucher_id: uuid.UUID | None
+    actor: str
+    created_at: datetime
+
+
+class RedemptionOut(BaseModel):
+    id: uuid.UUID = Field(description="the redemption (its history entry's source_id)")
+    customer_id: uuid.UUID
+    redeemed_for: str
+    points: int
+    balance: int = Field(description="points left after it")
+    credits: int | None = None
+    package_id: uuid.UUID | None = None
+    voucher_id: uuid.UUID | None = None
+    amount_minor: int | None = None
+    currency: str | None = None
+
+
+class VoucherOut(_Out):
+    id: uuid.UUID
+    points: int
+    amount_minor: int
+    currency: str
+    issued_by: str
+    created_at: datetime
+
+
+class LoyaltyAccountOut(BaseModel):
+    customer_id: uuid.UUID
+    balance: int
+    version: int
+    earned: int
+    reversed: int
+    shortfall: int = Field(description="points refunds could not take back (already spent)")
+    redeemed: int
+    vouchers: list[VoucherOut]
+
+
+class LoyaltyHistoryPage(PageOut):
+    items: list[LoyaltyEntryOut]

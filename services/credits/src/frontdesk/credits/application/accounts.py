@@ -77,13 +77,16 @@ class Ledger:
         self.uow.publish_recorded(package)
         return package
 
-    async def close(self, reason: str, *, closed_at: datetime | None = None) -> CreditAccount:
-        """Recount the account, write the history, publish the new balance."""
+    async def close(
+        self, reason: str, *, closed_at: datetime | None = None, purchased_moved: int = 0
+    ) -> CreditAccount:
+        """Recount the account, write the history, publish the new balance.
+        ``purchased_moved``: credits ever bought that a merge (or unmerge) brought along."""
         customer_id = self.account.customer_id
         self.account = await self.accounts.recount(
             customer_id,
             self.now,
-            purchased=sum(e.delta for e in self._entries if e.kind in SALES),
+            purchased=sum(e.delta for e in self._entries if e.kind in SALES) + purchased_moved,
             closed_at=closed_at,
         )
         await self.accounts.add_entries(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from frontdesk.credits.application import accounts, memberships
+from frontdesk.credits.application import accounts, memberships, programs
 from frontdesk.credits.application.accounts import utcnow
 from frontdesk.credits.domain import SYSTEM
 from frontdesk.kit.uow import UnitOfWork
@@ -15,12 +15,13 @@ from frontdesk.kit.uow import UnitOfWork
 async def customer_deleted(
     uow: UnitOfWork, tenant_id: uuid.UUID, customer_id: uuid.UUID, *, now: datetime | None = None
 ) -> None:
-    """Current memberships are cancelled, open packages voided to 0 with ledger entries,
-    the account closed (later purchases, assignments and debits are refused)."""
+    """Current memberships are cancelled, programs voided, open packages voided to 0 with
+    ledger entries, the account closed (later purchases, assignments and debits are refused)."""
     now = now or utcnow()
     await memberships.cancel_current(
         uow, tenant_id, customer_id, reason="customer deleted", now=now
     )
+    await programs.void_of(uow, tenant_id, customer_id)
     await accounts.close(uow, tenant_id, customer_id, SYSTEM, now)
     await uow.commit()
 

@@ -13,15 +13,21 @@ from datetime import datetime
 
 from frontdesk.contracts.scheduling import (
     BookingCancelled,
+    BookingConfirmed,
     BookingCustomerLinked,
+    BookingFacts,
     BookingRejected,
     BookingRequested,
+    BookingRescheduled,
 )
 from frontdesk.credits.adapters.debits import BookingDebitRepository
+from frontdesk.credits.adapters.packages import PackageRepository
+from frontdesk.credits.adapters.programs import ProgramRepository
 from frontdesk.credits.application.accounts import Ledger, utcnow
 from frontdesk.credits.domain import SYSTEM
 from frontdesk.credits.domain.accounts import Allocation
 from frontdesk.credits.domain.debits import BookingDebit, DebitStatus
+from frontdesk.credits.domain.programs import SessionFacts, choose
 from frontdesk.kit.uow import UnitOfWork
 
 
@@ -30,6 +36,7 @@ class DebitOutcome:
     status: str  # debited, rejected, duplicate
     reason: str | None = None
     debits: list[Allocation] = dataclasses.field(default_factory=list)
+    program_id: uuid.UUID | None = None
 
 
 def _publish(uow: UnitOfWork, tenant_id: uuid.UUID, debit: BookingDebit) -> None:
@@ -62,17 +69,21 @@ async def debit_for_booking(
     customer_id: uuid.UUID | None,
     credits: int,
     *,
+    payer_id: uuid.UUID | None = None,
+    session: SessionFacts | None = None,
     now: datetime | None = None,
 ) -> DebitOutcome:
-    """Step 2 of the booking saga: take ``credits`` from the customer's usable
-    packages, earliest expiry first, or reject; publish the outcome; commit.
+    """Step 2 of the booking saga: a program of the customer that covers the ``session``
+    pays first (its sessions, no credits); otherwise take ``credits`` from the usable
+    packages of the payer (``payer_id``, a household's payer, else the customer),
+    earliest expiry first, or reject; publish the outcome; commit.
 
     A booking already rejected or cancelled before its request arrived (a tombstone)
     is not debited: it answers ``DebitRejected(reason="booking_closed")``.
     """
     now = now or utcnow()
     debits = BookingDebitRepository(uow.session, tenant_id)
-    debit = BookingDebit.requested(booking_id, customer_id, credits)
+    debit = BookingDebit.requested(booking_id, customer_id, credits, payer_id)
     if not await debits.claim(debit):
         existing = await debits.lock(booking_id)
         answer = existing.answer_again(customer_id, credits)
@@ -85,10 +96,18 @@ async def debit_for_booking(
     refusal = debit.refusal()
     if refusal is not None:
         debit.reject(refusal)
+    elif (
+        credits > 0
+        and session is not None
+        and await _pay_with_program(uow, tenant_id, debit, session, now)
+    ):
+        await _save(uow, debits, debit, None, "debit")
+        return DebitOutcome("debited", program_id=debit.program_id)
     else:
-        assert customer_id is not None
-        ledger = await Ledger.open(uow, tenant_id, customer_id, SYSTEM, now, allow_closed=True)
-        usable = {p.id: p for p in await ledger.packages.lock_usable(customer_id, now)}
+        holder = debit.holder_id
+        assert holder is not None
+        ledger = await Ledger.open(uow, tenant_id, holder, SYSTEM, now, allow_closed=True)
+        usable = {p.id: p for p in await ledger.packages.lock_usable(holder, now)}
         debit.pay(ledger.account, usable.values(), now)
         for allocation in debit.debits:
             await ledger.save(usable[allocation.package_id])
@@ -96,6 +115,28 @@ async def debit_for_booking(
     if debit.status == DebitStatus.rejected:
         return DebitOutcome("rejected", debit.reason)
     return DebitOutcome("debited", debits=list(debit.debits))
+
+
+async def _pay_with_program(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    debit: BookingDebit,
+    session: SessionFacts,
+    now: datetime,
+) -> bool:
+    """Pay with the customer's own program that covers the session, if any (locked after
+    the booking's debit row, before any credit account)."""
+    assert debit.customer_id is not None
+    programs = ProgramRepository(uow.session, tenant_id)
+    program = choose(await programs.lock_active_of(debit.customer_id), session, now)
+    if program is None:
+        return False
+    program.use(debit.booking_id, session.sessions)
+    await programs.save(program)
+    uow.publish_recorded(program)
+    await programs.add_use(program, debit.booking_id, session.sessions, session.starts_at)
+    debit.pay_with_program(program.id, session.sessions)
+    return True
 
 
 async def settle_booking(
@@ -121,11 +162,14 @@ async def settle_booking(
         return debit.status.value  # nothing taken, or settled already
     returned = debit.settle(refund=refund, cause=cause, now=now)
     ledger = None
-    if refund:
-        assert debit.customer_id is not None
-        ledger = await Ledger.open(
-            uow, tenant_id, debit.customer_id, SYSTEM, now, allow_closed=True
-        )
+    if debit.program_id is not None:
+        await _settle_program(uow, tenant_id, debit, refund=refund)
+    elif refund and returned:
+        # The credits go back to the packages they came from, and so to their owner's
+        # account (the payer's, or whoever a merge gave the packages to since).
+        owner = await ledger_owner(uow, tenant_id, returned[0].package_id) or debit.holder_id
+        assert owner is not None
+        ledger = await Ledger.open(uow, tenant_id, owner, SYSTEM, now, allow_closed=True)
         locked = await ledger.packages.lock_many([a.package_id for a in returned])
         for allocation in returned:
             package = locked[allocation.package_id]
@@ -135,7 +179,55 @@ async def settle_booking(
     return debit.status.value
 
 
+async def ledger_owner(
+    uow: UnitOfWork, tenant_id: uuid.UUID, package_id: uuid.UUID
+) -> uuid.UUID | None:
+    found = await PackageRepository(uow.session, tenant_id).get(package_id)
+    return found.customer_id if found else None
+
+
+async def _settle_program(
+    uow: UnitOfWork, tenant_id: uuid.UUID, debit: BookingDebit, *, refund: bool
+) -> None:
+    """A booking a program paid ended: within the policy its sessions go back to the
+    program; a late cancellation keeps them used."""
+    assert debit.program_id is not None
+    programs = ProgramRepository(uow.session, tenant_id)
+    if not refund:
+        await programs.set_use(debit.booking_id, status="forfeited")
+        return
+    program = await programs.require(debit.program_id, for_update=True)
+    program.give_back(debit.booking_id, debit.program_sessions)
+    await programs.save(program)
+    uow.publish_recorded(program)
+    await programs.set_use(debit.booking_id, status="returned")
+
+
 # --- what scheduling's events ask of credits --------------------------------------------
+
+
+def session_of(event: BookingFacts) -> SessionFacts:
+    """What a program matches a booking on: its service, kind, coach and start."""
+    return SessionFacts(
+        service=event.service,
+        session_kind=event.session_type or event.session_kind,
+        staff_id=event.staff_id,
+        starts_at=event.starts_at,
+        sessions=max(event.seats, 1),
+    )
+
+
+async def _debit(uow: UnitOfWork, tenant_id: uuid.UUID, event: BookingFacts) -> None:
+    assert event.payment.method == "credits"
+    await debit_for_booking(
+        uow,
+        tenant_id,
+        event.booking_id,
+        event.customer_id,
+        event.payment.credits,
+        payer_id=event.payer_customer_id,
+        session=session_of(event),
+    )
 
 
 async def booking_requested(uow: UnitOfWork, tenant_id: uuid.UUID, event: BookingRequested) -> None:
@@ -145,9 +237,7 @@ async def booking_requested(uow: UnitOfWork, tenant_id: uuid.UUID, event: Bookin
         # A guest may be a customer with credits: customers resolves the contact, and the
         # debit follows scheduling's BookingCustomerLinked (the saga timeout bounds the wait).
         return
-    await debit_for_booking(
-        uow, tenant_id, event.booking_id, event.customer_id, event.payment.credits
-    )
+    await _debit(uow, tenant_id, event)
 
 
 async def booking_customer_linked(
@@ -157,9 +247,7 @@ async def booking_customer_linked(
     rejected meanwhile left a closed tombstone, or its rejection refunds this debit."""
     if event.payment.method != "credits" or event.payment.credits <= 0:
         return
-    await debit_for_booking(
-        uow, tenant_id, event.booking_id, event.customer_id, event.payment.credits
-    )
+    await _debit(uow, tenant_id, event)
 
 
 async def booking_ended(
@@ -178,3 +266,21 @@ async def booking_ended(
         refund=event.refund if isinstance(event, BookingCancelled) else True,
         cause="booking cancelled" if cancelled else "booking rejected",
     )
+
+
+async def booking_confirmed(uow: UnitOfWork, tenant_id: uuid.UUID, event: BookingConfirmed) -> None:
+    """A booking a program paid is confirmed: it counts as the program's next session
+    while it is still to come."""
+    programs = ProgramRepository(uow.session, tenant_id)
+    await programs.set_use(
+        event.booking_id, only_from=("held",), status="confirmed", starts_at=event.starts_at
+    )
+    await uow.commit()
+
+
+async def booking_rescheduled(
+    uow: UnitOfWork, tenant_id: uuid.UUID, event: BookingRescheduled
+) -> None:
+    programs = ProgramRepository(uow.session, tenant_id)
+    await programs.set_use(event.booking_id, starts_at=event.starts_at)
+    await uow.commit()

@@ -29,7 +29,9 @@ from frontdesk.kit.errors import ConflictError, RuleBroken
 from frontdesk.kit.uow import UnitOfWork
 
 
-async def _saved(uow: UnitOfWork, repo: MembershipRepository, membership: Membership) -> None:
+async def saved_with_history(
+    uow: UnitOfWork, repo: MembershipRepository, membership: Membership
+) -> None:
     await repo.add_steps(membership)
     uow.publish_recorded(membership)
 
@@ -68,7 +70,7 @@ async def assign(
         reason=reason,
     )
     await repo.add(membership)
-    await _saved(uow, repo, membership)
+    await saved_with_history(uow, repo, membership)
     await uow.commit()
     return membership
 
@@ -95,7 +97,7 @@ async def _change(
         plan = offered(await PlanRepository(uow.session, tenant_id).get(plan_id))
     membership.apply(what, actor=actor, now=now, plan=plan, reason=reason)
     await repo.save(membership)
-    await _saved(uow, repo, membership)
+    await saved_with_history(uow, repo, membership)
     return membership
 
 
@@ -211,7 +213,7 @@ async def expire_due_memberships(
                 if membership is None or not membership.expire(now):
                     continue
                 await repo.save(membership)
-                await _saved(uow, repo, membership)
+                await saved_with_history(uow, repo, membership)
                 await uow.commit()
                 expired += 1
         if len(due) < batch:

@@ -7,6 +7,9 @@ cause. No FastAPI, SQLAlchemy or aio-pika; errors are the kit's domain errors.
 - ``debits``: one booking's debit in the saga (debited, rejected, refunded, forfeited).
 - ``memberships``: a Membership (assign, renew, change plan, freeze, cancel, expire).
 - ``catalogue``: what is sold or offered: credit products and membership plans.
+- ``programs``: program products and Programs (N sessions of a kind, booked against).
+- ``loyalty``: the tenant's LoyaltyRule, a customer's LoyaltyAccount, redemptions.
+- ``merges``: a CustomerMerge as credits applies and undoes it.
 """
 
 from __future__ import annotations

@@ -51,6 +51,9 @@ class BookingDebit:
     reason: str | None = None
     debits: list[Allocation] = dataclasses.field(default_factory=list)
     settled_at: datetime | None = None  # refunded, forfeited or closed
+    payer_id: uuid.UUID | None = None  # whose credits pay, when not the customer's own
+    program_id: uuid.UUID | None = None  # the program that paid instead of credits
+    program_sessions: int = 0
     _events: list[tuple[Event, int]] = dataclasses.field(
         default_factory=list, init=False, repr=False
     )
@@ -60,16 +63,30 @@ class BookingDebit:
 
     @classmethod
     def requested(
-        cls, booking_id: uuid.UUID, customer_id: uuid.UUID | None, credits: int
+        cls,
+        booking_id: uuid.UUID,
+        customer_id: uuid.UUID | None,
+        credits: int,
+        payer_id: uuid.UUID | None = None,
     ) -> BookingDebit:
         """The booking's claim, taken before the outcome is known (``debited`` until
-        the account says otherwise)."""
+        the account says otherwise). ``payer_id``: a household's payer whose credits pay
+        for the customer (kept only when it is someone else)."""
         return cls(
             booking_id=booking_id,
             customer_id=customer_id,
             credits=credits,
             status=DebitStatus.debited,
+            payer_id=payer_id if payer_id != customer_id else None,
         )
+
+    @property
+    def holder_id(self) -> uuid.UUID | None:
+        """Whose credits pay (and get the refund): the payer's, else the customer's."""
+        return self.payer_id or self.customer_id
+
+    def _payer(self) -> dict[str, Any]:
+        return {"payer_customer_id": self.payer_id} if self.payer_id else {}
 
     @classmethod
     def tombstone(
@@ -97,6 +114,9 @@ class BookingDebit:
                 for d in row["debits"]
             ],
             settled_at=row["settled_at"],
+            payer_id=row.get("payer_id"),
+            program_id=row.get("program_id"),
+            program_sessions=row.get("program_sessions") or 0,
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -110,6 +130,9 @@ class BookingDebit:
                 {"package_id": str(a.package_id), "credits": a.credits} for a in self.debits
             ],
             "settled_at": self.settled_at,
+            "payer_id": self.payer_id,
+            "program_id": self.program_id,
+            "program_sessions": self.program_sessions,
         }
 
     def collect_events(self) -> list[tuple[Event, int]]:
@@ -156,6 +179,7 @@ class BookingDebit:
                     customer_id=self.customer_id,
                     credits=self.credits,
                     reason=reason,
+                    **self._payer(),
                 ),
                 OUTCOME_VERSION,
             )
@@ -180,6 +204,26 @@ class BookingDebit:
                     customer_id=self.customer_id,
                     credits=self.credits,
                     debits=_debits(plan),
+                    **self._payer(),
+                ),
+                OUTCOME_VERSION,
+            )
+        )
+
+    def pay_with_program(self, program_id: uuid.UUID, sessions: int) -> None:
+        """A program of the customer pays the booking (``sessions`` of it) instead of
+        credits: no credits are taken."""
+        assert self.customer_id is not None
+        self.program_id = program_id
+        self.program_sessions = sessions
+        self._events.append(
+            (
+                DebitSucceeded(
+                    booking_id=self.booking_id,
+                    customer_id=self.customer_id,
+                    credits=0,
+                    program_id=program_id,
+                    program_sessions=sessions,
                 ),
                 OUTCOME_VERSION,
             )
@@ -200,6 +244,11 @@ class BookingDebit:
             return []
         assert self.customer_id is not None
         self.status = DebitStatus.refunded
+        program = (
+            {"program_id": self.program_id, "program_sessions": self.program_sessions}
+            if self.program_id
+            else {}
+        )
         self._events.append(
             (
                 CreditsRefunded(
@@ -208,6 +257,8 @@ class BookingDebit:
                     credits=sum(a.credits for a in self.debits),
                     debits=_debits(self.debits),
                     reason=cause,
+                    **self._payer(),
+                    **program,
                 ),
                 REFUND_VERSION,
             )

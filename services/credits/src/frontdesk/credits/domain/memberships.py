@@ -247,3 +247,26 @@ class Membership(Aggregate):
         self._step("expired", SYSTEM, None)
         self.record(MembershipExpired(**self.snapshot()))
         return True
+
+    # --- merges ----------------------------------------------------------------------
+
+    def set_aside(self, *, actor: str, now: datetime, reason: str) -> dict[str, Any]:
+        """A merge brings this current membership to a customer who has one already: it
+        ends (cancelled) while merged. Answers how it was, for the unmerge."""
+        before = {
+            "status": self.status.value,
+            "frozen_at": self.frozen_at.isoformat() if self.frozen_at else None,
+        }
+        self.apply(Change.cancelled, actor=actor, now=now, reason=reason)
+        return before
+
+    def reinstate(self, before: dict[str, Any], *, actor: str) -> None:
+        """The merge that set it aside was undone: it is as it was, and announced as
+        assigned again (unpriced: nothing new to invoice)."""
+        frozen_at = before.get("frozen_at")
+        self.change(
+            status=MembershipStatus(before["status"]),
+            frozen_at=datetime.fromisoformat(frozen_at) if frozen_at else None,
+        )
+        self._step("reinstated", actor, "merge undone")
+        self.record(MembershipAssigned(**self.snapshot(), assigned_by=actor))
