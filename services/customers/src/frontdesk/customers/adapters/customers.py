@@ -18,21 +18,25 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
     or_,
     select,
     text,
     true,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.customers.adapters.summaries import lock_customer
 from frontdesk.customers.adapters.tables import (
     customer_activity,
+    customer_assets,
     customer_bookings,
     customer_memberships,
     customer_summaries,
     customers,
     deleted_customers,
+    household_links,
     notes,
 )
 from frontdesk.customers.domain.customer import Customer
@@ -103,6 +107,38 @@ def record_statement(*, duplicates: bool) -> Select[Any]:
         *(next_session.c[name].label(f"next_{name}") for name in NEXT_SESSION_FIELDS),
         *(membership.c[name].label(f"membership_{name}") for name in MEMBERSHIP_FIELDS),
     ]
+    # 0006: the household (C14) and the assets (C15) the record shows.
+    h, a = household_links.c, customer_assets.c
+    columns.append(
+        select(h.payer_id)
+        .where(h.tenant_id == tenant_id, h.member_id == customer_id)
+        .scalar_subquery()
+        .label("household_payer_id")
+    )
+    columns.append(
+        func.array(
+            select(h.member_id)
+            .where(h.tenant_id == tenant_id, h.payer_id == customer_id)
+            .order_by(h.created_at, h.member_id)
+            .scalar_subquery()
+        ).label("household_member_ids")
+    )
+    columns.append(
+        select(
+            func.coalesce(
+                func.jsonb_agg(
+                    aggregate_order_by(
+                        func.to_jsonb(literal_column("customer_assets")), a.created_at, a.id
+                    )
+                ),
+                text("'[]'::jsonb"),
+            )
+        )
+        .select_from(customer_assets)
+        .where(a.tenant_id == tenant_id, a.customer_id == customer_id)
+        .scalar_subquery()
+        .label("assets")
+    )
     if duplicates:
         columns.append(_duplicates_of(tenant_id).label("possible_duplicates"))
     return (
@@ -151,6 +187,8 @@ def _duplicates_of(tenant_id: Any) -> Any:
             o.id != c.id,
             o.erased_at.is_(None),
             c.erased_at.is_(None),
+            o.merged_into.is_(None),
+            c.merged_into.is_(None),
             same,
         )
         .order_by(o.created_at, o.id)
@@ -217,6 +255,9 @@ class CustomerRepository(AggregateRepository[Customer]):
             (customer_bookings, customer_bookings.c.customer_id),
             (customer_memberships, customer_memberships.c.customer_id),
             (customer_summaries, customer_summaries.c.customer_id),
+            (customer_assets, customer_assets.c.customer_id),
+            (household_links, household_links.c.member_id),
+            (household_links, household_links.c.payer_id),
             (customers, c.id),
         ):
             await self.session.execute(
@@ -234,7 +275,7 @@ class CustomerRepository(AggregateRepository[Customer]):
         row = await self._first(
             select(customers)
             .where(c.tenant_id == self.tenant_id, c.email == email)
-            .order_by(c.created_at, c.id)
+            .order_by(c.merged_into.is_not(None), c.created_at, c.id)
             .limit(1)
         )
         return None if row is None else self.load(row)

@@ -27,7 +27,7 @@ import contextlib
 import functools
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -60,12 +60,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.customers.adapters.tables import (
     EARLIEST_SQL,
     LATEST_SQL,
+    customer_assets,
     customer_revenue,
     customer_stats,
     customer_stats_changes,
     customer_summaries,
     customers,
 )
+from frontdesk.customers.domain.assets import plate_key
 from frontdesk.customers.domain.engagement import GROWING_FROM, LAPSED_AFTER, REGULAR_FROM
 from frontdesk.customers.domain.export import ZERO_DECIMAL, invisible_ranges
 from frontdesk.customers.domain.listing import TABS, Filters, Sort
@@ -79,6 +81,8 @@ WORD_SIMILARITY = 0.5
 EXPORT_AHEAD = 8
 # A phone fragment is searched from this many digits on.
 PHONE_DIGITS = 3
+# A plate is searched by its start from this many letters or digits on.
+PLATE_FROM = 3
 
 # The sort keys, as the indexes of migration 0005 have them.
 ACTIVITY_DESC = func.coalesce(
@@ -124,24 +128,42 @@ def _digits(text: str) -> str | None:
     return digits if len(digits) >= PHONE_DIGITS else None
 
 
-def _contains(text: str) -> list[ColumnElement[bool]]:
-    """The query as a substring of the name, of the email or (its digits) of the phone."""
+def _plate(text: str, tenant_id: uuid.UUID) -> ColumnElement[bool] | None:
+    """0006: the query as the start of a plate of one of the customer's assets (C15). The
+    plates' ids are read first (an index range of the tenant's plates), so the record
+    is found by its key: ``id = ANY(ARRAY(...))``, evaluated once."""
+    key = plate_key(text)
+    if len(key) < PLATE_FROM:
+        return None
+    a = customer_assets.c
+    owners = select(a.customer_id).where(
+        a.tenant_id == tenant_id, a.plate_key.like(f"{key}%"), a.plate_key.is_not(None)
+    )
+    return c.id == func.any(func.array(owners.scalar_subquery()))
+
+
+def _contains(text: str, tenant_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    """The query as a substring of the name, of the email or (its digits) of the phone, or
+    as the start of a plate."""
     pattern = _like_pattern(text)
     found: list[ColumnElement[bool]] = [NAME.like(pattern), c.email.like(pattern)]
     digits = _digits(text)
     if digits is not None:
         found.append(c.phone.like(_like_pattern(digits)))
+    plate = _plate(text, tenant_id)
+    if plate is not None:
+        found.append(plate)
     return found
 
 
-def relevance(text: str) -> ColumnElement[float]:
+def relevance(text: str, tenant_id: uuid.UUID) -> ColumnElement[float]:
     """How well a record matches: a substring match first, then by similarity of name."""
-    exact = case((or_(*_contains(text)), 1.0), else_=0.0)
+    exact = case((or_(*_contains(text, tenant_id)), 1.0), else_=0.0)
     similar = func.greatest(func.similarity(NAME, text), func.word_similarity(text, NAME))
     return cast(exact, DOUBLE_PRECISION) + cast(similar, DOUBLE_PRECISION)
 
 
-def sort_key(sort: Sort, f: Filters) -> ColumnElement[Any]:
+def sort_key(sort: Sort, f: Filters, tenant_id: uuid.UUID) -> ColumnElement[Any]:
     if sort.name == "last_activity":
         return ACTIVITY_DESC if sort.descending else ACTIVITY_ASC
     if sort.name == "revenue":
@@ -153,7 +175,7 @@ def sort_key(sort: Sort, f: Filters) -> ColumnElement[Any]:
     if sort.name == "created":
         return s.registered_at
     if sort.name == "relevance" and f.search_text is not None:
-        return relevance(f.search_text)
+        return relevance(f.search_text, tenant_id)
     return s.sort_name
 
 
@@ -169,15 +191,16 @@ def tab_condition(tab: str) -> ColumnElement[bool]:
     return and_(literal(True))
 
 
-def _search(text: str) -> ColumnElement[bool]:
+def _search(text: str, tenant_id: uuid.UUID) -> ColumnElement[bool]:
     """A substring of the name, email or phone, or (for a query with letters) a similar word
     in the name (``<%``, word similarity of at least WORD_SIMILARITY: typos): each a trigram
     index's operator, so the candidates come from the indexes. Never an erased record (its
     placeholder name is no one's)."""
-    found = _contains(text)
+    found = _contains(text, tenant_id)
     if any(ch.isalpha() for ch in text):
         found.append(literal(text).op("<%")(NAME))
-    return and_(c.erased_at.is_(None), or_(*found))
+    # 0006: nor a merged one (its survivor is the customer now).
+    return and_(c.erased_at.is_(None), c.merged_into.is_(None), or_(*found))
 
 
 def _conditions(tenant_id: uuid.UUID, f: Filters, now: datetime) -> list[ColumnElement[bool]]:
@@ -189,7 +212,7 @@ def _conditions(tenant_id: uuid.UUID, f: Filters, now: datetime) -> list[ColumnE
     if f.ids is not None:
         where.append(s.customer_id.in_(f.ids) if f.ids else false())
     if f.search_text is not None:
-        where.append(_search(f.search_text))
+        where.append(_search(f.search_text, tenant_id))
     if f.status:
         where.append(s.status.in_(f.status))
     if f.credits_min is not None:
@@ -215,6 +238,8 @@ def _conditions(tenant_id: uuid.UUID, f: Filters, now: datetime) -> list[ColumnE
         where.append(s.bookings_count <= f.bookings_max)
     if f.tags:
         where.append(c.tags.contains(f.tags))
+    if f.custom:
+        where.append(c.custom_fields.contains(f.custom))
     if f.engagement:
         where.append(engagement_sql(s.bookings_count, s.last_booking_at, now) == f.engagement)
     if f.tab != "all":
@@ -232,6 +257,7 @@ _RECORD_COLUMNS = (
     c.tags,
     c.created_at,
     c.erased_at,
+    c.custom_fields,
 )
 
 
@@ -286,7 +312,7 @@ def _ranks_records_only(f: Filters, sort: Sort) -> bool:
 def _record_conditions(tenant_id: uuid.UUID, f: Filters) -> list[ColumnElement[bool]]:
     """``_conditions`` on the record's own columns (``_ranks_records_only``)."""
     text = f.search_text or ""
-    where: list[ColumnElement[bool]] = [c.tenant_id == tenant_id, _search(text)]
+    where: list[ColumnElement[bool]] = [c.tenant_id == tenant_id, _search(text, tenant_id)]
     if f.erased == "only":
         where.append(c.erased_at.is_not(None))  # (a search never matches them)
     if f.ids is not None:
@@ -302,6 +328,8 @@ def _record_conditions(tenant_id: uuid.UUID, f: Filters) -> list[ColumnElement[b
         where.append(c.created_at < end)
     if f.tags:
         where.append(c.tags.contains(f.tags))
+    if f.custom:
+        where.append(c.custom_fields.contains(f.custom))
     return where
 
 
@@ -316,7 +344,7 @@ def _ranked_search(
     """The best matches among the records, then their summaries: however many records
     match, only the page's rows are joined. (Every record has its summary row: it is
     written with the record, and goes only with it.)"""
-    score = relevance(f.search_text or "")
+    score = relevance(f.search_text or "", tenant_id)
     where = _record_conditions(tenant_id, f)
     if after is not None:
         where.append(tuple_(score, c.id) < tuple_(*(literal(v) for v in after)))
@@ -353,7 +381,7 @@ def list_statement(
 ) -> Select[Any]:
     if _ranks_records_only(f, sort):
         return _ranked_search(tenant_id, f, now=now, after=after, limit=limit)
-    key = sort_key(sort, f)
+    key = sort_key(sort, f, tenant_id)
     stmt = _base(now).add_columns(key.label("sort_key"))
     where = _conditions(tenant_id, f, now)
     if after is not None:
@@ -412,23 +440,32 @@ def _money(amount: Any, currency: Any) -> ColumnElement[str]:
     return case((currency.in_(sorted(ZERO_DECIMAL)), cast(amount, String)), else_=decimal)
 
 
-def _iso(value: Any) -> ColumnElement[str]:
-    """``datetime.isoformat()`` of a UTC time ('' for none)."""
-    utc = func.timezone("UTC", value)
+def _iso(value: Any, zone: str) -> ColumnElement[str]:
+    """``datetime.isoformat()`` of the time in ``zone``, with its offset ('' for none);
+    whatever the session's own TimeZone."""
+    local = func.timezone(literal(zone), value)
     micro = case(
         (
-            cast(func.date_part("microseconds", value), BigInteger) % 1_000_000 != 0,
-            func.to_char(utc, '"."US'),
+            cast(func.date_part("microseconds", local), BigInteger) % 1_000_000 != 0,
+            func.to_char(local, '"."US'),
         ),
         else_=EMPTY,
     )
-    iso = func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS').op("||")(micro)
-    return _text(iso.op("||")(literal_column("'+00:00'")))
+    minutes = cast(func.date_part("epoch", local - func.timezone("UTC", value)), BigInteger) // 60
+    offset = (
+        case((minutes < 0, literal_column("'-'")), else_=literal_column("'+'"))
+        .op("||")(func.lpad(cast(func.abs(minutes) // 60, String), 2, "0"))
+        .op("||")(literal_column("':'"))
+        .op("||")(func.lpad(cast(func.abs(minutes) % 60, String), 2, "0"))
+    )
+    iso = func.to_char(local, 'YYYY-MM-DD"T"HH24:MI:SS').op("||")(micro)
+    return _text(iso.op("||")(offset))
 
 
-def export_cells(row: Any) -> list[ColumnElement[str]]:
-    """``domain.export.cells`` as SQL over a list row; an empty cell is NULL, which CSV
-    writes as nothing (as Python's csv module writes an empty string)."""
+def export_cells(row: Any, zone: str = "UTC") -> list[ColumnElement[str]]:
+    """``domain.export.cells`` as SQL over a list row, times in ``zone`` (the tenant's);
+    an empty cell is NULL, which CSV writes as nothing (as Python's csv module writes an
+    empty string)."""
     phone = _text(row.phone)
     cells = [
         _neutralised(row.first_name),
@@ -440,19 +477,36 @@ def export_cells(row: Any) -> list[ColumnElement[str]]:
         cast(row.bookings_count, String),
         _money(row.lifetime_spend_minor, row.currency),
         _neutralised(_text(row.currency)),
-        _iso(row.first_booking_at),
-        _iso(row.last_booking_at),
+        _iso(row.first_booking_at, zone),
+        _iso(row.last_booking_at, zone),
         cast(row.credits_available, String),
     ]
     return [func.nullif(cell, EMPTY) for cell in cells]
 
 
-def export_statement(tenant_id: uuid.UUID, f: Filters, sort: Sort, *, now: datetime) -> Select[Any]:
-    """The filtered list (or a selection) in its order, as CSV cells."""
+def custom_cells(row: Any, keys: Sequence[str]) -> list[ColumnElement[str]]:
+    """0006: one cell per custom field (C16), its value as JSON text, neutralised."""
+    return [
+        func.nullif(_neutralised(_text(row.custom_fields.op("->>")(key))), EMPTY) for key in keys
+    ]
+
+
+def export_statement(
+    tenant_id: uuid.UUID,
+    f: Filters,
+    sort: Sort,
+    *,
+    now: datetime,
+    custom: Sequence[str] = (),
+    zone: str = "UTC",
+) -> Select[Any]:
+    """The filtered list (or a selection) in its order, as CSV cells (``custom``: the keys
+    of the tenant's custom fields, a column each after the fixed ones)."""
     rows = list_statement(tenant_id, f, sort, now=now).subquery("rows")
     r = rows.c
     order = (r.sort_key.desc(), r.id.desc()) if sort.descending else (r.sort_key.asc(), r.id.asc())
-    return select(*export_cells(r)).select_from(rows).order_by(*order)
+    cells = [*export_cells(r, zone), *custom_cells(r, custom)]
+    return select(*cells).select_from(rows).order_by(*order)
 
 
 class ListingQueries(TenantRepository):
@@ -477,12 +531,20 @@ class ListingQueries(TenantRepository):
         await self._plan_for_values(f)
         return list(await self._all(stmt))
 
-    async def export_csv(self, f: Filters, sort: Sort, *, now: datetime) -> AsyncIterator[bytes]:
+    async def export_csv(
+        self,
+        f: Filters,
+        sort: Sort,
+        *,
+        now: datetime,
+        custom: Sequence[str] = (),
+        zone: str = "UTC",
+    ) -> AsyncIterator[bytes]:
         """Every row as CSV (no header, lines ending in LF), made and streamed by the
         database (COPY ... TO STDOUT), a bounded queue of chunks ahead of the reader: memory
         stays flat however many rows. One transaction (the settings begin it): the driver's
         statements around the COPY stay on one server connection behind PgBouncer."""
-        stmt = export_statement(self.tenant_id, f, sort, now=now)
+        stmt = export_statement(self.tenant_id, f, sort, now=now, custom=custom, zone=zone)
         await self.session.execute(PLAN_SETTINGS)
         connection = await self.session.connection()
         driver: Any = (await connection.get_raw_connection()).driver_connection

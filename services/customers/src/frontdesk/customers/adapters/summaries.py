@@ -25,6 +25,7 @@ from frontdesk.customers.adapters.tables import (
     customer_bookings,
     customer_memberships,
     customer_summaries,
+    customers,
     deleted_customers,
 )
 from frontdesk.customers.domain.summary import Activity
@@ -64,6 +65,15 @@ class SummaryRepository(TenantRepository):
             select(literal(True)).where(d.tenant_id == self.tenant_id, d.customer_id == customer_id)
         )
         return bool(found)
+
+    async def survivor_of(self, customer_id: uuid.UUID) -> uuid.UUID:
+        """0006: the record that is the customer now: the survivor of a merged record,
+        else the customer itself (also one not known yet)."""
+        c = customers.c
+        survivor = await self.session.scalar(
+            select(c.merged_into).where(c.tenant_id == self.tenant_id, c.id == customer_id)
+        )
+        return survivor or customer_id
 
     async def touch(self, customer_id: uuid.UUID, at: datetime) -> None:
         """Moves the customer's last activity forward to ``at`` (never back, never

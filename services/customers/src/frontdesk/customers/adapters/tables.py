@@ -47,6 +47,10 @@ customers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("erased_at", DateTime(timezone=True)),
+    # 0006: a merged record points at its survivor (C13); custom field values (C16).
+    Column("merged_into", Uuid),
+    Column("merged_at", DateTime(timezone=True)),
+    Column("custom_fields", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Index("ix_customers_tenant_email", "tenant_id", "email"),
     Index("ix_customers_tenant_phone", "tenant_id", "phone"),
     # 0002: search, duplicate lookup by name, tag filter (0005: the summary row serves the
@@ -74,6 +78,13 @@ customers = Table(
             ("email", "email"),
             ("phone", "phone"),
         )
+    ),
+    # 0006: the list's ``cf.<key>=value`` filters (containment, @>).
+    Index(
+        "ix_customers_tenant_custom_fields",
+        "tenant_id",
+        text("custom_fields jsonb_path_ops"),
+        postgresql_using="gin",
     ),
 )
 
@@ -273,4 +284,100 @@ deleted_customers = Table(
     Column("customer_id", Uuid, nullable=False),
     Column("deleted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("tenant_id", "customer_id"),
+)
+
+# -- 0006: merges (C13), households (C14), assets (C15), custom fields (C16) -------------
+
+# One row per merge: who, when, until when it can be undone, and what moved (``moved``:
+# the ids of the notes, bookings, memberships, activity and assets moved, the tags and
+# custom fields the survivor gained, and both summaries' figures before the merge).
+customer_merges = Table(
+    "customer_merges",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("survivor_id", Uuid, nullable=False),
+    Column("merged_id", Uuid, nullable=False),
+    Column("merged_by", String(200), nullable=False),
+    Column("merged_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("undo_until", DateTime(timezone=True), nullable=False),
+    Column("undone_at", DateTime(timezone=True)),
+    Column("undone_by", String(200)),
+    Column("moved", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Index("ix_customer_merges_tenant_survivor", "tenant_id", "survivor_id"),
+    Index("ix_customer_merges_tenant_merged", "tenant_id", "merged_id"),
+)
+
+# A member (a child) and its one payer (a parent): the key makes "at most one payer".
+household_links = Table(
+    "household_links",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("member_id", Uuid, nullable=False),
+    Column("payer_id", Uuid, nullable=False),
+    Column("relation", String(50)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "member_id"),
+    Index("ix_household_links_tenant_payer", "tenant_id", "payer_id"),
+)
+
+# The version of each member's household events (a link, an unlink, a link again...).
+household_versions = Table(
+    "household_versions",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("member_id", Uuid, nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("tenant_id", "member_id"),
+)
+
+customer_assets = Table(
+    "customer_assets",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("customer_id", Uuid, nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("make", String(100)),
+    Column("model", String(100)),
+    Column("year", Integer),
+    Column("plate", String(20)),  # as shown (upper case, single spaces)
+    Column("plate_key", String(20)),  # letters and digits only: unique, searched
+    Column("vin", String(17)),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_customer_assets_tenant_customer", "tenant_id", "customer_id"),
+    Index(
+        "uq_customer_assets_tenant_plate",
+        "tenant_id",
+        text("plate_key text_pattern_ops"),
+        unique=True,
+        postgresql_where=text("plate_key IS NOT NULL"),
+    ),
+    Index(
+        "uq_customer_assets_tenant_vin",
+        "tenant_id",
+        "vin",
+        unique=True,
+        postgresql_where=text("vin IS NOT NULL"),
+    ),
+)
+
+custom_fields = Table(
+    "custom_fields",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("key", String(40), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("type", String(10), nullable=False),
+    Column("required", Boolean, nullable=False, server_default=text("false")),
+    Column("choices", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    Column("position", Integer, nullable=False, server_default=text("0")),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("uq_custom_fields_tenant_key", "tenant_id", "key", unique=True),
 )

@@ -36,6 +36,9 @@ TagPath = Annotated[Line, Path(description="Trimmed and lower-cased; at most 50 
 def _answer(detail: Detail, *, status_code: int = 200, location: bool = False) -> Response:
     """The record as JSON (``answer``), with its ``ETag``."""
     headers = {"ETag": etag(detail.customer.version)}
+    if detail.customer.merged_into is not None:
+        # A merged record answers as it was, pointing at the record that is the customer now.
+        headers["Link"] = f'</v1/customers/{detail.customer.merged_into}>; rel="canonical"'
     if location:
         headers["Location"] = f"/v1/customers/{detail.customer.id}"
     return answer(CustomerOut.of(detail), status_code=status_code, headers=headers)

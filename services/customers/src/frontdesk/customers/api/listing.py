@@ -30,7 +30,7 @@ from frontdesk.customers.domain.engagement import Engagement
 from frontdesk.customers.domain.listing import DEFAULT_SORT, RANKED_FROM, Filters, Sort
 from frontdesk.kit.auth import Permission, StaffPrincipal
 from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit, split_page
-from frontdesk.kit.problems import Forbidden
+from frontdesk.kit.problems import Forbidden, InvalidInput
 from frontdesk.kit.service import UnitOfWorkDep
 from frontdesk.kit.types import INT32_MAX, Line
 
@@ -41,6 +41,19 @@ Count = Annotated[int | None, Query(ge=0, le=INT32_MAX)]
 Days = Annotated[int | None, Query(ge=0, le=36500)]
 Tab = Literal["all", "with_credits", "paused_credits", "no_credits", "inactive"]
 Erased = Literal["exclude", "include", "only"]
+
+
+def _custom_given(raw: list[str]) -> dict[str, str]:
+    """``cf=<key>:<value>`` (repeated): custom field filters (C16), read against the
+    tenant's definitions by the application. (Not ``cf.<key>=``: the kit answers 400 to
+    a query parameter a route does not declare.)"""
+    given: dict[str, str] = {}
+    for item in raw:
+        key, colon, value = item.partition(":")
+        if not colon or not key or key in given:
+            raise InvalidInput.for_field("cf", "each filter once, as <key>:<value>")
+        given[key] = value
+    return given
 
 
 async def list_filters(
@@ -67,6 +80,14 @@ async def list_filters(
             "lists them too, 'only' lists just them. Search never matches them."
         ),
     ] = "exclude",
+    cf: Annotated[
+        list[Line] | None,
+        Query(
+            max_length=20,
+            description="Custom field filters, each <key>:<value> (the value as the field "
+            "holds it: yes-no as true/false, a date as YYYY-MM-DD); every one must match.",
+        ),
+    ] = None,
 ) -> Filters:
     return Filters(
         q=q,
@@ -84,6 +105,7 @@ async def list_filters(
         engagement=engagement.value if engagement else None,
         tab=tab,
         erased=erased,
+        custom_given=_custom_given(cf or []),
     )
 
 
@@ -140,6 +162,7 @@ async def export_csv(
     filters: FiltersDep,
     order: SortDep,
     rt: CustomersRuntime,
+    uow: UnitOfWorkDep,
     principal: StaffPrincipal,
     id: Annotated[
         list[uuid.UUID] | None,
@@ -149,9 +172,10 @@ async def export_csv(
     """The filtered list (or a selection) as CSV, streamed from a server-side cursor."""
     if id:
         filters.ids = id
+    custom = await listing.export_columns(uow, principal, filters)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return StreamingResponse(
-        listing.export_csv(rt.uow, principal, filters, order),
+        listing.export_csv(rt.uow, principal, filters, order, custom),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="customers-{stamp}.csv"'},
     )

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontdesk.customers.application.customers import Detail
+from frontdesk.customers.domain.assets import Asset
+from frontdesk.customers.domain.assets import Kind as AssetKind
+from frontdesk.customers.domain.custom_fields import Definition, FieldType
 from frontdesk.customers.domain.customer import Customer, Status
 from frontdesk.customers.domain.engagement import Engagement
+from frontdesk.customers.domain.merge import Merge
 from frontdesk.customers.domain.notes import TEXT_MAX, Note, Visibility
-from frontdesk.kit.types import Line, Multiline, Name, StrictBool
+from frontdesk.kit.types import Count, Line, Multiline, Name, StrictBool
+
+# Custom field values (C16) by key; checked against the tenant's definitions when written.
+CustomValues = Annotated[
+    dict[Annotated[str, Field(max_length=40)], Any],
+    Field(max_length=100, description="Values by custom field key (see /v1/custom-fields)."),
+]
 
 
 class CustomerCreate(BaseModel):
@@ -24,6 +34,7 @@ class CustomerCreate(BaseModel):
     phone: Line | None = Field(default=None, max_length=40)
     status: Status = Status.active
     tags: list[Line] = Field(default_factory=list, max_length=50)
+    custom_fields: CustomValues | None = None
 
 
 class FindOrCreate(BaseModel):
@@ -44,6 +55,9 @@ class CustomerPatch(BaseModel):
     phone: Line | None = Field(default=None, max_length=40)
     status: Status | None = None
     tags: list[Line] | None = Field(default=None, max_length=50)
+    custom_fields: CustomValues | None = Field(
+        default=None, description="Only the keys given change; a null value removes one."
+    )
 
 
 class NextSession(BaseModel):
@@ -78,6 +92,43 @@ class SummaryOut(BaseModel):
     engagement: Engagement = Engagement.none
 
 
+class HouseholdIds(BaseModel):
+    payer_id: uuid.UUID | None = Field(
+        default=None, description="Who books and pays for this customer (C14)."
+    )
+    member_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="Whom this customer books and pays for."
+    )
+
+
+class AssetOut(BaseModel):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    kind: AssetKind
+    label: str
+    make: str | None
+    model: str | None
+    year: int | None
+    plate: str | None
+    vin: str | None
+    version: int
+
+    @classmethod
+    def of(cls, asset: Asset) -> AssetOut:
+        return cls(
+            id=asset.id,
+            customer_id=asset.customer_id,
+            kind=AssetKind(asset.kind),
+            label=asset.label,
+            make=asset.make,
+            model=asset.model,
+            year=asset.year,
+            plate=asset.plate,
+            vin=asset.vin,
+            version=asset.version,
+        )
+
+
 class CustomerOut(BaseModel):
     id: uuid.UUID
     first_name: str
@@ -96,6 +147,13 @@ class CustomerOut(BaseModel):
         description="Other customers of the tenant with the same email, phone or name.",
     )
     summary: SummaryOut | None = None
+    merged_into: uuid.UUID | None = Field(
+        default=None,
+        description="Set on a merged record: the surviving record that is the customer now.",
+    )
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    household: HouseholdIds = Field(default_factory=lambda: HouseholdIds())
+    assets: list[AssetOut] = Field(default_factory=list)
 
     @classmethod
     def of(cls, detail: Detail) -> CustomerOut:
@@ -122,6 +180,12 @@ class CustomerOut(BaseModel):
             erased=customer.erased,
             possible_duplicates=detail.possible_duplicates,
             summary=summary,
+            merged_into=customer.merged_into,
+            custom_fields=customer.custom_fields,
+            household=HouseholdIds(
+                payer_id=detail.household_payer_id, member_ids=detail.household_member_ids
+            ),
+            assets=[AssetOut.of(a) for a in detail.assets],
         )
 
 
@@ -296,3 +360,166 @@ class DataExport(BaseModel):
     bookings: list[BookingOut]
     memberships: list[Membership]
     activity: list[ActivityItem]
+
+
+# -- C13 duplicates and merges ------------------------------------------------------------
+
+
+class DuplicateOut(BaseModel):
+    customer_id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    score: float = Field(description="0..1: how likely the same person")
+    reasons: dict[Literal["email", "phone", "name"], float] = Field(
+        description="Why: the same email (1.0), the same phone (1.0), a similar name "
+        "(its similarity)."
+    )
+
+
+class MergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    merged_id: uuid.UUID = Field(description="The record merged into this one (it stays, marked)")
+
+
+class MergeOut(BaseModel):
+    id: uuid.UUID
+    survivor_id: uuid.UUID
+    merged_id: uuid.UUID
+    merged_by: str
+    merged_at: datetime | None
+    undo_until: datetime
+    undone_at: datetime | None
+    undone_by: str | None
+    moved: dict[str, Any] = Field(description="What moved to the survivor, by id")
+
+    @classmethod
+    def of(cls, merge: Merge) -> MergeOut:
+        return cls(
+            id=merge.id,
+            survivor_id=merge.survivor_id,
+            merged_id=merge.merged_id,
+            merged_by=merge.merged_by,
+            merged_at=merge.merged_at,
+            undo_until=merge.undo_until,
+            undone_at=merge.undone_at,
+            undone_by=merge.undone_by,
+            moved=merge.moved,
+        )
+
+
+# -- C14 households -----------------------------------------------------------------------
+
+
+class HouseholdLink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: uuid.UUID
+    relation: Line | None = Field(default=None, max_length=50, description='e.g. "child"')
+
+
+class HouseholdPerson(BaseModel):
+    role: Literal["payer", "member"]
+    customer_id: uuid.UUID
+    first_name: str
+    last_name: str
+    relation: str | None
+    linked_at: datetime
+
+
+class Household(BaseModel):
+    payer: HouseholdPerson | None = None
+    members: list[HouseholdPerson] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, rows: Any) -> Household:
+        people = [
+            HouseholdPerson(
+                role=r["role"],
+                customer_id=r["id"],
+                first_name=r["first_name"],
+                last_name=r["last_name"],
+                relation=r["relation"],
+                linked_at=r["created_at"],
+            )
+            for r in rows
+        ]
+        return cls(
+            payer=next((p for p in people if p.role == "payer"), None),
+            members=[p for p in people if p.role == "member"],
+        )
+
+
+# -- C15 assets ---------------------------------------------------------------------------
+
+
+class AssetCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: AssetKind = AssetKind.vehicle
+    make: Line | None = Field(default=None, max_length=100)
+    model: Line | None = Field(default=None, max_length=100)
+    year: Count | None = None
+    plate: Line | None = Field(default=None, max_length=20)
+    vin: Line | None = Field(default=None, max_length=40)
+
+
+class AssetPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    make: Line | None = Field(default=None, max_length=100)
+    model: Line | None = Field(default=None, max_length=100)
+    year: Count | None = None
+    plate: Line | None = Field(default=None, max_length=20)
+    vin: Line | None = Field(default=None, max_length=40)
+
+
+# -- C16 custom fields --------------------------------------------------------------------
+
+FieldKey = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class CustomFieldCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: FieldKey
+    label: Line = Field(min_length=1, max_length=100)
+    type: FieldType
+    required: StrictBool = False
+    choices: list[Line] = Field(default_factory=list, max_length=100)
+    position: Count = 0
+
+
+class CustomFieldPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: Line | None = Field(default=None, min_length=1, max_length=100)
+    required: StrictBool | None = None
+    choices: list[Line] | None = Field(default=None, max_length=100)
+    position: Count | None = None
+
+
+class CustomFieldOut(BaseModel):
+    id: uuid.UUID
+    key: str
+    label: str
+    type: FieldType
+    required: bool
+    choices: list[str]
+    position: int
+    version: int
+
+    @classmethod
+    def of(cls, d: Definition) -> CustomFieldOut:
+        return cls(
+            id=d.id,
+            key=d.key,
+            label=d.label,
+            type=FieldType(d.type),
+            required=d.required,
+            choices=d.choices,
+            position=d.position,
+            version=d.version,
+        )

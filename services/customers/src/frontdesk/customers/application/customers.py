@@ -3,14 +3,16 @@ erase, and the access request."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import RowMapping
 
+from frontdesk.customers.adapters.custom_fields import DefinitionRepository
 from frontdesk.customers.adapters.customers import (
     MEMBERSHIP_FIELDS,
     NEXT_SESSION_FIELDS,
@@ -19,6 +21,9 @@ from frontdesk.customers.adapters.customers import (
 )
 from frontdesk.customers.adapters.notes import NoteRepository
 from frontdesk.customers.adapters.summaries import SummaryRepository
+from frontdesk.customers.application import tenants
+from frontdesk.customers.domain.assets import Asset
+from frontdesk.customers.domain.custom_fields import clean_values
 from frontdesk.customers.domain.customer import (
     BulkChange,
     Customer,
@@ -46,6 +51,9 @@ class Detail:
     next_session: Mapping[str, Any] | None
     membership: Mapping[str, Any] | None
     possible_duplicates: list[uuid.UUID]
+    household_payer_id: uuid.UUID | None = None
+    household_member_ids: list[uuid.UUID] = field(default_factory=list)
+    assets: list[Asset] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,35 @@ def _detail(customer: Customer, row: Mapping[str, Any] | None) -> Detail:
         next_session=part("next_", NEXT_SESSION_FIELDS, "next_booking_id"),
         membership=part("membership_", MEMBERSHIP_FIELDS, "membership_membership_id"),
         possible_duplicates=list(row.get("possible_duplicates") or []) if row else [],
+        household_payer_id=row.get("household_payer_id") if row else None,
+        household_member_ids=list(row.get("household_member_ids") or []) if row else [],
+        assets=_assets(row.get("assets") if row else None),
     )
+
+
+def _assets(raw: Any) -> list[Asset]:
+    """The record's assets, read as JSON with the record (``CustomerRepository.record``)."""
+    if raw is None:
+        return []
+    rows = json.loads(raw) if isinstance(raw, str) else raw
+    return [Asset.from_row(item) for item in rows]
+
+
+async def _custom_values(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    values: Mapping[str, Any],
+    current: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """``values["custom_fields"]`` checked against the tenant's definitions (C16)."""
+    definitions = await DefinitionRepository(uow.session, tenant_id).by_key()
+    return clean_values(definitions, values.get("custom_fields") or {}, current)
+
+
+async def region_of(uow: UnitOfWork, principal: Principal, fallback: str) -> str:
+    """Where phones without a country code are read: the tenant's country (issue 12), else
+    the deployment's region."""
+    return await tenants.phone_region(uow, principal.tenant_id, fallback)
 
 
 async def _create(uow: UnitOfWork, customer: Customer) -> Customer:
@@ -126,6 +162,9 @@ async def _find_or_create(
     repo = CustomerRepository(uow.session, tenant_id)
     await repo.lock_email(contact["email"])
     found = await repo.oldest_with_email(contact["email"])
+    if found is not None and found.merged_into is not None:
+        # Only a merged record has the email: its survivor is the customer now.
+        found = await repo.get(found.merged_into)
     if found is not None:
         return found, False
     return await _create(uow, Customer.register(tenant_id, contact, source=source)), True
@@ -135,7 +174,8 @@ async def register(
     uow: UnitOfWork, principal: Principal, values: Mapping[str, Any], *, default_region: str
 ) -> Detail:
     """A new record; likely duplicates are flagged, never blocked."""
-    contact = clean_contact(values, default_region)
+    contact = clean_contact(values, await region_of(uow, principal, default_region))
+    contact["custom_fields"] = await _custom_values(uow, principal.tenant_id, values, None)
     customer = Customer.register(principal.tenant_id, contact, source="staff")
     await _create(uow, customer)
     out = await detail(uow, principal, customer)
@@ -147,7 +187,7 @@ async def find_or_create(
     uow: UnitOfWork, principal: Principal, values: Mapping[str, Any], *, default_region: str
 ) -> tuple[Detail, bool]:
     """The oldest customer with this email in the tenant, or a new one (True)."""
-    contact = clean_contact(values, default_region)
+    contact = clean_contact(values, await region_of(uow, principal, default_region))
     customer, created = await _find_or_create(uow, principal.tenant_id, contact, source="staff")
     out = await detail(uow, principal, customer)
     await uow.commit()
@@ -173,9 +213,13 @@ async def update(
 ) -> Detail:
     """A PATCH: only the fields given, against ``expected_version`` (``If-Match``)."""
     principal.ensure_sees(customer_id, "customer")
-    cleaned = clean_contact(changes, default_region)
+    cleaned = clean_contact(changes, await region_of(uow, principal, default_region))
     repo = CustomerRepository(uow.session, principal.tenant_id)
     customer = await repo.require(customer_id, for_update=True)
+    if "custom_fields" in changes:
+        cleaned["custom_fields"] = await _custom_values(
+            uow, principal.tenant_id, changes, customer.custom_fields
+        )
     customer.edit(cleaned, expected_version=expected_version)
     return await _save(uow, principal, customer)
 

@@ -10,7 +10,6 @@ customer never comes back. Last activity only moves forward (``touch``).
 
 from __future__ import annotations
 
-import functools
 import logging
 import uuid
 
@@ -26,7 +25,7 @@ from frontdesk.contracts.customers import GuestResolved
 from frontdesk.contracts.notifications import MessageFacts
 from frontdesk.contracts.scheduling import BookingFacts, BookingRequested, SessionChanged
 from frontdesk.customers.adapters.summaries import SummaryRepository
-from frontdesk.customers.application import customers
+from frontdesk.customers.application import customers, tenants
 from frontdesk.customers.domain.customer import guest_contact
 from frontdesk.customers.domain.summary import (
     BOOKING_STATUS,
@@ -40,16 +39,9 @@ from frontdesk.customers.domain.summary import (
     membership_values,
     message_activity,
 )
-from frontdesk.customers.settings import CustomersSettings
 from frontdesk.kit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-@functools.cache
-def _default_region() -> str:
-    """Where a guest's phone written without a country code is read."""
-    return CustomersSettings().default_region
 
 
 async def _summaries(
@@ -96,7 +88,9 @@ async def booking_requested(uow: UnitOfWork, envelope: Envelope, event: BookingR
     answers ``GuestResolved`` so scheduling links the booking."""
     customer_id = event.customer_id
     if customer_id is None and event.guest is not None:
-        contact = guest_contact(event.guest, _default_region())
+        # A phone without a country code is read in the tenant's country (issue 12).
+        region = await tenants.phone_region(uow, envelope.tenant_id)
+        contact = guest_contact(event.guest, region)
         if contact is None:
             log.warning("guest booking %s has no usable email; not resolved", event.booking_id)
         else:
@@ -128,6 +122,10 @@ async def _apply_booking(
     if customer_id is not None and await model.forgotten(customer_id):
         _gone(envelope, customer_id)
         return
+    if customer_id is not None:
+        # A booking of a merged record (scheduling not caught up with the merge yet) is
+        # the survivor's: the merge moved it there, this event must not move it back.
+        customer_id = await model.survivor_of(customer_id)
     status = BOOKING_STATUS[type(event)]
     applied = await model.apply_booking(
         event.booking_id,
@@ -212,7 +210,9 @@ async def membership_changed(
     model = await _summaries(uow, envelope, event.customer_id)
     if model is None:
         return
-    await model.apply_membership(membership_values(event), envelope.aggregate_version)
+    values = membership_values(event)
+    values["customer_id"] = await model.survivor_of(event.customer_id)  # as for bookings
+    await model.apply_membership(values, envelope.aggregate_version)
     await uow.commit()
 
 

@@ -20,6 +20,7 @@ from frontdesk.contracts.credits import (
     PackagePurchased,
     PackageToppedUp,
 )
+from frontdesk.contracts.identity import TenantChanged
 from frontdesk.contracts.notifications import (
     MessageDelivered,
     MessageFacts,
@@ -38,7 +39,7 @@ from frontdesk.contracts.scheduling import (
     BookingRescheduled,
     SessionChanged,
 )
-from frontdesk.customers.application import summaries
+from frontdesk.customers.application import summaries, tenants
 from frontdesk.kit.consumer import Handlers
 from frontdesk.kit.uow import UnitOfWork
 
@@ -59,6 +60,11 @@ async def on_booking(uow: UnitOfWork, envelope: Envelope, event: BookingFacts) -
 @handlers.on(SessionChanged)
 async def on_session_changed(uow: UnitOfWork, envelope: Envelope, event: SessionChanged) -> None:
     await summaries.session_changed(uow, envelope, event)
+
+
+@handlers.on(TenantChanged)
+async def on_tenant_changed(uow: UnitOfWork, envelope: Envelope, event: TenantChanged) -> None:
+    await tenants.tenant_changed(uow, envelope, event)
 
 
 @handlers.on(BalanceChanged)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -154,6 +155,9 @@ class Customer(Aggregate):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     erased_at: datetime | None = None
+    merged_into: uuid.UUID | None = None
+    merged_at: datetime | None = None
+    custom_fields: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def register(cls, tenant_id: uuid.UUID, contact: Mapping[str, Any], *, source: str) -> Customer:
@@ -170,10 +174,18 @@ class Customer(Aggregate):
             status=contact.get("status") or Status.active.value,
             tags=list(contact.get("tags") or []),
             source=source,
+            custom_fields=dict(contact.get("custom_fields") or {}),
         )
         customer.record(
             CustomerRegistered(**customer._contact(), status=customer.status, source=source)
         )
+        return customer
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any] | Any) -> Customer:
+        customer = super().from_row(row)
+        if isinstance(customer.custom_fields, str):  # jsonb read by the bare driver
+            customer.custom_fields = json.loads(customer.custom_fields)
         return customer
 
     def _contact(self) -> dict[str, Any]:
@@ -191,9 +203,44 @@ class Customer(Aggregate):
     def erased(self) -> bool:
         return self.erased_at is not None
 
+    @property
+    def merged(self) -> bool:
+        return self.merged_into is not None
+
     def ensure_editable(self) -> None:
         if self.erased:
             raise ConflictError("This customer was erased; the record can no longer be edited.")
+        if self.merged:
+            raise ConflictError(
+                f"This customer was merged into {self.merged_into}; edit that record instead."
+            )
+
+    # -- merges (C13) ----------------------------------------------------------------------
+
+    def absorb(self, other: Customer) -> tuple[list[str], dict[str, Any]]:
+        """Takes ``other``'s tags and the custom field values this record lacks; what it
+        gained (so an unmerge takes exactly that away again)."""
+        self.ensure_editable()
+        tags = sorted(set(other.tags) - set(self.tags))
+        values = {k: v for k, v in other.custom_fields.items() if k not in self.custom_fields}
+        self._apply(
+            {"tags": sorted({*self.tags, *tags}), "custom_fields": {**self.custom_fields, **values}}
+        )
+        return tags, values
+
+    def give_back(self, tags: list[str], values: Mapping[str, Any]) -> None:
+        """An unmerge: the tags and values gained by the merge go (a value changed since
+        the merge is the survivor's own now and stays)."""
+        kept = {k: v for k, v in self.custom_fields.items() if values.get(k, object()) != v}
+        self._apply({"tags": sorted(set(self.tags) - set(tags)), "custom_fields": kept})
+
+    def merge_into(self, survivor_id: uuid.UUID, now: datetime) -> None:
+        """Marked merged, never erased: its own fields stay as they were."""
+        self.ensure_editable()
+        self.change(merged_into=survivor_id, merged_at=now)
+
+    def unmerge(self) -> None:
+        self.change(merged_into=None, merged_at=None)
 
     def edit(self, changes: Mapping[str, Any], *, expected_version: int | None = None) -> None:
         """A cleaned PATCH (``clean_contact``), made against ``expected_version`` when one
@@ -222,7 +269,13 @@ class Customer(Aggregate):
         self.ensure_editable()
         first, last = ERASED_NAME
         self.change(
-            first_name=first, last_name=last, email=None, phone=None, tags=[], erased_at=now
+            first_name=first,
+            last_name=last,
+            email=None,
+            phone=None,
+            tags=[],
+            custom_fields={},
+            erased_at=now,
         )
         self.record(CustomerErased(customer_id=self.id))
 

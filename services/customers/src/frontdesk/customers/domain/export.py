@@ -8,6 +8,7 @@ import sys
 import unicodedata
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 # Cells a spreadsheet would read as a formula (or that hide one behind a control char).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -77,9 +78,11 @@ def format_money(amount_minor: int, currency: str | None) -> str:
     return f"{sign}{units}.{cents:02d}"
 
 
-def cells(row: Any) -> list[str]:
+def cells(row: Any, zone: str = "UTC") -> list[str]:
+    """A row's cells; times in ``zone`` (the tenant's), with their offset."""
+
     def when(value: datetime | None) -> str:
-        return value.isoformat() if value is not None else ""
+        return value.astimezone(ZoneInfo(zone)).isoformat() if value is not None else ""
 
     raw = [
         row["first_name"],

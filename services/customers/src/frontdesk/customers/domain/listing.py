@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from frontdesk.kit.errors import RuleBroken
 
@@ -46,6 +47,10 @@ class Filters:
     ids: list[uuid.UUID] | None = None
     # Erased (anonymised) records are left out unless asked for: they are no one any more.
     erased: str = "exclude"
+    # 0006: custom field filters (C16): ``cf.<key>`` as given, and as the stored values
+    # they must equal (the application reads them against the tenant's definitions).
+    custom_given: dict[str, str] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)
 
     @property
     def search_text(self) -> str | None:
