@@ -37,8 +37,10 @@ def routers() -> list[APIRouter]:
 
 
 async def saga_timeouts(runtime: SchedulingRuntime) -> None:
-    """Pending bookings older than the saga timeout are rejected."""
+    """Pending bookings older than the saga timeout are rejected; waiting bookings of
+    sessions that started leave the waitlist."""
     await booking_saga.expire_pending(runtime.uow, timeout=runtime.settings.saga_timeout_seconds)
+    await booking_saga.close_waitlists(runtime.uow)
 
 
 def periodic() -> Sequence[tuple[float, Callable[[SchedulingRuntime], Any]]]:

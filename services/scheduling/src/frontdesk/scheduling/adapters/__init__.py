@@ -13,10 +13,13 @@ from frontdesk.scheduling.adapters.appointments import AppointmentRepository
 from frontdesk.scheduling.adapters.bookings import BookingRepository
 from frontdesk.scheduling.adapters.customers import CustomerRepository
 from frontdesk.scheduling.adapters.feeds import FeedRepository
+from frontdesk.scheduling.adapters.households import AssetRepository, HouseholdRepository
 from frontdesk.scheduling.adapters.locations import LocationRepository
+from frontdesk.scheduling.adapters.merges import MergeRepository
 from frontdesk.scheduling.adapters.occupancy import OccupancyRepository
 from frontdesk.scheduling.adapters.policies import PolicyRepository
 from frontdesk.scheduling.adapters.rooms import RoomRepository
+from frontdesk.scheduling.adapters.series import SeriesRepository
 from frontdesk.scheduling.adapters.sessions import SessionRepository
 from frontdesk.scheduling.adapters.staff import StaffRepository
 from frontdesk.scheduling.adapters.tables import idempotency_keys
@@ -37,4 +40,8 @@ class Repositories:
         self.customers = CustomerRepository(session, tenant_id)
         self.policies = PolicyRepository(session, tenant_id)
         self.feeds = FeedRepository(session, tenant_id)
+        self.households = HouseholdRepository(session, tenant_id)
+        self.assets = AssetRepository(session, tenant_id)
+        self.merges = MergeRepository(session, tenant_id)
+        self.series = SeriesRepository(session, tenant_id)
         self.idempotency = IdempotencyKeys(session, tenant_id, idempotency_keys)

@@ -137,3 +137,27 @@ class PlacedRepository(AggregateRepository[P]):
     async def save(self, aggregate: P) -> P:
         with conflicts(self.conflict_fields):
             return await super().save(aggregate)
+
+
+async def occurrences_from(
+    repository: PlacedRepository[P],
+    series_id: uuid.UUID,
+    recurrence_at: datetime,
+    *,
+    for_update: bool = False,
+) -> list[P]:
+    """A series' occurrences (sessions or appointments) from ``recurrence_at`` on, in the
+    rule's order (locked in that order, so two edits of one series wait, not deadlock)."""
+    c = repository.table.c
+    stmt = (
+        repository._zoned()
+        .where(
+            c.tenant_id == repository.tenant_id,
+            c.series_id == series_id,
+            c.recurrence_at >= recurrence_at,
+        )
+        .order_by(c.recurrence_at, c.id)
+    )
+    if for_update:
+        stmt = stmt.with_for_update(of=repository.table)
+    return [repository.load(row) for row in await repository._all(stmt)]

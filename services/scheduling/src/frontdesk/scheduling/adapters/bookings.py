@@ -6,16 +6,47 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import RowMapping, and_, func, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.kit.db import AggregateRepository
 from frontdesk.scheduling.adapters.base import conflicts
-from frontdesk.scheduling.adapters.tables import bookings, sessions
+from frontdesk.scheduling.adapters.tables import bookings, household_links, sessions
 from frontdesk.scheduling.domain.bookings import Booking
 
 ACTIVE = ("pending", "confirmed")
 ENDED = ("cancelled", "rejected")
+WAITING = "waitlisted"
+# Coming up for a customer: held seats and places on a waitlist.
+UPCOMING = (*ACTIVE, WAITING)
+
+
+def _position() -> ColumnElement[int]:
+    """A waiting booking's place in its session's queue (1 = next); null otherwise."""
+    ahead = bookings.alias("ahead")
+    count = (
+        select(func.count())
+        .where(
+            ahead.c.tenant_id == bookings.c.tenant_id,
+            ahead.c.session_id == bookings.c.session_id,
+            ahead.c.status == WAITING,
+            tuple_(ahead.c.waitlisted_at, ahead.c.id)
+            <= tuple_(bookings.c.waitlisted_at, bookings.c.id),
+        )
+        .scalar_subquery()
+    )
+    return case((bookings.c.status == WAITING, count), else_=None)
 
 
 class BookingRepository(AggregateRepository[Booking]):
@@ -61,6 +92,36 @@ class BookingRepository(AggregateRepository[Booking]):
         rows = await self._all(stmt.order_by(bookings.c.created_at, bookings.c.id))
         return [self.load(row) for row in rows]
 
+    async def waiting(self, session_id: uuid.UUID, *, for_update: bool = False) -> list[Booking]:
+        """The session's waitlist in queue order (first come, first served)."""
+        stmt = select(bookings).where(
+            bookings.c.tenant_id == self.tenant_id,
+            bookings.c.session_id == session_id,
+            bookings.c.status == WAITING,
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        rows = await self._all(stmt.order_by(bookings.c.waitlisted_at, bookings.c.id))
+        return [self.load(row) for row in rows]
+
+    async def waiting_count(self, session_id: uuid.UUID) -> int:
+        row = await self._one(
+            select(func.count().label("n")).where(
+                bookings.c.tenant_id == self.tenant_id,
+                bookings.c.session_id == session_id,
+                bookings.c.status == WAITING,
+            )
+        )
+        return int(row["n"])
+
+    async def position(self, booking_id: uuid.UUID) -> int | None:
+        row = await self._first(
+            select(_position().label("position")).where(
+                bookings.c.tenant_id == self.tenant_id, bookings.c.id == booking_id
+            )
+        )
+        return None if row is None else row["position"]
+
     async def page(
         self,
         *,
@@ -71,11 +132,16 @@ class BookingRepository(AggregateRepository[Booking]):
         at: datetime,
         after: tuple[datetime, uuid.UUID] | None = None,
         limit: int,
+        household: bool = False,
+        waiting: bool = True,
     ) -> Sequence[RowMapping]:
-        """Bookings joined with their session's title and times, keyset-paginated.
+        """Bookings joined with their session's title and times, keyset-paginated, each
+        with its ``waitlist_position``.
 
-        ``upcoming``: starts now or later and still pending or confirmed, soonest first;
-        ``past``: everything else, most recent first; otherwise by start time.
+        ``upcoming``: starts now or later and still pending, confirmed or waiting (not
+        ``waiting``: seats only), soonest first; ``past``: everything else, most recent
+        first; otherwise by start time. ``household``: the customer's own bookings, those
+        of the members it pays for, and any it paid for.
         """
         stmt = (
             select(
@@ -85,6 +151,7 @@ class BookingRepository(AggregateRepository[Booking]):
                 sessions.c.ends_at,
                 sessions.c.location_id,
                 sessions.c.kind.label("session_kind"),
+                _position().label("waitlist_position"),
             )
             .join(
                 sessions,
@@ -95,7 +162,20 @@ class BookingRepository(AggregateRepository[Booking]):
             )
             .where(bookings.c.tenant_id == self.tenant_id)
         )
-        if customer_id is not None:
+        if customer_id is not None and household:
+            members = select(household_links.c.member_id).where(
+                household_links.c.tenant_id == self.tenant_id,
+                household_links.c.payer_id == customer_id,
+                household_links.c.linked.is_(True),
+            )
+            stmt = stmt.where(
+                or_(
+                    bookings.c.customer_id == customer_id,
+                    bookings.c.customer_id.in_(members),
+                    bookings.c.payer_customer_id == customer_id,
+                )
+            )
+        elif customer_id is not None:
             stmt = stmt.where(bookings.c.customer_id == customer_id)
         if session_id is not None:
             stmt = stmt.where(bookings.c.session_id == session_id)
@@ -103,10 +183,11 @@ class BookingRepository(AggregateRepository[Booking]):
             stmt = stmt.where(bookings.c.status == status)
         key = tuple_(sessions.c.starts_at, bookings.c.id)
         descending = when == "past"
+        upcoming = UPCOMING if waiting else ACTIVE
         if when == "upcoming":
-            stmt = stmt.where(sessions.c.starts_at >= at, bookings.c.status.in_(ACTIVE))
+            stmt = stmt.where(sessions.c.starts_at >= at, bookings.c.status.in_(upcoming))
         elif when == "past":
-            stmt = stmt.where(or_(sessions.c.starts_at < at, bookings.c.status.not_in(ACTIVE)))
+            stmt = stmt.where(or_(sessions.c.starts_at < at, bookings.c.status.not_in(UPCOMING)))
         if after is not None:
             cursor = tuple_(literal(after[0]), literal(after[1]))
             stmt = stmt.where(key < cursor if descending else key > cursor)
@@ -137,11 +218,31 @@ async def expired_pending(
     session: AsyncSession, older_than: datetime, limit: int = 200
 ) -> Sequence[RowMapping]:
     """(id, tenant_id) of pending bookings of every tenant older than ``older_than``
-    (the saga's timeout sweep)."""
+    (the saga's timeout sweep); a promoted booking counts from its promotion."""
+    since = func.coalesce(bookings.c.promoted_at, bookings.c.created_at)
     result = await session.execute(
         select(bookings.c.id, bookings.c.tenant_id)
-        .where(bookings.c.status == "pending", bookings.c.created_at < older_than)
-        .order_by(bookings.c.created_at)
+        .where(bookings.c.status == "pending", since < older_than)
+        .order_by(since)
+        .limit(limit)
+    )
+    return result.mappings().all()
+
+
+async def stale_waitlists(
+    session: AsyncSession, now: datetime, limit: int = 200
+) -> Sequence[RowMapping]:
+    """(id, tenant_id) of waiting bookings of every tenant whose session has started."""
+    result = await session.execute(
+        select(bookings.c.id, bookings.c.tenant_id)
+        .join(
+            sessions,
+            and_(
+                sessions.c.id == bookings.c.session_id,
+                sessions.c.tenant_id == bookings.c.tenant_id,
+            ),
+        )
+        .where(bookings.c.status == WAITING, sessions.c.starts_at <= now)
         .limit(limit)
     )
     return result.mappings().all()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.kit.db import TenantRepository
 from frontdesk.scheduling.adapters.tables import customer_states
-from frontdesk.scheduling.domain.customers import CustomerStanding
+from frontdesk.scheduling.domain.customers import BARRED, CustomerStanding
 
 
 class CustomerRepository(TenantRepository):
@@ -21,6 +22,20 @@ class CustomerRepository(TenantRepository):
             )
         )
         return CustomerStanding(customer_id, None if row is None else str(row["status"]))
+
+    async def barred(self, customer_ids: Collection[uuid.UUID | None]) -> set[uuid.UUID]:
+        """Those of ``customer_ids`` that may not book (blocked or deleted)."""
+        ids = [c for c in customer_ids if c is not None]
+        if not ids:
+            return set()
+        rows = await self._all(
+            select(customer_states.c.customer_id).where(
+                customer_states.c.tenant_id == self.tenant_id,
+                customer_states.c.customer_id.in_(ids),
+                customer_states.c.status.in_(BARRED),
+            )
+        )
+        return {row["customer_id"] for row in rows}
 
     async def record_status(self, customer_id: uuid.UUID, status: str, version: int) -> None:
         """Upsert, dropping stale events (an older aggregate_version never wins)."""

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from frontdesk.scheduling.adapters.base import PlacedRepository, conflicts
+from frontdesk.scheduling.adapters.base import PlacedRepository, conflicts, occurrences_from
 from frontdesk.scheduling.adapters.tables import bookings, sessions
 from frontdesk.scheduling.domain.sessions import Session
 
@@ -61,7 +61,8 @@ class SessionRepository(PlacedRepository[Session]):
                 select(bookings.c.session_id).where(
                     bookings.c.tenant_id == self.tenant_id,
                     bookings.c.customer_id == booked_by,
-                    bookings.c.status.not_in(("cancelled", "rejected")),
+                    # A place on a waitlist is no seat in the customer's calendar.
+                    bookings.c.status.not_in(("cancelled", "rejected", "waitlisted")),
                 )
             )
         return await self._page(
@@ -72,3 +73,9 @@ class SessionRepository(PlacedRepository[Session]):
             limit=limit,
             where=booked,
         )
+
+    async def following(
+        self, series_id: uuid.UUID, recurrence_at: datetime, *, for_update: bool = False
+    ) -> list[Session]:
+        """The occurrences of a series from ``recurrence_at`` on, in the rule's order."""
+        return await occurrences_from(self, series_id, recurrence_at, for_update=for_update)

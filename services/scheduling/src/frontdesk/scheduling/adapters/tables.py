@@ -13,6 +13,8 @@ transaction as the resource).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -85,6 +87,38 @@ staff = Table(
     Index("ix_staff_tenant_name", "tenant_id", "name"),
 )
 
+# A recurring series (RFC 5545 RRULE): every occurrence is a real session or appointment
+# pointing back with ``series_id`` and ``recurrence_at`` (the start the rule gave it).
+series = Table(
+    "series",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("rrule", Text, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("first_starts_at", DateTime(timezone=True), nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("kind IN ('session', 'appointment')", name="kind"),
+    Index("ix_series_tenant_id_created_at", "tenant_id", "created_at"),
+)
+
+
+def _series_columns(table: str) -> list[Any]:
+    return [
+        Column("series_id", Uuid, ForeignKey("series.id")),
+        Column("recurrence_at", DateTime(timezone=True)),
+        Index(
+            f"ix_{table}_tenant_id_series_id_recurrence_at",
+            "tenant_id",
+            "series_id",
+            "recurrence_at",
+            postgresql_where=text("series_id IS NOT NULL"),
+        ),
+    ]
+
+
 sessions = Table(
     "sessions",
     metadata,
@@ -120,6 +154,7 @@ sessions = Table(
     Index("ix_sessions_tenant_location_starts", "tenant_id", "location_id", "starts_at"),
     Index("ix_sessions_tenant_staff_starts", "tenant_id", "staff_id", "starts_at"),
     Index("ix_sessions_tenant_room_starts", "tenant_id", "room_id", "starts_at"),
+    *_series_columns("sessions"),
 )
 
 BOOKING_ACTIVE_SQL = "status NOT IN ('cancelled', 'rejected')"
@@ -150,10 +185,25 @@ bookings = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     *_timestamps(),
     CheckConstraint("seats >= 0", name="seats_non_negative"),
+    Column("payer_customer_id", Uuid),
+    Column("waitlisted_at", DateTime(timezone=True)),
+    Column("promoted_at", DateTime(timezone=True)),
     CheckConstraint(
-        "status IN ('pending', 'confirmed', 'rejected', 'cancelled', 'attended', 'no_show')",
+        "status IN ('pending', 'confirmed', 'rejected', 'cancelled', 'attended', 'no_show', "
+        "'waitlisted')",
         name="status",
     ),
+    CheckConstraint("status <> 'waitlisted' OR waitlisted_at IS NOT NULL", name="waitlist_order"),
+    # The waitlist of a session in queue order.
+    Index(
+        "ix_bookings_tenant_session_waitlist",
+        "tenant_id",
+        "session_id",
+        "waitlisted_at",
+        "id",
+        postgresql_where=text("status = 'waitlisted'"),
+    ),
+    Index("ix_bookings_tenant_payer", "tenant_id", "payer_customer_id"),
     CheckConstraint("customer_id IS NOT NULL OR guest_email IS NOT NULL", name="who"),
     Index(
         "uq_bookings_one_per_customer",
@@ -206,6 +256,8 @@ appointments = Table(
     CheckConstraint("price_minor >= 0", name="price_non_negative"),
     Index("ix_appointments_tenant_location_starts", "tenant_id", "location_id", "starts_at"),
     Index("ix_appointments_tenant_customer", "tenant_id", "customer_id", "starts_at"),
+    *_series_columns("appointments"),
+    Column("asset_id", Uuid),
 )
 
 # The exclusion constraints on appointments (created by the migration):
@@ -289,6 +341,58 @@ calendar_feeds = Table(
     Index("uq_calendar_feeds_secret_hash", "secret_hash", unique=True),
     Index("ix_calendar_feeds_tenant_creator", "tenant_id", "created_by", "created_at"),
     Index("ix_calendar_feeds_tenant_customer", "tenant_id", "customer_id"),
+)
+
+# Copies of customers' events: who pays for whom (households) and the customers' assets.
+household_links = Table(
+    "household_links",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("payer_id", Uuid, primary_key=True),
+    Column("member_id", Uuid, primary_key=True),
+    Column("linked", Boolean, nullable=False),
+    Column("relation", String(100)),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_household_links_tenant_member", "tenant_id", "member_id"),
+)
+
+customer_assets = Table(
+    "customer_assets",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("asset_id", Uuid, primary_key=True),
+    Column("customer_id", Uuid, nullable=False),
+    Column("kind", String(100), nullable=False),
+    Column("label", String(500), nullable=False),
+    Column("removed", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_customer_assets_tenant_customer", "tenant_id", "customer_id"),
+)
+
+# Merges applied from customers' events, and every row each one moved (table, column,
+# row), so that the unmerge moves exactly those back.
+customer_merges = Table(
+    "customer_merges",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("merge_id", Uuid, primary_key=True),
+    Column("survivor_id", Uuid, nullable=False),
+    Column("merged_id", Uuid, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("status IN ('merged', 'unmerged')", name="status"),
+)
+
+merge_moves = Table(
+    "merge_moves",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("merge_id", Uuid, primary_key=True),
+    Column("table_name", String(40), primary_key=True),
+    Column("column_name", String(40), primary_key=True),
+    Column("row_id", Uuid, primary_key=True),
 )
 
 idempotency_keys = idempotency_table(metadata)

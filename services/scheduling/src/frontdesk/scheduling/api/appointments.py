@@ -22,6 +22,7 @@ from frontdesk.kit.pagination import DEFAULT_PAGE, PageLimit, split_page
 from frontdesk.kit.problems import patch_changes
 from frontdesk.kit.service import UnitOfWorkDep
 from frontdesk.scheduling.api.common import (
+    ScopeQuery,
     after_start,
     expected_version,
     idempotency,
@@ -32,9 +33,11 @@ from frontdesk.scheduling.api.schemas import (
     AppointmentOut,
     AppointmentPage,
     AppointmentPatch,
+    AppointmentSeriesCreate,
     AppointmentTransition,
+    SeriesOut,
 )
-from frontdesk.scheduling.application import appointments
+from frontdesk.scheduling.application import appointments, series
 
 router = APIRouter(prefix="/v1/appointments", tags=["appointments"])
 
@@ -72,6 +75,37 @@ async def create_appointment(
     else:
         response.headers["ETag"] = etag(appointment.version)
     return AppointmentOut.of(appointment)
+
+
+@router.post(
+    "/series",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SeriesOut,
+    responses={
+        409: {"description": "An occurrence's staff member or room is taken, or outside hours"},
+        422: {"description": "The rule does not parse, is unbounded or too long"},
+    },
+)
+async def create_series(
+    body: AppointmentSeriesCreate,
+    response: Response,
+    uow: UnitOfWorkDep,
+    principal: StaffPrincipal,
+) -> SeriesOut:
+    """Recurring appointments: every occurrence of ``rrule`` from ``starts_at`` (the
+    location's wall clock, kept across DST) is a real appointment; one refused occurrence
+    refuses the series (nothing is made)."""
+    view = await series.create_appointment_series(uow, principal, body.new(), body.rrule)
+    response.headers["Location"] = f"/v1/appointments/series/{view.series.id}"
+    return SeriesOut.of(view)
+
+
+@router.get("/series/{series_id}", response_model=SeriesOut)
+async def get_series(
+    series_id: uuid.UUID, uow: UnitOfWorkDep, principal: CurrentPrincipal
+) -> SeriesOut:
+    """The rule and its appointments as they are now (a customer: only its own)."""
+    return SeriesOut.of(await series.get_series(uow, principal, series_id))
 
 
 @router.get("", response_model=AppointmentPage)
@@ -132,16 +166,20 @@ async def patch_appointment(
     uow: UnitOfWorkDep,
     principal: StaffPrincipal,
     if_match: IfMatch = None,
+    scope: ScopeQuery = "this",
 ) -> AppointmentOut:
     """Move or reassign a draft or confirmed appointment, or change its notes. The time is
     local at the location and checked against the (new) staff member's working hours, as
-    on create. A confirmed appointment that moves publishes ``BookingRescheduled``."""
+    on create. A confirmed appointment that moves publishes ``BookingRescheduled``.
+    ``scope=following``: this occurrence of a series and every later draft or confirmed
+    one, a new ``starts_at`` moving each by the same wall-clock shift."""
     appointment = await appointments.edit_appointment(
         uow,
         principal,
         appointment_id,
         patch_changes(body, NOT_NULL),
         expected_version=expected_version(if_match),
+        scope=scope,
     )
     response.headers["ETag"] = etag(appointment.version)
     return AppointmentOut.of(appointment)
@@ -157,20 +195,27 @@ async def change_status(
     body: AppointmentTransition,
     uow: UnitOfWorkDep,
     principal: StaffPrincipal,
+    scope: ScopeQuery = "this",
 ) -> AppointmentOut:
     """Move along draft → confirmed → completed / cancelled / no_show; leaving draft and
-    confirmed frees the staff member and room."""
+    confirmed frees the staff member and room. ``scope=following``: this occurrence of a
+    series and every later one that can make the same move."""
     return AppointmentOut.of(
-        await appointments.change_status(uow, principal, appointment_id, body.status, body.reason)
+        await appointments.change_status(
+            uow, principal, appointment_id, body.status, body.reason, scope
+        )
     )
 
 
 def _shortcut(target: str) -> Any:
     async def shortcut(
-        appointment_id: uuid.UUID, uow: UnitOfWorkDep, principal: StaffPrincipal
+        appointment_id: uuid.UUID,
+        uow: UnitOfWorkDep,
+        principal: StaffPrincipal,
+        scope: ScopeQuery = "this",
     ) -> AppointmentOut:
         return AppointmentOut.of(
-            await appointments.change_status(uow, principal, appointment_id, target)
+            await appointments.change_status(uow, principal, appointment_id, target, scope=scope)
         )
 
     shortcut.__doc__ = f'Shortcut for POST …/status {{"status": "{target}"}}.'

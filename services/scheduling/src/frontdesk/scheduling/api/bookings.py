@@ -64,11 +64,15 @@ async def create_booking(
 ) -> BookingOut:
     """Take the seat and start the saga. Answers 202 with the pending booking, or 201 once
     confirmed or rejected (at once for free and pay-per-session customer bookings). A repeat
-    with the same Idempotency-Key answers the first booking as it is now (200)."""
+    with the same Idempotency-Key answers the first booking as it is now (200). With
+    ``waitlist: true`` a full session answers 202 with a ``waitlisted`` booking and its
+    ``waitlist_position`` (a freed seat promotes it through the saga). A customer token
+    may book for a member of its household (it pays); staff name ``payer_customer_id``."""
     if principal.is_customer:
         if body.guest is not None:
             raise NotFoundError.of("customer")
-        body = body.model_copy(update={"customer_id": principal.customer_scope(body.customer_id)})
+        if body.customer_id is None:  # itself; another id must be a member it pays for
+            body = body.model_copy(update={"customer_id": principal.customer_id})
     else:
         may_book_for_others(principal)
     view, replayed = await bookings.request_booking(
@@ -88,7 +92,7 @@ async def create_booking(
     if replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
-    elif not view.booking.pending:
+    elif not (view.booking.pending or view.booking.waiting):
         response.status_code = status.HTTP_201_CREATED
     return BookingOut.of(view)
 
@@ -101,10 +105,13 @@ async def list_bookings(
     session_id: uuid.UUID | None = None,
     status_: Annotated[BookingStatus | None, Query(alias="status")] = None,
     when: Literal["upcoming", "past"] | None = None,
+    include_household: bool = False,
     limit: PageLimit = DEFAULT_PAGE,
     cursor: str | None = None,
 ) -> BookingPage:
-    """Upcoming (soonest first) and past (latest first) per customer, or any filter."""
+    """Upcoming (soonest first, waitlist places included) and past (latest first) per
+    customer, or any filter. ``include_household`` (with a customer): also the bookings
+    of the household members it pays for."""
     customer_id = principal.customer_scope(customer_id)
     rows = await bookings.list_bookings(
         uow,
@@ -115,6 +122,7 @@ async def list_bookings(
         when=when,
         after=after_start(cursor),
         limit=limit + 1,
+        include_household=include_household,
     )
     page, next_cursor = split_page(rows, limit, start_cursor)
     return BookingPage(items=[BookingOut.of(v) for v in page], next_cursor=next_cursor)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Protocol
+from typing import Annotated, Literal, Protocol
 
-from fastapi import Depends
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal, require_admin
@@ -21,6 +21,14 @@ from frontdesk.scheduling.domain.bookings import CancellationPolicy
 from frontdesk.scheduling.settings import SchedulingSettings
 
 SchedulingRuntime = Annotated[Runtime[SchedulingSettings], Depends(current_runtime)]
+# An occurrence of a series: change or cancel it alone, or it and every later one.
+ScopeQuery = Annotated[
+    Literal["this", "following"],
+    Query(
+        description="this: only this one; following: this occurrence of its series "
+        "and every later one"
+    ),
+]
 Admin = Annotated[Principal, Depends(require_admin())]
 
 

@@ -25,11 +25,13 @@ from frontdesk.kit.types import (
     Multiline,
     Name,
     PositiveCount,
+    StrictBool,
     TimeZoneName,
 )
 from frontdesk.scheduling.application.appointments import NewAppointment
 from frontdesk.scheduling.application.bookings import BookingRequest, BookingView, GuestDetails
 from frontdesk.scheduling.application.calendar import Entry
+from frontdesk.scheduling.application.series import SeriesView
 from frontdesk.scheduling.application.sessions import NewSession
 from frontdesk.scheduling.domain import sessions as domain_sessions
 from frontdesk.scheduling.domain.appointments import Appointment
@@ -199,7 +201,8 @@ class SessionCreate(_In):
     payment: Payment
 
     def new(self) -> NewSession:
-        return NewSession(**{**dict(self), "payment": self.payment.domain()})
+        values = {k: v for k, v in dict(self).items() if k != "rrule"}
+        return NewSession(**{**values, "payment": self.payment.domain()})
 
 
 class SessionPatch(_In):
@@ -246,6 +249,12 @@ class SessionOut(BaseModel):
     status: str
     cancel_reason: str | None
     version: int
+    series_id: uuid.UUID | None = Field(
+        default=None, description="The recurring series this session is an occurrence of."
+    )
+    recurrence_at: datetime | None = Field(
+        default=None, description="The start the series' rule gave this occurrence."
+    )
 
     @classmethod
     def of(cls, session: Session) -> SessionOut:
@@ -270,6 +279,20 @@ class SessionOut(BaseModel):
 class SessionPage(BaseModel):
     items: list[SessionOut]
     next_cursor: str | None
+
+
+RRULE_FIELD = Field(
+    max_length=500,
+    description="An RFC 5545 RRULE value with COUNT or UNTIL (UTC), e.g. "
+    "FREQ=WEEKLY;BYDAY=TU;COUNT=12; at most 366 occurrences. It runs on the location's "
+    "wall clock from starts_at: every occurrence keeps that local time across DST.",
+)
+
+
+class SessionSeriesCreate(SessionCreate):
+    """A recurring class or event: ``starts_at`` is the first occurrence (local time)."""
+
+    rrule: Annotated[Line, RRULE_FIELD]
 
 
 # bookings -------------------------------------------------------------------------------
@@ -297,6 +320,17 @@ class BookingCreate(_In):
         default=1, description="0 books a reminder only and takes no seat."
     )
     notes: Annotated[Multiline, Field(max_length=2000)] | None = None
+    payer_customer_id: uuid.UUID | None = Field(
+        default=None,
+        description="Staff: a household's payer whose credits pay for this customer's "
+        "booking (must be linked as its payer). A customer token booking for a member "
+        "of its household is the payer.",
+    )
+    waitlist: StrictBool = Field(
+        default=False,
+        description="When the session has too few free seats, join its waitlist (202, "
+        "status waitlisted, waitlist_position) instead of 409.",
+    )
 
     def request(self) -> BookingRequest:
         """Who books: a customer or a guest (name and email), never both or neither."""
@@ -314,6 +348,8 @@ class BookingCreate(_In):
             guest=GuestDetails(**self.guest.model_dump()) if self.guest else None,
             seats=self.seats,
             notes=self.notes,
+            payer_customer_id=self.payer_customer_id,
+            waitlist=self.waitlist,
         )
 
 
@@ -344,6 +380,11 @@ class BookingOut(BaseModel):
     title: str | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None
+    payer_customer_id: uuid.UUID | None = None
+    waitlist_position: int | None = Field(
+        default=None,
+        description="Place on the session's waitlist (1 = next); null unless waitlisted.",
+    )
 
     @classmethod
     def of(cls, view: BookingView) -> BookingOut:
@@ -357,6 +398,7 @@ class BookingOut(BaseModel):
                 title=view.title,
                 starts_at=view.starts_at,
                 ends_at=view.ends_at,
+                waitlist_position=view.waitlist_position,
             )
         )
 
@@ -388,9 +430,18 @@ class AppointmentCreate(_In):
     status: Literal["draft", "confirmed"] = "draft"
     price_minor: Annotated[MinorUnits, Field(le=100_000_000)] = 0
     currency: CurrencyCode = "EUR"
+    asset_id: uuid.UUID | None = Field(
+        default=None, description="One of the customer's assets (e.g. the vehicle)."
+    )
 
     def new(self) -> NewAppointment:
-        return NewAppointment(**dict(self))
+        return NewAppointment(**{k: v for k, v in dict(self).items() if k != "rrule"})
+
+
+class AppointmentSeriesCreate(AppointmentCreate):
+    """Recurring appointments: ``starts_at`` is the first occurrence (local time)."""
+
+    rrule: Annotated[Line, RRULE_FIELD]
 
 
 class AppointmentPatch(_In):
@@ -429,6 +480,12 @@ class AppointmentOut(BaseModel):
     price_minor: int
     currency: str
     version: int
+    asset_id: uuid.UUID | None = None
+    asset_label: str | None = Field(
+        default=None, description="The asset's label as the customer's record has it."
+    )
+    series_id: uuid.UUID | None = None
+    recurrence_at: datetime | None = None
 
     @classmethod
     def of(cls, appointment: Appointment) -> AppointmentOut:
@@ -525,3 +582,26 @@ class CalendarFeedCreated(CalendarFeedOut):
         description="The secret feed URL (path). Shown only now: only a hash is kept. "
         "Anyone with it can read the calendar until the feed is deleted."
     )
+
+
+# series ---------------------------------------------------------------------------------
+class SeriesOut(BaseModel):
+    id: uuid.UUID
+    kind: Literal["session", "appointment"]
+    rrule: str
+    timezone: str
+    first_starts_at: datetime
+    occurrences: int
+    sessions: list[SessionOut] = Field(default_factory=list)
+    appointments: list[AppointmentOut] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, view: SeriesView) -> SeriesOut:
+        return cls(
+            **_pick(
+                cls,
+                view.series,
+                sessions=[SessionOut.of(s) for s in view.sessions],
+                appointments=[AppointmentOut.of(a) for a in view.appointments],
+            )
+        )

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from frontdesk.kit.auth import Principal
-from frontdesk.kit.errors import NotFoundError
+from frontdesk.kit.errors import NotFoundError, RuleBroken
 from frontdesk.kit.uow import UnitOfWork
+from frontdesk.scheduling.adapters import Repositories
 from frontdesk.scheduling.application.common import (
     Idempotency,
     check_room,
@@ -26,6 +27,8 @@ from frontdesk.scheduling.application.common import (
 )
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.appointments import RESERVING, Appointment
+from frontdesk.scheduling.domain.series import Scope, local_shift, shifted
+from frontdesk.scheduling.domain.staff import WorkingHours
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,18 @@ class NewAppointment:
     status: str
     price_minor: int
     currency: str
+    asset_id: uuid.UUID | None = None
+
+
+async def check_asset(
+    repos: Repositories, asset_id: uuid.UUID | None, customer_id: uuid.UUID
+) -> None:
+    """An appointment names only an asset the customer has (as customers last told it)."""
+    if asset_id is None:
+        return
+    asset = await repos.assets.get(asset_id)
+    if asset is None or asset["removed"] or asset["customer_id"] != customer_id:
+        raise RuleBroken("asset_id", "no such asset of this customer")
 
 
 async def create_appointment(
@@ -59,6 +74,7 @@ async def create_appointment(
         return await repos.appointments.require(earlier), True
     _, zone = await location(repos, new.location_id)
     await check_room(repos, new.room_id, new.location_id)
+    await check_asset(repos, new.asset_id, new.customer_id)
     hours = await staff_hours(repos, new.staff_id)
     appointment = Appointment.make(
         id=appointment_id,
@@ -76,12 +92,13 @@ async def create_appointment(
         currency=new.currency,
         zone=zone,
         hours=hours,
+        asset_id=new.asset_id,
     )
     await repos.appointments.add(appointment)
     await repos.occupancy.hold("appointment", appointment)
     uow.publish_recorded(appointment)
     await uow.commit()
-    return appointment, False
+    return await repos.appointments.require(appointment.id), False
 
 
 async def list_appointments(
@@ -124,10 +141,13 @@ async def edit_appointment(
     changes: Mapping[str, Any],
     *,
     expected_version: int | None,
+    scope: Scope = "this",
 ) -> Appointment:
     """Move or reassign a draft or confirmed appointment, or change its notes (``changes``
     as ``Appointment.edit`` takes them): checked against the (new) staff member's working
-    hours and held again as on create; a confirmed one that moves is rescheduled."""
+    hours and held again as on create; a confirmed one that moves is rescheduled.
+    ``scope="following"``: this occurrence of a series and every later draft or
+    confirmed one, a new start moving each by the same wall-clock shift."""
     repos = repositories(uow, principal.tenant_id)
     appointment = await repos.appointments.require(appointment_id, for_update=True)
     appointment.ensure_version(expected_version)
@@ -135,14 +155,48 @@ async def edit_appointment(
     if "room_id" in changes:
         await check_room(repos, changes["room_id"], appointment.location_id)
     hours = await staff_hours(repos, changes.get("staff_id") or appointment.staff_id)
+    if scope == "this":
+        await _edit_one(uow, repos, appointment, changes, hours)
+        await uow.commit()
+        return appointment
+    shift = None
+    if changes.get("starts_at") is not None:
+        moved_to = tz.to_utc(changes["starts_at"], appointment.zone)
+        shift = local_shift(appointment.starts_at, moved_to, appointment.zone)
+    for occurrence in await _following(repos, appointment):
+        if not occurrence.holds:
+            continue
+        own = dict(changes)
+        if shift is not None:
+            own["starts_at"] = shifted(occurrence.starts_at, shift, occurrence.zone)
+        await _edit_one(uow, repos, occurrence, own, hours)
+        if occurrence.id == appointment.id:
+            appointment = occurrence
+    await uow.commit()
+    return appointment
+
+
+async def _following(repos: Repositories, appointment: Appointment) -> list[Appointment]:
+    if appointment.series_id is None or appointment.recurrence_at is None:
+        raise RuleBroken("scope", "only an occurrence of a series has following ones")
+    return await repos.appointments.following(
+        appointment.series_id, appointment.recurrence_at, for_update=True
+    )
+
+
+async def _edit_one(
+    uow: UnitOfWork,
+    repos: Repositories,
+    appointment: Appointment,
+    changes: Mapping[str, Any],
+    hours: WorkingHours,
+) -> None:
     changed = appointment.edit(changes, hours=hours)
     if changed:
         await repos.appointments.save(appointment)
         if RESERVING & changed:
             await repos.occupancy.hold("appointment", appointment)
         uow.publish_recorded(appointment)
-    await uow.commit()
-    return appointment
 
 
 async def change_status(
@@ -151,15 +205,28 @@ async def change_status(
     appointment_id: uuid.UUID,
     status: str,
     reason: str | None = None,
+    scope: Scope = "this",
 ) -> Appointment:
     """Move along draft → confirmed → completed / cancelled / no_show; leaving draft and
-    confirmed frees the staff member and room."""
+    confirmed frees the staff member and room. ``scope="following"``: this occurrence
+    of a series and every later one that can make the same move (cancelling this and
+    all following skips those already completed or cancelled)."""
     repos = repositories(uow, principal.tenant_id)
     appointment = await repos.appointments.require(appointment_id, for_update=True)
     appointment.move_to(status, now=tz.now(), reason=reason)
-    await repos.appointments.save(appointment)
-    if not appointment.holds:
-        await repos.occupancy.release("appointment", appointment_id)
-    uow.publish_recorded(appointment)
+    await _store_status(uow, repos, appointment)
+    if scope == "following":
+        for occurrence in await _following(repos, appointment):
+            if occurrence.id == appointment.id or not occurrence.may_move_to(status):
+                continue
+            occurrence.move_to(status, now=tz.now(), reason=reason)
+            await _store_status(uow, repos, occurrence)
     await uow.commit()
     return appointment
+
+
+async def _store_status(uow: UnitOfWork, repos: Repositories, appointment: Appointment) -> None:
+    await repos.appointments.save(appointment)
+    if not appointment.holds:
+        await repos.occupancy.release("appointment", appointment.id)
+    uow.publish_recorded(appointment)

@@ -7,6 +7,12 @@ a known customer confirm at once), ``on_debit`` (credits answered: confirmed or
 rejected), ``on_guest_resolved`` (a guest's customer is known: linked, then settled),
 ``expire_pending`` (the timeout), then ``cancel_booking``, ``reschedule_booking``,
 ``check_in`` and ``mark_no_show``. A session is always locked before its bookings.
+
+The waitlist: a request for a full session with ``waitlist`` waits (``waitlisted``).
+Every step that frees seats while the session is locked (a rejection, a cancellation, a
+move away, a timeout, a larger capacity) ends with ``promote``, which gives the freed
+seats to the first waiting bookings that fit; each promoted booking is requested as any
+other (credits debit it then), and if that fails its seat goes to the next in line.
 """
 
 from __future__ import annotations
@@ -27,10 +33,17 @@ from frontdesk.kit.errors import NotFoundError, RuleBroken
 from frontdesk.kit.notices import Notices, wait
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling.adapters import Repositories
-from frontdesk.scheduling.adapters.bookings import expired_pending
+from frontdesk.scheduling.adapters.bookings import expired_pending, stale_waitlists
 from frontdesk.scheduling.application.common import Idempotency, Row, claim, repositories
 from frontdesk.scheduling.domain import time as tz
-from frontdesk.scheduling.domain.bookings import Booking, CancellationPolicy, Guest
+from frontdesk.scheduling.domain.bookings import (
+    WAITLIST_WITHDRAWN,
+    Booking,
+    CancellationPolicy,
+    Guest,
+    promote_waiting,
+)
+from frontdesk.scheduling.domain.customers import household_payer
 from frontdesk.scheduling.domain.sessions import Session
 
 log = logging.getLogger(__name__)
@@ -44,18 +57,25 @@ class BookingView:
     title: str
     starts_at: datetime
     ends_at: datetime
+    waitlist_position: int | None = None
 
     @property
     def id(self) -> uuid.UUID:
         return self.booking.id
 
     @classmethod
-    def of(cls, booking: Booking, session: Session) -> BookingView:
-        return cls(booking, session.title, session.starts_at, session.ends_at)
+    def of(cls, booking: Booking, session: Session, position: int | None = None) -> BookingView:
+        return cls(booking, session.title, session.starts_at, session.ends_at, position)
 
     @classmethod
     def of_row(cls, row: Row) -> BookingView:
-        return cls(Booking.from_row(row), row["title"], row["starts_at"], row["ends_at"])
+        return cls(
+            Booking.from_row(row),
+            row["title"],
+            row["starts_at"],
+            row["ends_at"],
+            row.get("waitlist_position"),
+        )
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,11 @@ class BookingRequest:
     guest: GuestDetails | None = None
     seats: int = 1
     notes: str | None = None
+    # A household's payer pays for the member's booking (staff name the payer; a
+    # customer token booking for a member is the payer).
+    payer_customer_id: uuid.UUID | None = None
+    # A full session: wait for a seat instead of 409.
+    waitlist: bool = False
 
 
 # An API process waiting on a booking (``Prefer: wait``) hears of its decision here.
@@ -125,13 +150,20 @@ async def _lock(repos: Repositories, booking_id: uuid.UUID) -> tuple[Booking, Se
     return booking, session
 
 
+def _ensure_sees(principal: Principal, booking: Booking) -> None:
+    """A customer token sees its own bookings and those it pays for (a household's)."""
+    if principal.is_customer and booking.payer_customer_id == principal.customer_id:
+        return
+    principal.ensure_sees(booking.customer_id, "booking")
+
+
 async def _locked(
     repos: Repositories, principal: Principal, booking_id: uuid.UUID
 ) -> tuple[Booking, Session]:
     locked = await _lock(repos, booking_id)
     if locked is None:
         raise NotFoundError.of("booking")
-    principal.ensure_sees(locked[0].customer_id, "booking")
+    _ensure_sees(principal, locked[0])
     return locked
 
 
@@ -139,7 +171,34 @@ async def _view(repos: Repositories, booking_id: uuid.UUID) -> BookingView | Non
     booking = await repos.bookings.get(booking_id)
     if booking is None:
         return None
-    return BookingView.of(booking, await repos.sessions.require(booking.session_id))
+    position = await repos.bookings.position(booking.id) if booking.waiting else None
+    return BookingView.of(booking, await repos.sessions.require(booking.session_id), position)
+
+
+async def promote(uow: UnitOfWork, repos: Repositories, session: Session) -> list[Booking]:
+    """Freed seats go to the session's waitlist (the session is locked by the caller):
+    each promoted booking is saved and announced (``…promoted``), then requested as any
+    booking (``…requested``: credits debits it; free and pay-per-session ones confirm at
+    once). The bookings promoted."""
+    if session.seats_free == 0:
+        return []
+    waiting = await repos.bookings.waiting(session.id, for_update=True)
+    if not waiting:
+        return []
+    barred = await repos.customers.barred({b.customer_id for b in waiting})
+    now = tz.now()
+    promoted, dropped = promote_waiting(session, waiting, now=now, barred=barred)
+    for booking in [*dropped, *promoted]:
+        await _store(uow, repos, booking, session)
+    for booking in promoted:
+        booking.request_payment(session)
+        await _store(uow, repos, booking, session)
+        if booking.settles_at_once:
+            booking.confirm(session, now)
+            await _store(uow, repos, booking, session)
+    if promoted:
+        log.info("promoted %d waiting booking(s) of session %s", len(promoted), session.id)
+    return promoted
 
 
 async def tenant_policy(repos: Repositories, default: CancellationPolicy) -> CancellationPolicy:
@@ -168,17 +227,34 @@ async def request_booking(
         view = await _view(repos, earlier)
         if view is None:
             raise NotFoundError.of("booking")
-        principal.ensure_sees(view.booking.customer_id, "booking")
+        _ensure_sees(principal, view.booking)
         await uow.commit()  # nothing changed: ends the transaction before any wait
         return view, True
+    payer = None
     if request.customer_id is not None:
         (await repos.customers.standing(request.customer_id)).ensure_may_book()
+        acting = principal.customer_id if principal.is_customer else None
+        asked = acting or request.payer_customer_id
+        linked = asked not in (None, request.customer_id) and await repos.households.linked(
+            asked, request.customer_id
+        )
+        payer = household_payer(
+            customer_id=request.customer_id,
+            payer_customer_id=request.payer_customer_id,
+            acting_customer=acting,
+            linked=bool(linked),
+        )
+    elif request.payer_customer_id is not None:
+        raise RuleBroken("payer_customer_id", "a guest pays for itself")
     # Locked: a concurrent cancel or edit of the session is seen (a booking never slips
     # into a just-cancelled session, and its event carries the session's current time).
     session = await repos.sessions.get(request.session_id, for_update=True)
     if session is None:
         raise RuleBroken("session_id", "no such session")
     now = tz.now()
+    waiting_ahead = 0
+    if request.waitlist:
+        waiting_ahead = await repos.bookings.waiting_count(session.id)
     booking = Booking.request(
         id=booking_id,
         tenant_id=principal.tenant_id,
@@ -188,6 +264,9 @@ async def request_booking(
         seats=request.seats,
         notes=request.notes,
         now=now,
+        payer_customer_id=payer,
+        waitlist=request.waitlist,
+        waiting_ahead=waiting_ahead,
     )
     await repos.sessions.save_seats(session)
     await repos.bookings.add(booking)
@@ -196,7 +275,8 @@ async def request_booking(
         booking.confirm(session, now)
         await _store(uow, repos, booking, session)
     await uow.commit()
-    return BookingView.of(booking, session), False
+    position = waiting_ahead + 1 if booking.waiting else None
+    return BookingView.of(booking, session, position), False
 
 
 async def wait_for_outcome(
@@ -256,6 +336,7 @@ async def on_debit(
     else:
         booking.reject(session, reason or "debit_rejected", tz.now())
     await _store(uow, repos, booking, session)
+    await promote(uow, repos, session)  # a rejected promotion moves on to the next
     await uow.commit()
 
 
@@ -286,6 +367,7 @@ async def on_guest_resolved(
     if booking.settles_at_once:
         booking.confirm(session, now)
         await _store(uow, repos, booking, session)
+    await promote(uow, repos, session)
     await uow.commit()
 
 
@@ -305,6 +387,7 @@ async def expire_pending(uows: Callable[[], UnitOfWork], *, timeout: float) -> i
             booking, session = locked
             booking.reject(session, "timeout", tz.now())
             await _store(uow, repos, booking, session)
+            await promote(uow, repos, session)
             await uow.commit()
             expired += 1
     if expired:
@@ -312,13 +395,44 @@ async def expire_pending(uows: Callable[[], UnitOfWork], *, timeout: float) -> i
     return expired
 
 
+async def close_waitlists(uows: Callable[[], UnitOfWork]) -> int:
+    """Waiting bookings of sessions that have started leave the waitlist (rejected,
+    ``session_started``), each in its own transaction. How many."""
+    now = tz.now()
+    async with uows() as uow:
+        candidates = await stale_waitlists(uow.session, now)
+    closed = 0
+    for candidate in candidates:
+        async with uows() as uow:
+            repos = repositories(uow, candidate["tenant_id"])
+            locked = await _lock(repos, candidate["id"])
+            if locked is None or not locked[0].waiting:
+                continue
+            booking, session = locked
+            booking.leave_waitlist(session, "session_started", now)
+            await _store(uow, repos, booking, session)
+            await uow.commit()
+            closed += 1
+    return closed
+
+
 # reads ----------------------------------------------------------------------------------
 async def get_booking(uow: UnitOfWork, principal: Principal, booking_id: uuid.UUID) -> BookingView:
     view = await _view(repositories(uow, principal.tenant_id), booking_id)
     if view is None:
         raise NotFoundError.of("booking")
-    principal.ensure_sees(view.booking.customer_id, "booking")
+    _ensure_sees(principal, view.booking)
     return view
+
+
+async def waitlist(
+    uow: UnitOfWork, principal: Principal, session_id: uuid.UUID
+) -> list[BookingView]:
+    """A session's waitlist in queue order, with positions (for staff)."""
+    repos = repositories(uow, principal.tenant_id)
+    session = await repos.sessions.require(session_id)
+    waiting = await repos.bookings.waiting(session_id)
+    return [BookingView.of(b, session, n) for n, b in enumerate(waiting, start=1)]
 
 
 async def list_bookings(
@@ -331,10 +445,16 @@ async def list_bookings(
     when: Literal["upcoming", "past"] | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    include_household: bool = False,
 ) -> list[BookingView]:
     """Upcoming (soonest first) and past (latest first) per customer, or any filter;
-    ``customer_id`` as the caller may see (``Principal.customer_scope``)."""
+    ``customer_id`` as the caller may see (``Principal.customer_scope``). With
+    ``include_household``, a payer's list holds the bookings of the members it pays for
+    (and any it paid for)."""
+    if include_household and customer_id is None:
+        raise RuleBroken("customer_id", "required with include_household")
     rows = await repositories(uow, principal.tenant_id).bookings.page(
+        household=include_household,
         customer_id=customer_id,
         session_id=session_id,
         status=status,
@@ -353,7 +473,7 @@ async def next_booking(
     if customer_id is None:
         raise RuleBroken("customer_id", "required")
     rows = await repositories(uow, principal.tenant_id).bookings.page(
-        customer_id=customer_id, when="upcoming", at=tz.now(), limit=1
+        customer_id=customer_id, when="upcoming", at=tz.now(), limit=1, waiting=False
     )
     return BookingView.of_row(rows[0]) if rows else None
 
@@ -367,9 +487,16 @@ async def cancel_booking(
     reason: str | None,
     default_policy: CancellationPolicy,
 ) -> BookingView:
-    """Free until the policy's hours before the start (refund); later forfeits (late)."""
+    """Free until the policy's hours before the start (refund); later forfeits (late). A
+    waiting booking leaves the waitlist (nothing was paid). The freed seats go to the
+    waitlist."""
     repos = repositories(uow, principal.tenant_id)
     booking, session = await _locked(repos, principal, booking_id)
+    if booking.waiting:
+        booking.leave_waitlist(session, WAITLIST_WITHDRAWN, tz.now())
+        await _store(uow, repos, booking, session)
+        await uow.commit()
+        return BookingView.of(booking, session)
     booking.ensure_may("cancel")
     booking.cancel(
         session,
@@ -379,6 +506,7 @@ async def cancel_booking(
         reason=reason,
     )
     await _store(uow, repos, booking, session)
+    await promote(uow, repos, session)
     await uow.commit()
     return BookingView.of(booking, session)
 
@@ -408,6 +536,7 @@ async def reschedule_booking(
     )
     await repos.sessions.save_seats(new)
     await _store(uow, repos, booking, old)
+    await promote(uow, repos, old)
     await uow.commit()
     return BookingView.of(booking, new)
 

@@ -6,10 +6,15 @@ from __future__ import annotations
 from frontdesk.contracts import Envelope
 from frontdesk.contracts.credits import DebitRejected, DebitSucceeded
 from frontdesk.contracts.customers import (
+    AssetChanged,
     CustomerDeleted,
     CustomerErased,
+    CustomerMerged,
     CustomerStatusChanged,
+    CustomerUnmerged,
     GuestResolved,
+    HouseholdLinked,
+    HouseholdUnlinked,
 )
 from frontdesk.kit.consumer import Handlers
 from frontdesk.kit.uow import UnitOfWork
@@ -52,3 +57,61 @@ async def on_customer_deleted(uow: UnitOfWork, envelope: Envelope, event: Custom
 @handlers.on(CustomerErased)
 async def on_customer_erased(uow: UnitOfWork, envelope: Envelope, event: CustomerErased) -> None:
     await customers.forget(uow, envelope.tenant_id, event.customer_id)
+
+
+@handlers.on(CustomerMerged)
+async def on_customer_merged(uow: UnitOfWork, envelope: Envelope, event: CustomerMerged) -> None:
+    await customers.merge(
+        uow, envelope.tenant_id, event.merge_id, event.survivor_id, event.merged_id
+    )
+
+
+@handlers.on(CustomerUnmerged)
+async def on_customer_unmerged(
+    uow: UnitOfWork, envelope: Envelope, event: CustomerUnmerged
+) -> None:
+    await customers.unmerge(
+        uow, envelope.tenant_id, event.merge_id, event.survivor_id, event.merged_id
+    )
+
+
+@handlers.on(HouseholdLinked)
+async def on_household_linked(uow: UnitOfWork, envelope: Envelope, event: HouseholdLinked) -> None:
+    await customers.record_household(
+        uow,
+        envelope.tenant_id,
+        event.payer_id,
+        event.member_id,
+        linked=True,
+        relation=event.relation,
+        version=envelope.aggregate_version,
+    )
+
+
+@handlers.on(HouseholdUnlinked)
+async def on_household_unlinked(
+    uow: UnitOfWork, envelope: Envelope, event: HouseholdUnlinked
+) -> None:
+    await customers.record_household(
+        uow,
+        envelope.tenant_id,
+        event.payer_id,
+        event.member_id,
+        linked=False,
+        relation=None,
+        version=envelope.aggregate_version,
+    )
+
+
+@handlers.on(AssetChanged)
+async def on_asset_changed(uow: UnitOfWork, envelope: Envelope, event: AssetChanged) -> None:
+    await customers.record_asset(
+        uow,
+        envelope.tenant_id,
+        event.asset_id,
+        customer_id=event.customer_id,
+        kind=event.kind,
+        label=event.label,
+        removed=event.removed,
+        version=envelope.aggregate_version,
+    )

@@ -76,6 +76,12 @@ class Appointment(Placed):
     status: str = AppointmentStatus.draft.value
     price_minor: int = 0
     currency: str = "EUR"
+    # The customer's asset it is for (a vehicle), from customers' ``asset.changed``.
+    asset_id: uuid.UUID | None = None
+    series_id: uuid.UUID | None = None
+    recurrence_at: datetime | None = None
+    # The asset's current label, read along (not a column of its own).
+    asset_label: str | None = dataclasses.field(default=None, init=False)
 
     @classmethod
     def make(
@@ -96,6 +102,8 @@ class Appointment(Placed):
         currency: str,
         zone: ZoneInfo,
         hours: WorkingHours,
+        asset_id: uuid.UUID | None = None,
+        series_id: uuid.UUID | None = None,
     ) -> Appointment:
         """A draft or confirmed appointment (a confirmed one is announced as a confirmed
         booking); ``starts_at`` is local wall-clock time in ``zone``."""
@@ -117,6 +125,9 @@ class Appointment(Placed):
             status=status,
             price_minor=price_minor,
             currency=currency,
+            asset_id=asset_id,
+            series_id=series_id,
+            recurrence_at=start if series_id else None,
         )
         appointment.timezone = zone.key
         if status == AppointmentStatus.confirmed:
@@ -138,6 +149,7 @@ class Appointment(Placed):
             location_id=self.location_id,
             timezone=self.timezone,
             location_name=self.location_name,
+            staff_id=self.staff_id,
         )
 
     @property
@@ -158,6 +170,7 @@ class Appointment(Placed):
                 slot=self.slot(),
                 seats=1,
                 charge=self.charge,
+                asset_id=self.asset_id,
                 **extra,
             )
         )
@@ -191,6 +204,9 @@ class Appointment(Placed):
         if moved and self.status == AppointmentStatus.confirmed:
             self._tell(BookingRescheduled, previous_starts_at=previous_starts_at)
         return frozenset(values)
+
+    def may_move_to(self, target: str) -> bool:
+        return AppointmentStatus(target) in MOVES[AppointmentStatus(self.status)]
 
     def move_to(self, target: str, *, now: datetime, reason: str | None = None) -> None:
         """Along draft → confirmed → completed / cancelled / no_show. Cancelling a

@@ -2,15 +2,19 @@
 
 ``pending → confirmed | rejected``, ``confirmed → cancelled | attended | no_show``; a
 confirmed booking may move to another session of the same price. A booking holds its
-seats in the session from the request until it is rejected or cancelled. Every change
-records its event with the session's current facts (``slots.booking_event``).
+seats in the session from the request until it is rejected or cancelled. A request for
+a full session may wait instead (``waitlisted``, no seat held): a freed seat promotes the
+first waiting booking that fits (``waitlisted → pending``, then the saga as usual), or it
+leaves the waitlist (``cancelled`` by the customer; ``rejected`` when the session is
+cancelled or starts). Every change records its event with the session's current facts
+(``slots.booking_event``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal, cast
@@ -26,9 +30,12 @@ from frontdesk.contracts.scheduling import (
     BookingCustomerLinked,
     BookingFacts,
     BookingNoShow,
+    BookingPromoted,
     BookingRejected,
     BookingRequested,
     BookingRescheduled,
+    BookingWaitlisted,
+    BookingWaitlistLeft,
     PaymentMethod,
 )
 from frontdesk.kit.errors import ConflictError, RuleBroken
@@ -44,6 +51,7 @@ class BookingStatus(StrEnum):
     cancelled = "cancelled"
     attended = "attended"
     no_show = "no_show"
+    waitlisted = "waitlisted"
 
 
 ACTIVE = frozenset({BookingStatus.pending, BookingStatus.confirmed})
@@ -55,7 +63,13 @@ MOVES: dict[str, frozenset[BookingStatus]] = {
     "check_in": frozenset({BookingStatus.confirmed}),
     "no_show": frozenset({BookingStatus.confirmed}),
     "reschedule": frozenset({BookingStatus.confirmed}),
+    "promote": frozenset({BookingStatus.waitlisted}),
+    "leave_waitlist": frozenset({BookingStatus.waitlisted}),
 }
+
+# Why a waiting booking leaves the waitlist: the customer withdrew (cancelled), or it can
+# no longer get a seat (rejected).
+WAITLIST_WITHDRAWN = "left_waitlist"
 
 CancelledBy = Literal["customer", "staff", "studio", "system"]
 
@@ -132,6 +146,10 @@ class Booking(Entity):
     late: bool | None = None
     checked_in_at: datetime | None = None
     decided_at: datetime | None = None
+    # A household's payer booking for a member: the payer's credits pay.
+    payer_customer_id: uuid.UUID | None = None
+    waitlisted_at: datetime | None = None  # the waitlist's order
+    promoted_at: datetime | None = None  # the saga's timeout counts from here
     created_at: datetime | None = None  # set by the database
 
     def to_row(self) -> dict[str, Any]:
@@ -152,13 +170,31 @@ class Booking(Entity):
         seats: int,
         notes: str | None,
         now: datetime,
+        payer_customer_id: uuid.UUID | None = None,
+        waitlist: bool = False,
+        waiting_ahead: int = 0,
     ) -> Booking:
         """Step 1 of the saga: the seats are taken (never beyond the capacity) and the
-        booking is pending; ``seats`` 0 is a reminder only (free, takes no seat)."""
+        booking is pending; ``seats`` 0 is a reminder only (free, takes no seat). With
+        ``waitlist``, a request the free seats cannot hold waits instead (behind
+        ``waiting_ahead`` others), holding no seat and debiting nothing yet."""
         if (customer_id is None) == (guest is None):
             raise RuleBroken("customer_id", "customer_id or guest")
         session.ensure_bookable(now)
-        session.take_seats(seats)
+        waits = waitlist and seats > 0 and seats > session.seats_free
+        if waits:
+            if guest is not None:
+                raise RuleBroken("waitlist", "only a customer can join a waitlist, not a guest")
+            if seats > session.capacity:
+                raise ConflictError(
+                    f"The session has {session.capacity} seats in all.", field="seats"
+                )
+        else:
+            session.take_seats(
+                seats,
+                when_full=f"Not enough free seats ({session.seats_free} left); "
+                "send waitlist: true to join the waitlist.",
+            )
         reminder = seats == 0
         booking = cls(
             id=id,
@@ -175,8 +211,14 @@ class Booking(Entity):
             credits=session.credits * seats,
             price_minor=session.price_minor * seats,
             currency=session.currency,
+            payer_customer_id=payer_customer_id,
         )
-        booking._tell(BookingRequested, session, guest=booking.guest_contact())
+        if waits:
+            booking.status = BookingStatus.waitlisted.value
+            booking.waitlisted_at = now
+            booking._tell(BookingWaitlisted, session, position=waiting_ahead + 1)
+        else:
+            booking._tell(BookingRequested, session, guest=booking.guest_contact())
         return booking
 
     # what it is ------------------------------------------------------------------------
@@ -240,6 +282,10 @@ class Booking(Entity):
     def active(self) -> bool:
         return self.status in ACTIVE
 
+    @property
+    def waiting(self) -> bool:
+        return self.status == BookingStatus.waitlisted
+
     def _tell(self, event_class: type[BookingFacts], session: Session, **extra: Any) -> None:
         self.record(
             booking_event(
@@ -249,6 +295,7 @@ class Booking(Entity):
                 slot=session.slot(),
                 seats=self.seats,
                 charge=self.charge,
+                payer_customer_id=self.payer_customer_id,
                 **extra,
             )
         )
@@ -274,6 +321,29 @@ class Booking(Entity):
         """A guest booking now points at the customer that customers resolved."""
         self.change(customer_id=customer_id)
         self._tell(BookingCustomerLinked, session)
+
+    # the waitlist ------------------------------------------------------------------------
+    def promote(self, session: Session, now: datetime) -> None:
+        """A freed seat is this waiting booking's: it takes it and becomes pending (the
+        application then saves and calls ``request_payment``, so each event has its own
+        version)."""
+        self.ensure_may("promote")
+        session.take_seats(self.seats)
+        self.change(status=BookingStatus.pending.value, promoted_at=now)
+        self._tell(BookingPromoted, session)
+
+    def request_payment(self, session: Session) -> None:
+        """After a promotion: the saga's request, exactly as a booking that found a seat."""
+        self._tell(BookingRequested, session, guest=None)
+
+    def leave_waitlist(self, session: Session, reason: str, now: datetime) -> None:
+        """Off the waitlist without a seat: withdrawn by the customer (cancelled) or no
+        longer possible (rejected: the session was cancelled or started, the customer
+        was blocked). Nothing was debited, so nothing is refunded."""
+        self.ensure_may("leave_waitlist")
+        status = BookingStatus.cancelled if reason == WAITLIST_WITHDRAWN else BookingStatus.rejected
+        self.change(status=status.value, reason=reason, decided_at=now)
+        self._tell(BookingWaitlistLeft, session, reason=reason)
 
     # after confirmation --------------------------------------------------------------
     def cancel(
@@ -386,6 +456,10 @@ def cancel_session(
     session.cancel(reason)
     affected: list[Booking] = []
     for booking in bookings:
+        if booking.waiting:
+            # Told by its own event; SessionCancelled names the bookings that held a seat.
+            booking.leave_waitlist(session, "session_cancelled", now)
+            continue
         if booking.status == BookingStatus.pending:
             booking.reject(session, "session_cancelled", now)
         elif booking.status == BookingStatus.confirmed:
@@ -417,3 +491,33 @@ def announce_edit(
         booking.session_moved(session, edit.previous_starts_at)
     session.announce(edit, [b.id for b in active])
     return told
+
+
+def promote_waiting(
+    session: Session,
+    waiting: Iterable[Booking],
+    *,
+    now: datetime,
+    barred: Collection[uuid.UUID] = (),
+) -> tuple[list[Booking], list[Booking]]:
+    """Give the session's free seats to its waitlist, first come first served: each
+    waiting booking (in queue order) that fits the seats still free is promoted; one that
+    needs more seats than are free keeps its place (a later, smaller one may go first);
+    a barred (blocked) customer leaves the waitlist. Nothing moves once the session has
+    started or is cancelled. (promoted, dropped), in order."""
+    promoted: list[Booking] = []
+    dropped: list[Booking] = []
+    if not session.bookable(now):
+        return promoted, dropped
+    for booking in waiting:
+        if session.seats_free == 0:
+            break
+        if not booking.waiting:
+            continue
+        if booking.customer_id in barred:
+            booking.leave_waitlist(session, "customer_blocked", now)
+            dropped.append(booking)
+        elif booking.seats <= session.seats_free:
+            booking.promote(session, now)
+            promoted.append(booking)
+    return promoted, dropped

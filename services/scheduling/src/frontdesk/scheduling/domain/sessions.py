@@ -103,6 +103,9 @@ class Session(Placed):
     currency: str = "EUR"
     status: str = "scheduled"
     cancel_reason: str | None = None
+    # An occurrence of a recurring series: the series and the start its rule gave it.
+    series_id: uuid.UUID | None = None
+    recurrence_at: datetime | None = None
     # The seat counter is not part of the version (a booking does not change the session's
     # ETag): it is saved on its own when it moved.
     _seats_saved: int = dataclasses.field(default=0, init=False, repr=False)
@@ -128,6 +131,7 @@ class Session(Placed):
         payment: Payment,
         zone: ZoneInfo,
         hours: WorkingHours,
+        series_id: uuid.UUID | None = None,
     ) -> Session:
         """A new session; ``starts_at`` is local wall-clock time in ``zone`` (or carries
         its offset), and lies within the trainer's ``hours``."""
@@ -145,6 +149,8 @@ class Session(Placed):
             starts_at=start,
             ends_at=end,
             capacity=capacity,
+            series_id=series_id,
+            recurrence_at=start if series_id else None,
             **payment.columns(),
         )
         session.timezone = zone.key
@@ -168,6 +174,7 @@ class Session(Placed):
             location_id=self.location_id,
             timezone=self.timezone,
             location_name=self.location_name,
+            staff_id=self.staff_id,
         )
 
     # seats ---------------------------------------------------------------------------

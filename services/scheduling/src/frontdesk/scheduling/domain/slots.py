@@ -2,7 +2,8 @@
 
 A booking is of a session (a class or an event) or is an appointment; either way its
 events (requested, confirmed, rejected, cancelled, rescheduled, linked, attended, no
-show) carry the same facts, built here and nowhere else.
+show, waitlisted, promoted, waitlist left) carry the same facts, built here and nowhere
+else: who pays (a household's payer), who leads it, which asset it is for.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class Slot:
     location_id: uuid.UUID
     timezone: str
     location_name: str | None = None
+    # The staff member leading it (credits' programs count sessions with a coach).
+    staff_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ def booking_event(
     slot: Slot,
     seats: int,
     charge: Charge,
+    payer_customer_id: uuid.UUID | None = None,
+    asset_id: uuid.UUID | None = None,
     **extra: Any,
 ) -> F:
     """A booking event with the facts of the contract. ``session_kind`` says "class" for
@@ -72,6 +77,9 @@ def booking_event(
         # No service catalogue here yet: billing matches a membership's included services
         # on the title meanwhile.
         service=None,
+        staff_id=slot.staff_id,
+        payer_customer_id=payer_customer_id,
+        asset_id=asset_id,
         seats=seats,
         payment=BookingPayment(
             method=charge.method,

@@ -1,0 +1,144 @@
+"""Recurring classes and appointments: an RFC 5545 RRULE, expanded by python-dateutil
+into real sessions or appointments (each one bookable, editable and cancellable alone).
+
+The rule runs on the location's wall clock: the first start is local time there and
+every occurrence keeps that local time, whatever the UTC offset on its day (a weekly
+18:00 class in Europe/Berlin stays at 18:00 across the March and October changes). An
+occurrence the clocks skip in spring is placed as RFC 5545 says, with the offset before
+the gap (02:30 becomes 03:30); a repeated autumn time is its first occurrence. A series
+is bounded: the rule needs COUNT or UNTIL, at most ``MAX_OCCURRENCES`` occurrences within
+``MAX_SPAN`` of the first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
+
+from frontdesk.kit.errors import RuleBroken
+from frontdesk.scheduling.domain import time as tz
+
+MAX_OCCURRENCES = 366
+MAX_SPAN = timedelta(days=3 * 366)
+# Sub-daily rules would stack occurrences of one trainer on top of each other.
+FREQUENCIES = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
+RULE_EXAMPLE = "e.g. FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10 or FREQ=WEEKLY;UNTIL=20270101T000000Z"
+
+SeriesKind = Literal["session", "appointment"]
+# What an edit or a cancel of an occurrence reaches: it alone, or it and every later one.
+Scope = Literal["this", "following"]
+
+
+def _parts(rule: str, field: str) -> tuple[str, dict[str, str]]:
+    text = rule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[len("RRULE:") :]
+    if not text or any(c in text for c in "\r\n:"):
+        raise RuleBroken(field, f"one RRULE value, {RULE_EXAMPLE}")
+    parts: dict[str, str] = {}
+    for part in text.split(";"):
+        name, _, value = part.partition("=")
+        if not name or not value:
+            raise RuleBroken(field, f"{part!r} is not NAME=VALUE ({RULE_EXAMPLE})")
+        parts[name.strip().upper()] = value.strip()
+    return text, parts
+
+
+def occurrences(
+    rule: str, first: datetime, zone: ZoneInfo, *, field: str = "rrule"
+) -> list[datetime]:
+    """The UTC starts of every occurrence of ``rule`` from ``first`` (local wall-clock
+    time in ``zone``, or with its offset; a skipped time is refused naming
+    ``starts_at``). 422 naming ``field`` for a rule that does not parse, is unbounded,
+    sub-daily, or too long."""
+    text, parts = _parts(rule, field)
+    if parts.get("FREQ") not in FREQUENCIES:
+        raise RuleBroken(field, f"FREQ must be one of {', '.join(sorted(FREQUENCIES))}")
+    if not {"COUNT", "UNTIL"} & parts.keys():
+        raise RuleBroken(field, "a series needs COUNT or UNTIL (it is expanded up front)")
+    start = tz.to_utc(first, zone).astimezone(zone)  # the wall clock the rule keeps
+    horizon = start + MAX_SPAN
+    too_long = RuleBroken(field, f"a series spans at most {MAX_SPAN.days} days")
+    try:
+        rule_ = rrulestr(text, dtstart=start)
+        count = int(parts["COUNT"]) if "COUNT" in parts else None
+    except (ValueError, TypeError, OverflowError) as error:
+        hint = " (UNTIL must be in UTC, ending in Z)" if "UNTIL" in str(error) else ""
+        raise RuleBroken(field, f"not an RFC 5545 rule: {error}{hint}") from None
+    if rule_._until is not None and rule_._until > horizon:
+        raise too_long
+    # Never past the horizon, whatever COUNT says. (A rule that matches no day at all is
+    # still searched by dateutil up to the year 9999: a couple of seconds of CPU at worst,
+    # which is why the application expands rules off the event loop.)
+    bounded = rule_.replace(count=None, until=rule_._until or horizon)
+    wanted = MAX_OCCURRENCES + 1 if count is None else min(count, MAX_OCCURRENCES + 1)
+    expanded = list(itertools.islice(bounded, max(wanted, 0)))
+    if len(expanded) > MAX_OCCURRENCES:
+        raise RuleBroken(field, f"at most {MAX_OCCURRENCES} occurrences")
+    if count is not None and len(expanded) < count:
+        raise too_long  # the horizon cut it short
+    if not expanded:
+        raise RuleBroken(field, "the rule gives no occurrence")
+    return [at.replace(tzinfo=zone).astimezone(UTC) for at in expanded]
+
+
+def local_shift(before: datetime, after: datetime, zone: ZoneInfo) -> timedelta:
+    """How far one occurrence moved on the wall clock (18:00 Tuesday to 19:00 Wednesday
+    is a day and an hour, whatever the offsets)."""
+    return _wall(after, zone) - _wall(before, zone)
+
+
+def shifted(at: datetime, shift: timedelta, zone: ZoneInfo) -> datetime:
+    """``at`` moved by ``shift`` on the wall clock of ``zone``, as an aware local time
+    (a skipped result takes the offset before the gap, as an occurrence does)."""
+    return (_wall(at, zone) + shift).replace(tzinfo=zone)
+
+
+def _wall(at: datetime, zone: ZoneInfo) -> datetime:
+    return at.astimezone(zone).replace(tzinfo=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """A rule and where it runs; its occurrences are sessions or appointments."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    kind: SeriesKind
+    rrule: str
+    timezone: str
+    first_starts_at: datetime
+    occurrences: int
+
+    @classmethod
+    def plan(
+        cls,
+        *,
+        tenant_id: uuid.UUID,
+        kind: SeriesKind,
+        rule: str,
+        first: datetime,
+        zone: ZoneInfo,
+    ) -> tuple[Series, list[datetime]]:
+        """A new series and the UTC starts of its occurrences."""
+        starts = occurrences(rule, first, zone)
+        text, _ = _parts(rule, "rrule")
+        series = cls(
+            id=uuid.uuid4(),
+            tenant_id=tenant_id,
+            kind=kind,
+            rrule=text.upper(),
+            timezone=zone.key,
+            first_starts_at=starts[0],
+            occurrences=len(starts),
+        )
+        return series, starts
+
+    def columns(self) -> dict[str, object]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,283 @@
+"""S10: recurring classes and appointments (RFC 5545 rules), each occurrence a real
+session or appointment, wall-clock time kept across DST; change or cancel one, or this
+and all following."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from frontdesk.contracts.credits import DebitSucceeded
+from frontdesk.kit.errors import RuleBroken
+from frontdesk.scheduling.domain.series import local_shift, occurrences, shifted
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PAY = {"method": "pay_per_session", "price_minor": 1500, "currency": "EUR"}
+
+
+def next_weekday_before(month: int, weekday: int = 1) -> date:
+    """A Tuesday (weekday 1) about three weeks before the next DST change of ``month``
+    in Europe/Berlin (the last Sunday of March or October), in the future."""
+    today = datetime.now(UTC).date()
+    for year in (today.year, today.year + 1):
+        change = date(year, month, 31)
+        while change.weekday() != 6:
+            change -= timedelta(days=1)
+        day = change - timedelta(days=20)
+        while day.weekday() != weekday:
+            day += timedelta(days=1)
+        if day > today + timedelta(days=1):
+            return day
+    raise AssertionError("no change ahead")
+
+
+# the rule, without a database -----------------------------------------------------------
+def test_a_weekly_rule_keeps_the_local_time_across_both_changes():
+    starts = occurrences("FREQ=WEEKLY;COUNT=40", datetime(2027, 3, 2, 18), BERLIN)
+    assert len(starts) == 40
+    local = [s.astimezone(BERLIN) for s in starts]
+    assert {(t.hour, t.minute) for t in local} == {(18, 0)}
+    assert {t.weekday() for t in local} == {1}
+    offsets = {t.utcoffset() for t in local}
+    assert offsets == {timedelta(hours=1), timedelta(hours=2)}  # winter and summer
+
+
+def test_a_skipped_time_takes_the_offset_before_the_gap_and_a_repeated_one_its_first():
+    daily = occurrences("FREQ=DAILY;COUNT=3", datetime(2027, 3, 27, 2, 30), BERLIN)
+    assert [f"{s.astimezone(BERLIN):%d %H:%M}" for s in daily] == [
+        "27 02:30",
+        "28 03:30",
+        "29 02:30",
+    ]
+    autumn = occurrences("FREQ=DAILY;COUNT=2", datetime(2027, 10, 30, 2, 30), BERLIN)
+    assert autumn[1] == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)  # 02:30 +02:00, the first
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY",  # unbounded
+        "FREQ=HOURLY;COUNT=3",  # sub-daily
+        "FREQ=DAILY;COUNT=400",  # too many
+        "FREQ=WEEKLY;UNTIL=20270101",  # UNTIL not in UTC
+        "FREQ=WEEKLY;COUNT=x",
+        "FREQ=WEEKLY;COUNT=2\nDTSTART:20270101T000000",
+        "nonsense",
+        "",
+    ],
+)
+def test_bad_rules_are_refused_naming_the_rule(rule):
+    with pytest.raises(RuleBroken) as refused:
+        occurrences(rule, datetime(2026, 12, 1, 18), BERLIN)
+    assert refused.value.field == "rrule"
+
+
+def test_a_shift_is_on_the_wall_clock():
+    before = datetime(2027, 3, 23, 17, tzinfo=UTC)  # 18:00 CET
+    after = datetime(2027, 3, 23, 18, tzinfo=UTC)  # 19:00 CET
+    shift = local_shift(before, after, BERLIN)
+    assert shift == timedelta(hours=1)
+    later = datetime(2027, 3, 30, 16, tzinfo=UTC)  # 18:00 CEST
+    assert f"{shifted(later, shift, BERLIN):%H:%M}" == "19:00"
+
+
+# over HTTP -------------------------------------------------------------------------------
+def series_body(studio, first: str, rule: str, **extra):
+    return {
+        "title": "Yoga",
+        "location_id": studio.location["id"],
+        "room_id": studio.room["id"],
+        "staff_id": studio.trainer["id"],
+        "starts_at": first,
+        "duration_minutes": 60,
+        "capacity": 2,
+        "payment": PAY,
+        "rrule": rule,
+        **extra,
+    }
+
+
+async def make_series(studio, first: date, rule: str = "FREQ=WEEKLY;COUNT=10", **extra):
+    r = await studio.client.post(
+        "/v1/sessions/series",
+        json=series_body(studio, f"{first}T18:00", rule, **extra),
+        headers=studio.admin,
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+@pytest.mark.parametrize("month", [3, 10])
+async def test_a_weekly_class_stays_at_18_local_across_the_change(studio, month):
+    first = next_weekday_before(month)
+    series = await make_series(studio, first, "FREQ=WEEKLY;COUNT=6")
+    occurrences_ = series["sessions"]
+    assert len(occurrences_) == series["occurrences"] == 6
+    assert {s["local_starts_at"][11:16] for s in occurrences_} == {"18:00"}
+    utc_hours = {datetime.fromisoformat(s["starts_at"]).astimezone(UTC).hour for s in occurrences_}
+    assert utc_hours == {16, 17}  # the offset changed; the local time did not
+    assert all(s["series_id"] == series["id"] for s in occurrences_)
+    # Each occurrence is a real session: listed, fetched, bookable.
+    one = occurrences_[3]
+    r = await studio.client.get(f"/v1/sessions/{one['id']}", headers=studio.admin)
+    assert r.json()["local_starts_at"] == one["local_starts_at"]
+    booking = await studio.book(one)
+    assert booking["status"] == "confirmed"
+    r = await studio.client.get(f"/v1/sessions/series/{series['id']}", headers=studio.admin)
+    assert [s["id"] for s in r.json()["sessions"]] == [s["id"] for s in occurrences_]
+
+
+async def test_one_clashing_occurrence_refuses_the_whole_series(studio):
+    first = next_weekday_before(3)
+    clash = datetime.combine(first + timedelta(days=14), datetime.min.time()).replace(hour=18)
+    await studio.session(starts_at=clash.isoformat())  # the same trainer and room
+    r = await studio.client.post(
+        "/v1/sessions/series",
+        json=series_body(studio, f"{first}T18:00", "FREQ=WEEKLY;COUNT=4"),
+        headers=studio.admin,
+    )
+    assert r.status_code == 409
+    assert r.json()["errors"][0]["field"] == "staff_id"
+    assert str(first + timedelta(days=14)) in r.json()["detail"]
+    listed = await studio.client.get(
+        "/v1/sessions", params={"location_id": studio.location["id"]}, headers=studio.admin
+    )
+    assert len(listed.json()["items"]) == 1  # nothing of the series was made
+
+
+async def test_bad_series_requests_answer_422_naming_the_field(studio):
+    first = next_weekday_before(3)
+    for rule in ("FREQ=WEEKLY", "FREQ=MINUTELY;COUNT=2", "bogus"):
+        r = await studio.client.post(
+            "/v1/sessions/series",
+            json=series_body(studio, f"{first}T18:00", rule),
+            headers=studio.admin,
+        )
+        assert r.status_code == 422, rule
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"][0]["field"] == "rrule"
+    r = await studio.client.post(
+        "/v1/sessions/series",
+        json=series_body(studio, f"{first}T18:00", "FREQ=WEEKLY;COUNT=2", capacity=0),
+        headers=studio.admin,
+    )
+    assert r.status_code == 422
+
+
+async def test_change_one_or_this_and_all_following(studio):
+    series = await make_series(studio, next_weekday_before(3), "FREQ=WEEKLY;COUNT=6")
+    occ = series["sessions"]
+    # One: only the third gets a new title.
+    r = await studio.client.patch(
+        f"/v1/sessions/{occ[2]['id']}", json={"title": "Yin"}, headers=studio.admin
+    )
+    assert r.status_code == 200, r.text
+    # This and following: from the fourth on, an hour later (across the DST change) and
+    # a new capacity.
+    r = await studio.client.patch(
+        f"/v1/sessions/{occ[3]['id']}",
+        params={"scope": "following"},
+        json={"starts_at": occ[3]["local_starts_at"][:11] + "19:00", "capacity": 5},
+        headers=studio.admin,
+    )
+    assert r.status_code == 200, r.text
+    r = await studio.client.get(f"/v1/sessions/series/{series['id']}", headers=studio.admin)
+    now = r.json()["sessions"]
+    assert [s["local_starts_at"][11:16] for s in now] == ["18:00"] * 3 + ["19:00"] * 3
+    assert [s["capacity"] for s in now] == [2, 2, 2, 5, 5, 5]
+    assert [s["title"] for s in now] == ["Yoga", "Yoga", "Yin", "Yoga", "Yoga", "Yoga"]
+    changed = await studio.published("scheduling.session.changed.v1")
+    assert len(changed) == 4
+    # Not an occurrence: "following" has nothing to follow.
+    alone = await studio.session()
+    r = await studio.client.patch(
+        f"/v1/sessions/{alone['id']}",
+        params={"scope": "following"},
+        json={"title": "X"},
+        headers=studio.admin,
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "scope"
+
+
+async def test_cancel_this_and_following_refunds_and_tells_every_attendee(studio):
+    series = await make_series(studio, next_weekday_before(10), "FREQ=WEEKLY;COUNT=5")
+    occ = series["sessions"]
+    paid = [await studio.book(s) for s in occ]
+    r = await studio.client.post(
+        f"/v1/sessions/{occ[2]['id']}/cancel",
+        params={"scope": "following"},
+        json={"reason": "Trainer leaves"},
+        headers=studio.admin,
+    )
+    assert r.status_code == 200, r.text
+    r = await studio.client.get(f"/v1/sessions/series/{series['id']}", headers=studio.admin)
+    assert [s["status"] for s in r.json()["sessions"]] == ["scheduled"] * 2 + ["cancelled"] * 3
+    cancelled = await studio.published("scheduling.booking.cancelled.v1")
+    assert {e["booking_id"] for e in cancelled} == {b["id"] for b in paid[2:]}
+    assert all(e["refund"] and e["cancelled_by"] == "studio" for e in cancelled)
+    told = await studio.published("scheduling.session.cancelled.v1")
+    assert len(told) == 3
+    # One alone: the first.
+    r = await studio.client.post(
+        f"/v1/sessions/{occ[0]['id']}/cancel", json={}, headers=studio.admin
+    )
+    assert r.status_code == 200
+    r = await studio.client.get(f"/v1/sessions/{occ[1]['id']}", headers=studio.admin)
+    assert r.json()["status"] == "scheduled"
+
+
+async def test_recurring_appointments_cancel_following(studio):
+    customer = uuid.uuid4()
+    first = next_weekday_before(3)
+    r = await studio.client.post(
+        "/v1/appointments/series",
+        json={
+            "location_id": studio.location["id"],
+            "staff_id": studio.trainer["id"],
+            "customer_id": str(customer),
+            "title": "Physio",
+            "starts_at": f"{first}T09:00",
+            "duration_minutes": 45,
+            "status": "confirmed",
+            "rrule": "FREQ=WEEKLY;COUNT=4",
+        },
+        headers=studio.admin,
+    )
+    assert r.status_code == 201, r.text
+    series = r.json()
+    appts = series["appointments"]
+    assert {a["local_starts_at"][11:16] for a in appts} == {"09:00"}
+    assert len({a["local_starts_at"][19:] for a in appts}) == 2  # both offsets
+    confirmed = await studio.published("scheduling.booking.confirmed.v1")
+    assert len(confirmed) == 4
+    assert confirmed[0]["staff_id"] == studio.trainer["id"]
+    r = await studio.client.post(
+        f"/v1/appointments/{appts[1]['id']}/cancel",
+        params={"scope": "following"},
+        headers=studio.admin,
+    )
+    assert r.status_code == 200, r.text
+    r = await studio.client.get(f"/v1/appointments/series/{series['id']}", headers=studio.admin)
+    assert [a["status"] for a in r.json()["appointments"]] == ["confirmed"] + ["cancelled"] * 3
+    assert len(await studio.published("scheduling.booking.cancelled.v1")) == 3
+    # The freed slots are free again: a class fits where an occurrence was.
+    freed = datetime.fromisoformat(appts[2]["starts_at"])
+    await studio.session(starts_at=freed.isoformat())
+
+
+async def test_a_credits_occurrence_pays_like_any_session(studio):
+    series = await make_series(
+        studio,
+        next_weekday_before(10),
+        "FREQ=WEEKLY;COUNT=2",
+        payment={"method": "credits", "credits": 2},
+    )
+    booking = await studio.book(series["sessions"][1])
+    assert booking["status"] == "pending"
+    await studio.publish(
+        DebitSucceeded(booking_id=uuid.UUID(booking["id"]), customer_id=uuid.uuid4(), credits=2),
+        uuid.uuid4(),
+    )
+    await studio.wait_status(booking["id"], "confirmed")
