@@ -324,3 +324,43 @@ def test_the_membership_active_at_a_time():
 def test_numbers():
     assert Series(Document.invoice, "", 2027).number(123) == "2027-000123"
     assert Series(Document.credit_note, "CN-", 2027).number(4) == "CN-2027-000004"
+
+
+def test_a_merge_moves_once_and_its_unmerge_only_after_it():
+    from frontdesk.billing.domain.merges import CustomerMerge, on_merged, on_unmerged, settlement
+
+    ids = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    assert on_merged(None) == "move"
+    assert on_merged(CustomerMerge(*ids, "merged")) == "nothing"  # a replay
+    assert on_merged(CustomerMerge(*ids, "unmerged")) == "nothing"  # undone before it came
+    assert on_unmerged(CustomerMerge(*ids, "merged")) == "move_back"
+    assert on_unmerged(CustomerMerge(*ids, "unmerged")) == "nothing"
+    assert on_unmerged(None) == "nothing"
+    assert settlement(-2_000, 5_000) == ("survivor", 2_000)
+    assert settlement(300, -100) == ("merged", 100)
+    assert settlement(0, 10) is None
+
+
+def test_the_tenants_copy_fills_what_staff_never_set():
+    from frontdesk.billing.domain.profiles import BillingProfile
+    from frontdesk.billing.domain.tenants import TenantCopy
+
+    tenant = uuid.uuid4()
+    copy = TenantCopy(
+        name="Studio Nord",
+        version=2,
+        currency="chf",
+        language="de",
+        time_zone="Not/AZone",
+        seller={"address_lines": ["Langstrasse 12"], "postal_code": "8004", "city": "Zürich"},
+    )
+    profile = BillingProfile(id=tenant, tenant_id=tenant)
+    effective = profile.with_tenant(copy)
+    assert (effective.currency, effective.locale, effective.timezone) == ("CHF", "de", "UTC")
+    assert effective.seller_name == "Studio Nord"
+    assert effective.seller_address == "Langstrasse 12\n8004 Zürich"
+    assert profile.with_tenant(None) is profile
+    profile.edit({"currency": "EUR", "seller_name": "Own"})
+    assert profile.with_tenant(copy).currency == "EUR"
+    assert profile.with_tenant(copy).seller_name == "Own"
+    assert profile.with_tenant(copy).locale == "de"

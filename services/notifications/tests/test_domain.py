@@ -452,3 +452,47 @@ def test_sender_settings_rules():
     with pytest.raises(RuleBroken) as error:
         SenderSettings(id=TENANT, tenant_id=TENANT, twilio_auth_token="t").check()
     assert error.value.field == "twilio_account_sid"
+
+
+def test_after_a_merge_the_stricter_consent_holds_and_the_unmerge_lifts_only_that():
+    from frontdesk.notifications.domain.contacts import Contact
+    from frontdesk.notifications.domain.merges import (
+        CustomerMerge,
+        restore_consent,
+        stricter_consent,
+    )
+
+    tenant = uuid.uuid4()
+    survivor = Contact(id=uuid.uuid4(), tenant_id=tenant)
+    gone = Contact(id=uuid.uuid4(), tenant_id=tenant, email_consent=False)
+    turned_off = stricter_consent(survivor, gone)
+    assert turned_off == ["email"] and (survivor.sms_consent, survivor.email_consent) == (
+        True,
+        False,
+    )
+    assert [e.consent for e in survivor.collect_events()] == [False]
+    merge = CustomerMerge(uuid.uuid4(), survivor.id, gone.id, "merged", turned_off)
+    restore_consent(survivor, merge)
+    assert survivor.email_consent is True
+    # A survivor that had opted out itself keeps its opt-out after the unmerge.
+    strict = Contact(id=uuid.uuid4(), tenant_id=tenant, sms_consent=False)
+    assert stricter_consent(strict, gone) == ["email"]
+    restore_consent(strict, CustomerMerge(uuid.uuid4(), strict.id, gone.id, "merged", ["email"]))
+    assert (strict.sms_consent, strict.email_consent) == (False, True)
+
+
+def test_the_tenants_copy_stands_in_for_name_language_and_zone():
+    from frontdesk.notifications.domain.senders import SenderSettings
+    from frontdesk.notifications.domain.tenants import TenantCopy, booking_zone, language, venue
+
+    tenant = uuid.uuid4()
+    mine = SenderSettings.empty(tenant)
+    copy = TenantCopy(name="Studio Nord", version=1, language="de", time_zone="Europe/Zurich")
+    assert venue(mine, copy).name == "Studio Nord" and venue(mine, None).name is None
+    assert language(mine, copy, "en") == "de" and language(mine, None, "en") == "en"
+    own = SenderSettings(id=tenant, tenant_id=tenant, venue_name="Mitte", language="fr")
+    assert venue(own, copy).name == "Mitte" and language(own, copy, "en") == "fr"
+    assert booking_zone("UTC", copy) == "Europe/Zurich"
+    assert booking_zone("Not/AZone", copy) == "Europe/Zurich"
+    assert booking_zone("Europe/London", copy) == "Europe/London"
+    assert booking_zone("UTC", None) == "UTC"

@@ -214,7 +214,7 @@ def render(document: PdfDocument, fonts: Fonts) -> bytes:
 
     seller = document.seller
     pdf.line_of(seller.get("name") or "", size=14, bold=True, h=7)
-    for value in (seller.get("address"), seller.get("email")):
+    for value in (seller.get("address"), seller.get("email"), seller.get("phone")):
         if value:
             pdf.line_of(value)
     if seller.get("tax_id"):

@@ -50,7 +50,14 @@ INVOICE_STATUSES = ("draft", "open", "paid", "cancelled")
 SOURCES = ("manual", "package", "top_up", "booking", "membership")
 METHODS = ("cash", "card", "transfer", "online")
 ACCOUNTS = ("receivable", "customer_credit", "revenue", "tax", "cash")
-ENTRY_KINDS = ("invoice", "payment", "credit_note", "refund", "credit_applied")
+ENTRY_KINDS = (
+    "invoice",
+    "payment",
+    "credit_note",
+    "refund",
+    "credit_applied",
+    "merge_settlement",
+)
 DOCUMENTS = ("invoice", "credit_note", "payment", "refund")
 
 
@@ -67,6 +74,7 @@ billing_profiles = Table(
     Column("seller_address", Text),
     Column("seller_tax_id", String(50)),
     Column("seller_email", String(320)),
+    Column("seller_phone", String(40)),
     Column("currency", String(3), nullable=False),
     Column("locale", String(20), nullable=False),
     Column("timezone", String(64), nullable=False),
@@ -75,6 +83,8 @@ billing_profiles = Table(
     Column("payment_terms_days", Integer, nullable=False, server_default=text("14")),
     Column("invoice_prefix", String(12), nullable=False, server_default=""),
     Column("credit_note_prefix", String(12), nullable=False, server_default="CN-"),
+    # The fields staff set here: they win over the tenant's copy (``tenant_settings``).
+    Column("staff_set", ARRAY(Text), nullable=False, server_default=text("'{}'")),
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("tenant_id"),
@@ -341,4 +351,53 @@ closed_sources = Table(
     Column("source_key", String(200), nullable=False),
     _created(),
     PrimaryKeyConstraint("tenant_id", "source_kind", "source_key"),
+)
+
+# The tenant as the gateway last told it (``identity.tenant.changed``): ``version`` is
+# the tenant's aggregate version, so an older event changes nothing.
+tenant_settings = Table(
+    "tenant_settings",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("default_country", String(2)),
+    Column("language", String(20)),
+    Column("currency", String(3)),
+    Column("time_zone", String(64)),
+    Column("seller", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id"),
+)
+
+MERGE_STATES = ("merged", "unmerged")
+
+# Merges of two customers as customers announced them (``customers.customer.merged`` /
+# ``…unmerged``): one row per merge, so a replay or a late ``merged`` after its
+# ``unmerged`` changes nothing.
+customer_merges = Table(
+    "customer_merges",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("merge_id", Uuid, nullable=False),
+    Column("survivor_id", Uuid, nullable=False),
+    Column("merged_id", Uuid, nullable=False),
+    Column("state", String(10), nullable=False),
+    _created(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "merge_id"),
+    CheckConstraint(f"state IN {MERGE_STATES}", name="state_known"),
+    CheckConstraint("survivor_id <> merged_id", name="two_customers"),
+)
+
+# What a merge moved from the merged customer to the survivor, row by row (``row_key``:
+# the row's id as text), so the unmerge moves exactly those back.
+merge_moves = Table(
+    "merge_moves",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("merge_id", Uuid, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("row_key", String(64), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "merge_id", "kind", "row_key"),
 )

@@ -425,6 +425,7 @@ class ProfilePatch(_In):
     seller_address: Address | None = None
     seller_tax_id: TaxId | None = None
     seller_email: Email | None = None
+    seller_phone: Annotated[Name, Field(max_length=40)] | None = None
     currency: CurrencyCode | None = None
     locale: LocaleCode | None = None
     timezone: TimeZoneName | None = None
@@ -440,6 +441,7 @@ class ProfileOut(_Out):
     seller_address: str | None
     seller_tax_id: str | None
     seller_email: str | None
+    seller_phone: str | None
     currency: str
     locale: str
     timezone: str

@@ -18,6 +18,7 @@ from frontdesk.billing.adapters.accounts import AccountRepository
 from frontdesk.billing.adapters.counters import CounterRepository
 from frontdesk.billing.adapters.ledger import LedgerRepository
 from frontdesk.billing.adapters.profiles import ProfileRepository
+from frontdesk.billing.adapters.tenants import TenantCopyRepository
 from frontdesk.billing.domain.ledger import CustomerPosition, InvoiceFigures, JournalEntry
 from frontdesk.billing.domain.numbering import Document, Series
 from frontdesk.billing.domain.profiles import BillingProfile
@@ -64,6 +65,11 @@ class Books:
         await self.ledger.add(entry)
         self._touched.add(entry.currency)
 
+    def touch(self, currency: str) -> None:
+        """The customer's position in ``currency`` changed without a new entry (postings
+        moved by a merge): ``close`` publishes it."""
+        self._touched.add(currency)
+
     async def figures(self, invoice_id: uuid.UUID) -> InvoiceFigures:
         return await self.ledger.invoice_figures(invoice_id)
 
@@ -98,4 +104,6 @@ class Books:
 
 
 async def profile_of(uow: UnitOfWork, tenant_id: uuid.UUID) -> BillingProfile:
-    return await ProfileRepository(uow.session, tenant_id).current()
+    """The profile documents use: staff's own settings, else the tenant's copy."""
+    tenant = await TenantCopyRepository(uow.session, tenant_id).get()
+    return (await ProfileRepository(uow.session, tenant_id).current()).with_tenant(tenant)

@@ -9,7 +9,7 @@ a new message id still invoices once.
 
 from __future__ import annotations
 
-from frontdesk.billing.application import customers, sources
+from frontdesk.billing.application import customers, merges, sources, tenants
 from frontdesk.contracts import Envelope
 from frontdesk.contracts.credits import (
     MembershipAssigned,
@@ -19,7 +19,14 @@ from frontdesk.contracts.credits import (
     PackagePurchased,
     PackageToppedUp,
 )
-from frontdesk.contracts.customers import CustomerErased, CustomerRegistered, CustomerUpdated
+from frontdesk.contracts.customers import (
+    CustomerErased,
+    CustomerMerged,
+    CustomerRegistered,
+    CustomerUnmerged,
+    CustomerUpdated,
+)
+from frontdesk.contracts.identity import TenantChanged
 from frontdesk.contracts.scheduling import BookingCancelled, BookingConfirmed
 from frontdesk.kit.consumer import Handlers
 from frontdesk.kit.uow import UnitOfWork
@@ -72,6 +79,23 @@ async def on_customer_updated(uow: UnitOfWork, envelope: Envelope, event: Custom
 @handlers.on(CustomerErased)
 async def on_customer_erased(uow: UnitOfWork, envelope: Envelope, event: CustomerErased) -> None:
     await customers.customer_erased(uow, envelope.tenant_id, event.customer_id)
+
+
+@handlers.on(CustomerMerged)
+async def on_customer_merged(uow: UnitOfWork, envelope: Envelope, event: CustomerMerged) -> None:
+    await merges.customer_merged(uow, envelope.tenant_id, event)
+
+
+@handlers.on(CustomerUnmerged)
+async def on_customer_unmerged(
+    uow: UnitOfWork, envelope: Envelope, event: CustomerUnmerged
+) -> None:
+    await merges.customer_unmerged(uow, envelope.tenant_id, event)
+
+
+@handlers.on(TenantChanged)
+async def on_tenant_changed(uow: UnitOfWork, envelope: Envelope, event: TenantChanged) -> None:
+    await tenants.tenant_changed(uow, envelope, event)
 
 
 # Membership events share their facts (a base class) and one typed handler.

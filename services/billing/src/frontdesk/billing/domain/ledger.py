@@ -39,6 +39,8 @@ class EntryKind(StrEnum):
     credit_note = "credit_note"  # an invoice corrected
     refund = "refund"  # money paid back
     credit_applied = "credit_applied"  # the customer's credit settles an invoice
+    # On an unmerge: credit one record used of the other's while they were one goes over.
+    merge_settlement = "merge_settlement"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,6 +243,30 @@ def credit_applied(
         document_id=invoice_id,
         invoice_id=invoice_id,
         memo="customer credit applied",
+    )
+
+
+def merge_settled(
+    *,
+    merge_id: uuid.UUID,
+    currency: str,
+    from_customer: uuid.UUID,
+    to_customer: uuid.UUID,
+    amount_minor: int,
+) -> JournalEntry | None:
+    """Dr ``from_customer``'s credit; Cr ``to_customer``'s: credit moves between them."""
+    return _entry(
+        EntryKind.merge_settlement,
+        [
+            Posting(Account.customer_credit, amount_minor, from_customer),
+            Posting(Account.customer_credit, -amount_minor, to_customer),
+        ],
+        reference=f"MERGE-{merge_id.hex[:12].upper()}",
+        currency=currency,
+        customer_id=to_customer,
+        document_id=merge_id,
+        invoice_id=None,
+        memo="credit used while the customers were merged",
     )
 
 

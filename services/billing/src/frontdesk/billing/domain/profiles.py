@@ -1,6 +1,10 @@
 """The tenant's billing profile: the seller's details copied onto every document at
 issue, the currency, language and time zone documents are made in, the default tax rate
-and whether prices include it, payment terms and the number prefixes."""
+and whether prices include it, payment terms and the number prefixes.
+
+What staff set here wins; a field they never set comes from the tenant as the gateway
+told it (``TenantCopy``: name, seller, currency, language, zone), else the deployment's
+defaults below."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from frontdesk.billing.domain.tenants import TenantCopy
 from frontdesk.kit.aggregate import Aggregate
 from frontdesk.kit.errors import RuleBroken
 
@@ -24,6 +29,7 @@ class BillingProfile(Aggregate):
     seller_address: str | None = None
     seller_tax_id: str | None = None
     seller_email: str | None = None
+    seller_phone: str | None = None
     currency: str = "EUR"
     locale: str = "en"
     timezone: str = "UTC"
@@ -32,6 +38,7 @@ class BillingProfile(Aggregate):
     payment_terms_days: int = 14
     invoice_prefix: str = ""
     credit_note_prefix: str = "CN-"
+    staff_set: list[str] = dataclasses.field(default_factory=list)
     updated_at: datetime | None = None
 
     def edit(self, changes: Mapping[str, Any]) -> None:
@@ -42,7 +49,20 @@ class BillingProfile(Aggregate):
         days = changes.get("payment_terms_days", self.payment_terms_days)
         if not 0 <= days <= MAX_TERMS_DAYS:
             raise RuleBroken("payment_terms_days", f"must be 0 to {MAX_TERMS_DAYS}")
-        self.change(**changes)
+        self.change(**changes, staff_set=sorted({*self.staff_set, *changes}))
+
+    def with_tenant(self, tenant: TenantCopy | None) -> BillingProfile:
+        """The profile documents use: what staff set here, else the tenant's copy."""
+        if tenant is None:
+            return self
+        values = {
+            name: value
+            for name, value in tenant.profile_values().items()
+            if name not in self.staff_set and value is not None
+        }
+        if not values:
+            return self
+        return dataclasses.replace(self, **values)
 
     def today(self, now: datetime) -> date:
         """The date it is at the business (its time zone), for issue and due dates."""
@@ -58,4 +78,5 @@ class BillingProfile(Aggregate):
             "address": self.seller_address,
             "tax_id": self.seller_tax_id,
             "email": self.seller_email,
+            "phone": self.seller_phone,
         }

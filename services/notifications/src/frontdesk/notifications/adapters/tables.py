@@ -136,6 +136,9 @@ contacts = Table(
     Column("sms_consent", Boolean, nullable=False, server_default=text("true")),
     Column("email_consent", Boolean, nullable=False, server_default=text("true")),
     Column("language", String(20)),
+    # Merged into another customer (customers' merge): messages still addressed to this
+    # id go to the survivor's contact until the merge is undone.
+    Column("merged_into", Uuid),
     Column("deleted", Boolean, nullable=False, server_default=text("false")),
     Column("erased", Boolean, nullable=False, server_default=text("false")),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -244,4 +247,51 @@ send_slots = Table(
     Column("sender", String(200), nullable=False),
     Column("next_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("tenant_id", "sender"),
+)
+
+# The tenant as the gateway last told it (``identity.tenant.changed``): ``version`` is
+# the tenant's aggregate version, so an older event changes nothing.
+tenant_settings = Table(
+    "tenant_settings",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("default_country", String(2)),
+    Column("language", String(20)),
+    Column("currency", String(3)),
+    Column("time_zone", String(64)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", name="pk_tenant_settings"),
+)
+
+# Merges of two customers as customers announced them: one row per merge (a replay, or a
+# merge arriving after its unmerge, changes nothing); ``consent_turned_off`` lists the
+# survivor's channels the merge turned off (the stricter consent wins), which the unmerge
+# turns back on.
+customer_merges = Table(
+    "customer_merges",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("merge_id", Uuid, nullable=False),
+    Column("survivor_id", Uuid, nullable=False),
+    Column("merged_id", Uuid, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("consent_turned_off", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "merge_id", name="pk_customer_merges"),
+    CheckConstraint("state IN ('merged', 'unmerged')", name="state_known"),
+    CheckConstraint("survivor_id <> merged_id", name="two_customers"),
+)
+
+# What a merge moved to the survivor (messages, bookings), row by row, for the unmerge.
+merge_moves = Table(
+    "merge_moves",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("merge_id", Uuid, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("row_id", Uuid, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "merge_id", "kind", "row_id", name="pk_merge_moves"),
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from frontdesk.contracts import Envelope
 from frontdesk.contracts.scheduling import (
@@ -31,6 +32,15 @@ from frontdesk.kit.uow import UnitOfWork
 from frontdesk.notifications.application.common import Repositories, utcnow
 from frontdesk.notifications.domain.bookings import Booking, Planned, booking_values, told
 from frontdesk.notifications.domain.messages import REMINDERS, Message
+from frontdesk.notifications.domain.tenants import booking_zone
+
+F = TypeVar("F", bound=BookingFacts)
+
+
+async def _zoned(repos: Repositories, facts: F) -> F:
+    """The facts with the location's zone, else (not told) the tenant's."""
+    zone = booking_zone(facts.timezone, await repos.tenant.get())
+    return facts if zone == facts.timezone else facts.model_copy(update={"timezone": zone})
 
 
 async def _booking(repos: Repositories, facts: BookingFacts) -> Booking:
@@ -69,6 +79,7 @@ async def booking_confirmed(
 ) -> None:
     now = now or utcnow()
     repos = Repositories(uow, envelope.tenant_id)
+    event = await _zoned(repos, event)
     booking = await _booking(repos, event)
     if told(booking, event, envelope.aggregate_version, "confirmed", cancelled_by=None):
         await repos.bookings.save(booking)
@@ -84,6 +95,7 @@ async def booking_rescheduled(
 ) -> None:
     now = now or utcnow()
     repos = Repositories(uow, envelope.tenant_id)
+    event = await _zoned(repos, event)
     booking = await _booking(repos, event)
     was_confirmed = booking.active
     changed = told(
@@ -111,6 +123,7 @@ async def booking_cancelled(
 ) -> None:
     now = now or utcnow()
     repos = Repositories(uow, envelope.tenant_id)
+    event = await _zoned(repos, event)
     booking = await _booking(repos, event)
     was_confirmed = booking.active
     if told(
@@ -129,6 +142,7 @@ async def booking_ended(
     """Rejected, attended, no-show: the booking is no longer upcoming; nothing queued for
     it is sent."""
     repos = Repositories(uow, envelope.tenant_id)
+    event = await _zoned(repos, event)
     booking = await _booking(repos, event)
     if told(booking, event, envelope.aggregate_version, status):
         await repos.bookings.save(booking)
@@ -142,6 +156,7 @@ async def customer_linked(
     """A guest's booking now has its customer: its messages are theirs (the state of the
     booking is what it was)."""
     repos = Repositories(uow, envelope.tenant_id)
+    event = await _zoned(repos, event)
     booking = await _booking(repos, event)
     status = booking.status
     if told(booking, event, envelope.aggregate_version, status):

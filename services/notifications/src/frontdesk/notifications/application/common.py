@@ -13,6 +13,7 @@ from frontdesk.notifications.adapters.messages import MessageRepository
 from frontdesk.notifications.adapters.secrets import Secrets
 from frontdesk.notifications.adapters.senders import SenderSettingsRepository
 from frontdesk.notifications.adapters.templates import TemplateRepository
+from frontdesk.notifications.adapters.tenants import TenantCopyRepository
 from frontdesk.notifications.domain.senders import PLATFORM, EmailSender, SmsSender
 from frontdesk.notifications.settings import NotificationsSettings
 
@@ -40,6 +41,7 @@ class Repositories:
         self.contacts = ContactRepository(session, tenant_id)
         self.bookings = BookingRepository(session, tenant_id)
         self.templates = TemplateRepository(session, tenant_id)
+        self.tenant = TenantCopyRepository(session, tenant_id)
 
     def senders(self, settings: NotificationsSettings) -> SenderSettingsRepository:
         return SenderSettingsRepository(

@@ -61,6 +61,7 @@ from frontdesk.notifications.domain.messages import (
 )
 from frontdesk.notifications.domain.senders import EmailSender, SenderSettings, SmsSender
 from frontdesk.notifications.domain.templates import DEFAULTS, Template
+from frontdesk.notifications.domain.tenants import TenantCopy, language, venue
 from frontdesk.notifications.settings import NotificationsSettings
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class Claim:
 @dataclasses.dataclass(frozen=True)
 class Tenant:
     settings: SenderSettings
+    copy: TenantCopy | None  # the tenant as the gateway told it (name, language, zone)
     templates: dict[tuple[str, Channel], Template]
     sms: SmsSender
     email: EmailSender
@@ -228,8 +230,10 @@ class Dispatcher:
             repos = Repositories(uow, tenant_id)
             settings = await repos.senders(self.settings).current()
             templates = {(t.kind.value, t.channel): t for t in await repos.templates.all()}
+            copy = await repos.tenant.get()
         found = Tenant(
             settings=settings,
+            copy=copy,
             templates=templates,
             sms=settings.sms_sender(platform_sms(self.settings)),
             email=settings.email_sender(platform_email(self.settings)),
@@ -275,6 +279,13 @@ class Dispatcher:
             contacts = await repos.contacts.get_many(
                 {m.customer_id for m in mine if m.customer_id is not None}
             )
+            # A merged customer's messages go to the survivor's details (until unmerged).
+            survivors = await repos.contacts.get_many(
+                {c.merged_into for c in contacts.values() if c.merged_into is not None}
+            )
+            for customer_id, known in list(contacts.items()):
+                if known.merged_into is not None and known.merged_into in survivors:
+                    contacts[customer_id] = survivors[known.merged_into]
             phones = {c.phone for c in contacts.values() if c.phone}
             opted_out = await repos.contacts.opted_out_of(phones)
             now = utcnow()
@@ -328,8 +339,8 @@ class Dispatcher:
             contact=contact,
             booking=booking,
             template=template,
-            venue=tenant.settings.venue,
-            language=tenant.settings.language or self.settings.default_language,
+            venue=venue(tenant.settings, tenant.copy),
+            language=language(tenant.settings, tenant.copy, self.settings.default_language),
             number_opted_out=message.channel == "sms" and phone in opted_out,
             waited_enough=waited,
             now=now,

@@ -23,6 +23,7 @@ from frontdesk.notifications.domain.templates import (
     Template,
     sms_info,
 )
+from frontdesk.notifications.domain.tenants import language, venue
 from frontdesk.notifications.settings import NotificationsSettings
 
 
@@ -142,12 +143,13 @@ async def preview(
         if ask.booking_id is not None:
             booking = await repos.bookings.require(ask.booking_id)
         tenant = await repos.senders(settings).current()
+        copy = await repos.tenant.get()
         real = variables(
             ask.kind,
             contact,
             booking,
-            tenant.venue,
-            tenant.language or settings.default_language,
+            venue(tenant, copy),
+            language(tenant, copy, settings.default_language),
         )
         values |= {k: v for k, v in real.items() if k in VARIABLES[ask.kind] and v != ""}
     rendered = template.render(values)

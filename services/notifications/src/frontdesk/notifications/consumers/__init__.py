@@ -13,10 +13,12 @@ from frontdesk.contracts.customers import (
     BulkMessageRequested,
     CustomerDeleted,
     CustomerErased,
+    CustomerMerged,
     CustomerRegistered,
+    CustomerUnmerged,
     CustomerUpdated,
 )
-from frontdesk.contracts.identity import AccountEmailRequested
+from frontdesk.contracts.identity import AccountEmailRequested, TenantChanged
 from frontdesk.contracts.scheduling import (
     BookingAttended,
     BookingCancelled,
@@ -30,7 +32,7 @@ from frontdesk.contracts.scheduling import (
 )
 from frontdesk.kit.consumer import Handlers
 from frontdesk.kit.uow import UnitOfWork
-from frontdesk.notifications.application import bookings, contacts, messages
+from frontdesk.notifications.application import bookings, contacts, merges, messages, tenants
 
 handlers = Handlers()
 
@@ -55,6 +57,23 @@ async def on_customer_deleted(uow: UnitOfWork, envelope: Envelope, event: Custom
 @handlers.on(CustomerErased)
 async def on_customer_erased(uow: UnitOfWork, envelope: Envelope, event: CustomerErased) -> None:
     await contacts.customer_erased(uow, envelope, event)
+
+
+@handlers.on(CustomerMerged)
+async def on_customer_merged(uow: UnitOfWork, envelope: Envelope, event: CustomerMerged) -> None:
+    await merges.customer_merged(uow, envelope, event)
+
+
+@handlers.on(CustomerUnmerged)
+async def on_customer_unmerged(
+    uow: UnitOfWork, envelope: Envelope, event: CustomerUnmerged
+) -> None:
+    await merges.customer_unmerged(uow, envelope, event)
+
+
+@handlers.on(TenantChanged)
+async def on_tenant_changed(uow: UnitOfWork, envelope: Envelope, event: TenantChanged) -> None:
+    await tenants.tenant_changed(uow, envelope, event)
 
 
 @handlers.on(BulkMessageRequested)

@@ -54,6 +54,7 @@ class Contact(Aggregate):
     sms_consent: bool = True
     email_consent: bool = True
     language: str | None = None
+    merged_into: uuid.UUID | None = None
     event_version: int = 0
     deleted: bool = False
     erased: bool = False
