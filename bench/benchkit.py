@@ -23,7 +23,6 @@ def scratch_settings(name: str, **overrides: Any) -> Settings:
         service=f"bench_{name}_{run}",
         bus_prefix=f"bench.{run}.",
         database_prefix="",
-        queue_expires_ms=10 * 60 * 1000,
         **overrides,
     )
 

@@ -123,7 +123,6 @@ async def main(requests: int, concurrency: int) -> None:
         },
         "FRONTDESK_DATABASE_PREFIX": f"bench{run}_",
         "FRONTDESK_BUS_PREFIX": f"bench.{run}.",
-        "FRONTDESK_QUEUE_EXPIRES_MS": str(10 * 60 * 1000),
         "FRONTDESK_SERVICE_URLS": json.dumps(urls),
         "FRONTDESK_LOG_LEVEL": "WARNING",
         "FRONTDESK_RATE_LIMIT_PER_ADDRESS": "100000000",

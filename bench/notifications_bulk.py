@@ -120,7 +120,6 @@ async def main(customers: int, rate: float) -> None:
         **{k: v for k, v in os.environ.items() if k in ("FRONTDESK_PG_URL", "FRONTDESK_AMQP_URL")},
         "FRONTDESK_DATABASE_PREFIX": f"bench_{run}_",
         "FRONTDESK_BUS_PREFIX": f"bench.{run}.",
-        "FRONTDESK_QUEUE_EXPIRES_MS": str(10 * 60 * 1000),
         "FRONTDESK_RELAY_POLL_SECONDS": "0.2",
         "FRONTDESK_PORT": str(port),
         "FRONTDESK_LOG_LEVEL": "INFO",  # the worker says when it runs

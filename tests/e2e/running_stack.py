@@ -28,7 +28,7 @@ import pytest
 from frontdesk.kit import migrations
 from frontdesk.kit.auth import Permission, Role, issue_token
 from frontdesk.kit.settings import Settings
-from frontdesk.kit.testing import BUS_PREFIXES
+from frontdesk.kit.testing import BUS_PREFIXES, delete_bus
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,7 +74,6 @@ class Stack:
             **{k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")},
             "FRONTDESK_DATABASE_PREFIX": f"e2e{run}_",
             "FRONTDESK_BUS_PREFIX": f"e2e{run}.",
-            "FRONTDESK_QUEUE_EXPIRES_MS": str(30 * 60 * 1000),
             "FRONTDESK_RETRY_DELAYS_MS": "[200, 1000, 3000]",
             "FRONTDESK_RELAY_POLL_SECONDS": "0.2",
             "FRONTDESK_LOG_LEVEL": "INFO",
@@ -84,7 +83,7 @@ class Stack:
                 {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
             ),
         }
-        BUS_PREFIXES.add(self.env["FRONTDESK_BUS_PREFIX"])  # exchanges removed after the run
+        BUS_PREFIXES.setdefault(self.env["FRONTDESK_BUS_PREFIX"], set()).update(SERVICES)
         for key in ("FRONTDESK_PG_URL", "FRONTDESK_AMQP_URL", "FRONTDESK_JWT_SECRET"):
             if key in os.environ:
                 self.env[key] = os.environ[key]
@@ -283,6 +282,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     finally:
         s.stop_all()
         await s.drop_databases()
+        await delete_bus({s.env["FRONTDESK_BUS_PREFIX"]: set(SERVICES)})
 
 
 @pytest.fixture

@@ -165,7 +165,7 @@ async def test_message_is_not_lost_when_parking_fails() -> None:
         await pub.send(bad)
         await asyncio.sleep(1.0)
         # Not acked away: it is still on the main queue (or in flight, redelivered later).
-        await pub.channel.declare_queue(parking, durable=True, arguments=pub.topology._expiry())
+        await pub.channel.declare_queue(parking, durable=True, arguments=bus.QUORUM)
         await wait_for(lambda: _async_eq(pub.queue_depth(parking), 1), timeout=15)
 
 

@@ -11,6 +11,7 @@ declared, so a reconnecting consumer or relay could not restore its topology.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,17 +31,16 @@ ERROR_HEADER = "x-frontdesk-error"
 ROUTING_KEY_HEADER = "x-frontdesk-routing-key"
 PARKED_AT_HEADER = "x-frontdesk-parked-at"
 UNROUTED_MAX_LENGTH = 1_000_000
-QUORUM = {"x-queue-type": "quorum"}
+QUORUM: dict[str, Any] = {"x-queue-type": "quorum"}
 
 
 @dataclass(frozen=True)
 class Topology:
     prefix: str = ""
-    queue_expires_ms: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Topology:
-        return cls(prefix=settings.bus_prefix, queue_expires_ms=settings.queue_expires_ms)
+        return cls(prefix=settings.bus_prefix)
 
     @property
     def exchange(self) -> str:
@@ -80,8 +80,15 @@ class Topology:
         await channel.exchange_delete(self.unrouted_exchange)
         await channel.queue_delete(self.unrouted_queue)
 
-    def _expiry(self) -> dict[str, Any]:
-        return {"x-expires": self.queue_expires_ms} if self.queue_expires_ms else {}
+    async def delete_everything(
+        self, channel: AbstractChannel, consumers: Iterable[str], retry_levels: int
+    ) -> None:
+        """The consumers' queues, the exchanges and the unrouted queue (test runs and
+        benchmarks clean up after themselves: quorum queues get no expiry, as the broker
+        stalls while it expires many of them)."""
+        for consumer in consumers:
+            await self.delete_consumer(channel, consumer, retry_levels)
+        await self.delete_bus(channel)
 
     async def declare_exchange(self, channel: AbstractChannel) -> AbstractExchange:
         unrouted = await channel.declare_exchange(
@@ -94,7 +101,6 @@ class Topology:
                 **QUORUM,
                 "x-max-length": UNROUTED_MAX_LENGTH,
                 "x-overflow": "drop-head",
-                **self._expiry(),
             },
         )
         await queue.bind(unrouted)
@@ -114,9 +120,7 @@ class Topology:
     ) -> AbstractQueue:
         exchange = await self.declare_exchange(channel)
         main = self.queue(consumer)
-        queue = await channel.declare_queue(
-            main, durable=True, arguments={**QUORUM, **self._expiry()}
-        )
+        queue = await channel.declare_queue(main, durable=True, arguments={**QUORUM})
         for key in routing_keys:
             await queue.bind(exchange, routing_key=key)
         for attempt, delay in enumerate(retry_delays_ms, start=1):
@@ -132,13 +136,12 @@ class Topology:
                     "x-dead-letter-routing-key": main,
                     "x-dead-letter-strategy": "at-least-once",
                     "x-overflow": "reject-publish",
-                    **self._expiry(),
                 },
             )
         # Inspecting parked messages (get, then closing the channel) returns them without
         # counting a delivery, so a parked message never meets a delivery limit.
         await channel.declare_queue(
-            self.parking_queue(consumer), durable=True, arguments={**QUORUM, **self._expiry()}
+            self.parking_queue(consumer), durable=True, arguments={**QUORUM}
         )
         return queue
 

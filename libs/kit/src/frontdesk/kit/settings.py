@@ -40,8 +40,6 @@ class Settings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     # Prefixes every exchange and queue name, so test runs never share names.
     bus_prefix: str = ""
-    # Idle queues of a test run vanish after this many ms; unset in production.
-    queue_expires_ms: int | None = None
 
     # ``production`` refuses to start with the development secret, a placeholder or a short
     # one (a token could be minted by anyone who read this file).

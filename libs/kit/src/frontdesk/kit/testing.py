@@ -37,7 +37,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # each worker process must have names of its own.
     os.environ["FRONTDESK_DATABASE_PREFIX"] = f"t{RUN_ID}_"
     os.environ["FRONTDESK_BUS_PREFIX"] = f"t{RUN_ID}."
-    os.environ.setdefault("FRONTDESK_QUEUE_EXPIRES_MS", str(30 * 60 * 1000))
     os.environ.setdefault("FRONTDESK_RETRY_DELAYS_MS", "[200, 400]")
     os.environ.setdefault("FRONTDESK_RELAY_POLL_SECONDS", "0.2")
     telemetry.configure("tests", exporter=SPANS, metric_reader=METRICS, log_level="WARNING")
@@ -60,23 +59,28 @@ def metric_value(name: str, **attributes: str) -> float:
     return total
 
 
-# Bus prefixes this test process used; their exchanges are deleted when the session ends
-# (queues expire on their own, exchanges would pile up run after run).
-BUS_PREFIXES: set[str] = set()
+# The consumers this test process started, by bus prefix: their queues, exchanges and
+# unrouted queue are deleted when the session ends (queues have no expiry), should a
+# test's own teardown not have run.
+BUS_PREFIXES: dict[str, set[str]] = {}
+# As many delay levels as any process of a run may use (deleting a missing queue is fine).
+DELAY_LEVELS = 5
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if BUS_PREFIXES:
-        asyncio.run(_delete_exchanges(sorted(BUS_PREFIXES)))
+        asyncio.run(delete_bus(BUS_PREFIXES))
 
 
-async def _delete_exchanges(prefixes: list[str]) -> None:
+async def delete_bus(consumers_by_prefix: dict[str, set[str]]) -> None:
+    """Delete what these prefixes' consumers declared on the broker."""
     settings = Settings()
     connection = await aio_pika.connect(settings.amqp_url)
     try:
         channel = await connection.channel()
-        for prefix in prefixes:
-            await bus.Topology(prefix=prefix).delete_bus(channel)
+        for prefix, consumers in sorted(consumers_by_prefix.items()):
+            topology = bus.Topology(prefix=prefix)
+            await topology.delete_everything(channel, sorted(consumers), DELAY_LEVELS)
     finally:
         await connection.close()
 
@@ -93,7 +97,7 @@ async def running_service(
     """
     overrides.setdefault("bus_prefix", f"{Settings().bus_prefix}{spec.name}.")
     settings = spec.settings(**overrides)
-    BUS_PREFIXES.add(settings.bus_prefix)
+    BUS_PREFIXES.setdefault(settings.bus_prefix, set()).add(spec.name)
     url = settings.resolved_database_url()
     await asyncio.to_thread(migrations.upgrade, spec.migrations_dir, url)
     runtime = Runtime(spec, settings)
@@ -106,6 +110,8 @@ async def running_service(
     finally:
         await runtime.close()
         await migrations.drop_database(url)
+        if consumer and spec.handlers():
+            await delete_bus({settings.bus_prefix: {spec.name}})
 
 
 @contextlib.asynccontextmanager
