@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tools the tests need beyond Python packages, from Debian's packages (as root):
 # promtool (package prometheus) runs the alert rules' unit tests; docker-compose validates
-# docker-compose.yml (no Docker engine needed for `config`).
+# docker-compose.yml (no Docker engine needed for `config`); chromium is the browser the
+# console's tests drive with Playwright (never `playwright install`: it downloads its own).
 set -u
 need() { command -v "$1" >/dev/null 2>&1; }
 install() {  # package...
@@ -15,3 +16,4 @@ install() {  # package...
 }
 need promtool || install prometheus
 need docker-compose || install docker-compose
+need chromium || install chromium

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from frontdesk.gateway import consumers
+from frontdesk.gateway import console, consumers
 from frontdesk.gateway.adapters.tables import messaging, metadata
 from frontdesk.gateway.api import auth, customer_accounts, front, tenants, users, webhooks
 from frontdesk.gateway.application import gate as gates
@@ -27,7 +27,10 @@ GatewayRuntime = Runtime[GatewaySettings]
 
 
 def routers() -> list[APIRouter]:
+    # The console's pages and files (/console/, /me/) when enabled; they call /v1/... only.
+    pages = console.routers() if GatewaySettings().console_enabled else []
     return [
+        *pages,
         auth.router,
         tenants.signup_router,
         tenants.router,

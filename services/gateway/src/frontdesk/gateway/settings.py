@@ -46,6 +46,8 @@ class GatewaySettings(Settings):
     docs_assets_dir: str | None = None
     # The address HTTP clients reach the gateway at, for links in emails.
     public_url: str = "http://127.0.0.1:8000"
+    # The staff console (/console/) and customer self-service (/me/) in the browser.
+    console_enabled: bool = True
 
     # --- rate limits (Redis, shared by every gateway replica) ----------------------------
     redis_url: str = "redis://127.0.0.1:6379/0"
