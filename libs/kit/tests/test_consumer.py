@@ -2,6 +2,7 @@
 the CLI lists, shows and replays parked messages, and prefetch gives real concurrency."""
 
 import asyncio
+import collections
 import itertools
 import json
 import uuid
@@ -9,6 +10,7 @@ import uuid
 import kit_probe
 import orjson
 from kit_probe import CALLS, FAILURES, probe_service, seen_counts
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from frontdesk.contracts import Envelope
@@ -180,6 +182,32 @@ async def test_prefetch_gives_bounded_concurrency() -> None:
         assert set(counts.values()) == {1}
         assert 1 < kit_probe.CONCURRENCY["max"] <= 8
         assert loop.time() - started < 24 * 0.3 / 2
+
+
+async def test_messages_that_arrive_together_commit_together_and_a_failing_one_alone() -> None:
+    # One worker (a pool of two connections, one kept for the relay), so messages queue up
+    # behind the one being handled and are taken as batches.
+    async with (
+        probe_service(relay=False, db_pool_size=1, db_max_overflow=1) as rt,
+        Publisher(rt) as pub,
+    ):
+        kit_probe.DELAY["seconds"] = 0.02
+        envs = [envelope() for _ in range(40)]
+        poison = json.loads(envs[20].model_dump_json())["payload"]["customer_id"]
+        FAILURES[uuid.UUID(poison)] = 1
+        await asyncio.gather(*(pub.send(e) for e in envs))
+        counts = await wait_for(lambda: _when(seen_counts(rt), lambda c: len(c) == 40), timeout=30)
+        assert set(counts.values()) == {1}
+        # The failing message ran again alone; none of the others ran twice.
+        calls = collections.Counter(customer for customer, _ in CALLS)
+        assert calls[uuid.UUID(poison)] == 2
+        assert sorted(calls.values()) == [1] * 39 + [2]
+        # Rows committed together share their transaction's start time (now()).
+        async with rt.engine.connect() as conn:
+            commits = (
+                await conn.execute(text("SELECT count(DISTINCT seen_at) FROM seen"))
+            ).scalar_one()
+        assert commits < 40 / 2
 
 
 async def _when(coro, cond):

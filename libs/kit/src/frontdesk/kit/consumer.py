@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -58,6 +59,17 @@ class Handlers(Mapping[type[Event], AnyHandler]):
         return len(self._by_type)
 
 
+@dataclass(frozen=True)
+class _Delivery:
+    """A message read off the queue, with what handles it."""
+
+    message: AbstractIncomingMessage
+    envelope: Envelope
+    event: Event
+    handler: AnyHandler
+    attempt: int
+
+
 # After a failure to settle a message, wait this long before requeueing it.
 REQUEUE_PAUSE_SECONDS = 1.0
 FORWARD_TIMEOUT_SECONDS = 30.0
@@ -93,17 +105,16 @@ class Consumer:
         self.handled = 0  # messages taken off the queue, whatever their outcome
         self.queue_depths: dict[str, int] = {}  # last measured, for the gauge
         self._depth_task: asyncio.Task[None] | None = None
-        # At most as many handlers at once as the process has connections for (one kept
-        # for the relay): the rest of the prefetch window waits here, not for a connection
-        # it could time out on.
-        self._slots = asyncio.Semaphore(
-            max(
-                1,
-                min(
-                    settings.consumer_prefetch, settings.db_pool_size + settings.db_max_overflow - 1
-                ),
-            )
+        # At most as many batches at once as the process has connections for (one kept
+        # for the relay): the rest of the prefetch window waits in ``_arrivals``, not for a
+        # connection it could time out on.
+        self._concurrency = max(
+            1,
+            min(settings.consumer_prefetch, settings.db_pool_size + settings.db_max_overflow - 1),
         )
+        self._batch_max = max(1, settings.consumer_batch_max)
+        self._arrivals: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._workers: list[asyncio.Task[None]] = []
         metrics.watch_consumer(self)
 
     @property
@@ -122,12 +133,20 @@ class Consumer:
         queue = await self._topology.declare_consumer(
             self._channel, self.name, self.routing_keys, self._settings.retry_delays_ms
         )
+        self._workers = [
+            asyncio.create_task(self._work(), name=f"{self.name} consumer {n}")
+            for n in range(self._concurrency)
+        ]
         await queue.consume(self._on_message)
         self._depth_task = asyncio.create_task(self._watch_depths(), name="queue depths")
 
     async def close(self) -> None:
         if self._depth_task is not None:
             self._depth_task.cancel()
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers = []
         if self._connection is not None:
             await self._connection.close()
 
@@ -164,9 +183,58 @@ class Consumer:
             await self.close()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        # The prefetch window bounds what waits here; the workers take it in batches.
+        self._arrivals.put_nowait(message)
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._arrivals.get()]
+            # A fair share of what waits, so that slow handlers still run side by side.
+            share = -(-(self._arrivals.qsize() + 1) // self._concurrency)
+            while len(batch) < min(share, self._batch_max) and not self._arrivals.empty():
+                batch.append(self._arrivals.get_nowait())
+            metrics.consumer_batch_size.record(len(batch), {"consumer": self.name})
+            await self._run_batch(batch)
+
+    async def _run_batch(self, batch: list[AbstractIncomingMessage]) -> None:
+        """Handle what arrived together in one transaction (one commit instead of one per
+        message), each message in a savepoint of its own: one that fails is undone alone
+        and then handled again on its own, so a poison message never holds back the rest.
+        Nothing is acked before the commit that holds its effects."""
+        ready = [item for message in batch if (item := await self._read(message)) is not None]
+        if len(ready) > 1:
+            try:
+                handled, alone = await self._handle_together(ready)
+            except Exception as error:  # the commit itself, or the connection: each alone
+                log.warning("batch of %d not committed (%r); each again alone", len(ready), error)
+                handled, alone = [], ready
+            for item, first_time in handled:
+                await self._settle(item.message.ack())
+                self._handled(item, first_time)
+            ready = alone
+        for item in ready:
+            await self._run_alone(item)
+
+    async def _read(self, message: AbstractIncomingMessage) -> _Delivery | None:
+        """The message's envelope, event and handler; an invalid message is parked."""
+        attempt = bus.header_int(message.headers, bus.ATTEMPT_HEADER)
+        routing_key = bus.header_str(message.headers, bus.ROUTING_KEY_HEADER) or (
+            message.routing_key or ""
+        )
         try:
-            async with self._slots:
-                await self._process(message)
+            envelope = Envelope.model_validate_json(message.body)
+            event = parse(envelope)
+            handler = self._handlers[envelope.routing_key]
+        except (ValidationError, UnknownEventError, KeyError, ValueError) as error:
+            await self._guarded(
+                message, self._park(message, routing_key, attempt, f"invalid message: {error}")
+            )
+            return None
+        return _Delivery(message, envelope, event, handler, attempt)
+
+    async def _guarded(self, message: AbstractIncomingMessage, step: Awaitable[None]) -> None:
+        try:
+            await step
         except Exception:
             # Whatever went wrong (the copy to a delay or parking queue not confirmed, the
             # database gone), the message is not lost: it goes back to the queue.
@@ -181,32 +249,56 @@ class Consumer:
         except Exception as error:
             log.warning("could not ack/nack (the broker will redeliver): %r", error)
 
-    async def _process(self, message: AbstractIncomingMessage) -> None:
-        attempt = bus.header_int(message.headers, bus.ATTEMPT_HEADER)
-        routing_key = bus.header_str(message.headers, bus.ROUTING_KEY_HEADER) or (
-            message.routing_key or ""
-        )
-        try:
-            envelope = Envelope.model_validate_json(message.body)
-            event = parse(envelope)
-            handler = self._handlers[envelope.routing_key]
-        except (ValidationError, UnknownEventError, KeyError, ValueError) as error:
-            await self._park(message, routing_key, attempt, f"invalid message: {error}")
-            return
-        context = extract(dict(message.headers or {}))
-        with _tracer.start_as_current_span(
-            f"{envelope.routing_key} process",
-            context=context,
+    def _span(self, item: _Delivery) -> Any:
+        return _tracer.start_as_current_span(
+            f"{item.envelope.routing_key} process",
+            context=extract(dict(item.message.headers or {})),
             kind=trace.SpanKind.CONSUMER,
             attributes={
                 "messaging.system": "rabbitmq",
                 "messaging.consumer.group.name": self.name,
-                "messaging.message.id": str(envelope.id),
-                "messaging.rabbitmq.destination.routing_key": envelope.routing_key,
+                "messaging.message.id": str(item.envelope.id),
+                "messaging.rabbitmq.destination.routing_key": item.envelope.routing_key,
             },
-        ) as span:
+        )
+
+    async def _handle_together(
+        self, items: list[_Delivery]
+    ) -> tuple[list[tuple[_Delivery, bool]], list[_Delivery]]:
+        """The messages handled in one transaction (with whether each was new) and those
+        that failed in it (undone, to be handled again alone)."""
+        handled: list[tuple[_Delivery, bool]] = []
+        failed: list[_Delivery] = []
+        async with self._uow_factory() as uow:
+            for item in items:
+                with self._span(item):
+                    await uow.begin_part(item.envelope)
+                    try:
+                        first_time = await inbox.claim(
+                            uow.session, uow.tables, item.envelope, self.name
+                        )
+                        if first_time:
+                            await item.handler(uow, item.envelope, item.event)
+                        await uow.end_part()
+                    except Exception as error:
+                        log.info(
+                            "%s failed within a batch (%r); again alone", item.envelope.id, error
+                        )
+                        await uow.abandon_part()
+                        failed.append(item)
+                        continue
+                handled.append((item, first_time))
+            await uow.commit()
+        return handled, failed
+
+    async def _run_alone(self, item: _Delivery) -> None:
+        await self._guarded(item.message, self._process(item))
+
+    async def _process(self, item: _Delivery) -> None:
+        envelope = item.envelope
+        with self._span(item) as span:
             try:
-                first_time = await self._handle(envelope, event, handler)
+                first_time = await self._handle(envelope, item.event, item.handler)
             except Exception as error:
                 span.record_exception(error)
                 metrics.handler_errors.add(
@@ -221,12 +313,18 @@ class Consumer:
                     "handler %s failed on %s (attempt %d): %r",
                     self.name,
                     envelope.routing_key,
-                    attempt,
+                    item.attempt,
                     error,
                 )
-                await self._retry_or_park(message, envelope.routing_key, attempt, repr(error))
+                await self._retry_or_park(
+                    item.message, envelope.routing_key, item.attempt, repr(error)
+                )
                 return
-        await self._settle(message.ack())
+        await self._settle(item.message.ack())
+        self._handled(item, first_time)
+
+    def _handled(self, item: _Delivery, first_time: bool) -> None:
+        envelope = item.envelope
         self.handled += 1
         self._count(envelope.routing_key, "handled" if first_time else "duplicate")
         if first_time:

@@ -24,6 +24,11 @@ consumer_lag = _meter.create_histogram(
     unit="s",
     description="From the event's occurrence to the commit of its handling",
 )
+consumer_batch_size = _meter.create_histogram(
+    "frontdesk.consumer.batch_size",
+    unit="{message}",
+    description="Messages a consumer handled in one transaction",
+)
 handler_errors = _meter.create_counter(
     "frontdesk.consumer.handler_errors",
     unit="{error}",

@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     # A publication not confirmed within this time counts as failed (the row stays unsent).
     relay_publish_timeout_seconds: float = 10.0
     consumer_prefetch: int = 32
+    # Messages that arrived together are handled in one transaction, up to this many.
+    consumer_batch_max: int = Field(default=16, ge=1)
     # Delays before each retry of a failed message; after the last, it is parked.
     retry_delays_ms: list[int] = [1_000, 10_000, 60_000]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from opentelemetry.propagate import inject
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
 from frontdesk.contracts import Envelope, Event
 from frontdesk.kit.aggregate import Aggregate
@@ -38,11 +38,15 @@ class UnitOfWork:
         self._pending: list[dict[str, Any]] = []
         self._cause: Envelope | None = None
         self.published: list[Envelope] = []
+        # In a consumer's batch: the savepoint of the message being handled.
+        self._part: AsyncSessionTransaction | None = None
+        self._part_published = 0
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self._pending = []
         self.published = []
+        self._part = None
         return self
 
     async def __aexit__(
@@ -112,6 +116,34 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.flush_outbox()
+        if self._part is not None:
+            # In a batch the consumer commits once for all its messages: this message's
+            # work so far is kept (the savepoint released), and a new one guards the rest.
+            await self._part.commit()
+            self._part = await self.session.begin_nested()
+            self._part_published = len(self.published)
+            return
         await self.session.commit()
         if self.published and self._on_commit is not None:
             self._on_commit()
+
+    async def begin_part(self, cause: Envelope) -> None:
+        """One message's work within a batch: undoable on its own (a savepoint)."""
+        self.caused_by(cause)
+        self._part = await self.session.begin_nested()
+        self._part_published = len(self.published)
+
+    async def end_part(self) -> None:
+        """The message's work is done: keep it for the batch's commit."""
+        assert self._part is not None, "begin_part() first"
+        await self.flush_outbox()
+        await self._part.commit()
+        self._part = None
+
+    async def abandon_part(self) -> None:
+        """The message failed: undo what it did since its last commit, and only that."""
+        assert self._part is not None, "begin_part() first"
+        self._pending = []
+        del self.published[self._part_published :]
+        await self._part.rollback()
+        self._part = None
