@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from frontdesk.contracts.scheduling import (
     BookingCancelled,
     BookingCustomerLinked,
+    BookingRejected,
     BookingRescheduled,
     SessionCancelled,
 )
@@ -182,6 +183,28 @@ async def test_a_class_cancelled_by_the_studio_says_sorry_and_its_reminders_go(w
     found = await settled(world, lambda ms: not any(m["status"] == "queued" for m in ms))
     [sms] = [m for m in found if (m["kind"], m["channel"]) == ("booking_cancelled", "sms")]
     assert "we're sorry" in sms["body"]
+
+
+async def test_a_booking_the_saga_gave_up_on_is_told_once_and_other_rejections_are_not(
+    world, fakes
+):
+    customer = await world.customer(sms=phone(), email=address())
+    start = in_days(5)
+    timed_out = world.booking(customer, start, cls=BookingRejected, reason="timeout")
+    await world.tell(timed_out, timed_out.booking_id, 2)
+    await world.tell(timed_out, timed_out.booking_id, 2)  # redelivered: told once
+    refused = world.booking(customer, start, cls=BookingRejected, reason="insufficient_credits")
+    await world.tell(refused, refused.booking_id, 2)
+    assert await world.messages(booking_id=refused.booking_id) == []
+    found = await settled(world, lambda ms: ms and not any(m["status"] == "queued" for m in ms))
+    assert {m["booking_id"] for m in found} == {timed_out.booking_id}
+    assert sorted((m["kind"], m["channel"]) for m in found) == [
+        ("booking_not_made", "email"),
+        ("booking_not_made", "sms"),
+    ]
+    assert {m["status"] for m in found} <= {"sent", "delivered"}
+    [sms] = [m for m in found if m["channel"] == "sms"]
+    assert "could not confirm your booking for Yoga" in sms["body"]
 
 
 async def test_a_guests_booking_is_linked_to_its_customer(world):

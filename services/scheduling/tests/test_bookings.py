@@ -182,6 +182,28 @@ async def test_saga_timeout_rejects_pending_bookings(studio, runtime):
     assert await seats_taken(runtime, session["id"]) == 0
 
 
+async def test_saga_timeout_waits_while_the_payment_step_still_answers(studio, runtime):
+    """A long queue is not a lost payment step: while credits answers other bookings, a
+    booking pending past the timeout keeps its seat; once credits is silent for the whole
+    timeout, it is rejected."""
+    session = await studio.session(capacity=5)
+    waiting = await studio.book(session, expect=(202,))
+    await asyncio.sleep(1.6)
+    customer = uuid.uuid4()
+    answered = await studio.book(session, customer, expect=(202,))
+    await studio.publish(
+        DebitSucceeded(booking_id=uuid.UUID(answered["id"]), customer_id=customer, credits=1),
+        customer,
+    )
+    await studio.wait_status(answered["id"], "confirmed")
+    assert await expire_pending(runtime.uow, timeout=1.5) == 0
+    assert (await studio.booking(waiting["id"]))["status"] == "pending"
+    await asyncio.sleep(1.6)  # now credits has said nothing for the whole timeout
+    assert await expire_pending(runtime.uow, timeout=1.5) == 1
+    done = await studio.booking(waiting["id"])
+    assert done["status"] == "rejected" and done["reason"] == "timeout"
+
+
 async def test_prefer_wait_answers_201_once_decided(studio):
     session = await studio.session()
     customer = uuid.uuid4()

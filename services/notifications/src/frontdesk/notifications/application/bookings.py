@@ -24,6 +24,7 @@ from frontdesk.contracts.scheduling import (
     BookingConfirmed,
     BookingCustomerLinked,
     BookingFacts,
+    BookingRejected,
     BookingRescheduled,
     SessionCancelled,
     SessionChanged,
@@ -137,16 +138,24 @@ async def booking_cancelled(
 
 
 async def booking_ended(
-    uow: UnitOfWork, envelope: Envelope, event: BookingFacts, status: str
+    uow: UnitOfWork,
+    envelope: Envelope,
+    event: BookingFacts,
+    status: str,
+    *,
+    now: datetime | None = None,
 ) -> None:
     """Rejected, attended, no-show: the booking is no longer upcoming; nothing queued for
-    it is sent."""
+    it is sent. A booking the saga gave up on (rejected for ``timeout``) is told."""
+    now = now or utcnow()
     repos = Repositories(uow, envelope.tenant_id)
     event = await _zoned(repos, event)
     booking = await _booking(repos, event)
     if told(booking, event, envelope.aggregate_version, status):
         await repos.bookings.save(booking)
         await _cancel_queued(repos, booking.id, f"the booking is {status}", reminders_only=False)
+        if isinstance(event, BookingRejected) and event.reason == "timeout":
+            await repos.messages.add_new(_messages(booking, booking.not_made(now)))
     await uow.commit()
 
 

@@ -141,6 +141,16 @@ class Booking(Aggregate):
             for channel in CHANNELS
         ]
 
+    def not_made(self, now: datetime) -> list[Planned]:
+        """The saga gave up on the booking (its payment step was gone): the customer, who
+        was told it was being made, hears that it was not; once, and not after the session."""
+        if self.reminder_only or self.ends_at <= now:
+            return []
+        return [
+            Planned(Kind.booking_not_made, channel, now, f"{self.id}:not_made:{channel}")
+            for channel in CHANNELS
+        ]
+
 
 def booking_values(facts: BookingFacts, version: int, status: str) -> dict[str, Any]:
     """A booking's columns as one of scheduling's events tells them."""

@@ -28,8 +28,17 @@ from frontdesk.notifications.domain.templates import (
 )
 
 BOOKING_KINDS = frozenset(
-    {Kind.booking_confirmed, Kind.booking_rescheduled, Kind.booking_cancelled, *REMINDERS}
+    {
+        Kind.booking_confirmed,
+        Kind.booking_rescheduled,
+        Kind.booking_cancelled,
+        Kind.booking_not_made,
+        *REMINDERS,
+    }
 )
+
+
+TOLD_WHEN_ENDED = frozenset({Kind.booking_cancelled, Kind.booking_not_made})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +105,9 @@ def decide(
     if message.kind in BOOKING_KINDS:
         if booking is None:
             return Skip("the booking is not known")
-        if message.kind != Kind.booking_cancelled and not booking.active:
+        if message.kind in TOLD_WHEN_ENDED:
+            pass  # about a booking that is no longer active, by nature
+        elif not booking.active:
             return Skip("the booking was cancelled")
         if message.kind in REMINDERS and message.due_at != booking.reminder_due(message.kind):
             return Skip("the booking moved; a reminder at the new time replaces this one")

@@ -48,6 +48,7 @@ class Kind(StrEnum):
     booking_confirmed = "booking_confirmed"
     booking_rescheduled = "booking_rescheduled"
     booking_cancelled = "booking_cancelled"
+    booking_not_made = "booking_not_made"  # the saga gave up on it (timeout)
     reminder_7d = "reminder_7d"
     reminder_24h = "reminder_24h"
     direct = "direct"

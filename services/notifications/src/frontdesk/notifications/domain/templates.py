@@ -66,6 +66,7 @@ VARIABLES: dict[Kind, frozenset[str]] = {
     Kind.booking_confirmed: CUSTOMER | VENUE | SESSION,
     Kind.booking_rescheduled: CUSTOMER | VENUE | SESSION | {"previous_date", "previous_time"},
     Kind.booking_cancelled: CUSTOMER | VENUE | SESSION | {"cancelled_by_studio"},
+    Kind.booking_not_made: CUSTOMER | VENUE | SESSION,
     Kind.reminder_7d: CUSTOMER | VENUE | SESSION,
     Kind.reminder_24h: CUSTOMER | VENUE | SESSION,
     Kind.direct: CUSTOMER | VENUE,
@@ -137,6 +138,18 @@ DEFAULTS: dict[tuple[Kind, Channel], tuple[str | None, str]] = {
         + _WHEN
         + " is cancelled.{% endif %}\n\n"
         + _SIGN,
+    ),
+    (Kind.booking_not_made, "sms"): (
+        None,
+        "Hi {{ first_name }}, we're sorry: we could not confirm your booking for {{ title }} "
+        "on " + _WHEN + " and nothing was charged. Please book again. " + _SIGN,
+    ),
+    (Kind.booking_not_made, "email"): (
+        "Not booked: {{ title }} on {{ date }}",
+        "Hi {{ first_name }},\n\nwe're sorry: we could not confirm your booking for "
+        "{{ title }} on " + _WHEN + ", and nothing was charged (any credits taken are "
+        "back on your account). Please book again.\n\n"
+        "{% if link %}{{ link }}\n\n{% endif %}" + _SIGN,
     ),
     (Kind.reminder_7d, "sms"): (
         None,

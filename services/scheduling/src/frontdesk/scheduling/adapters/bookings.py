@@ -229,6 +229,22 @@ async def expired_pending(
     return result.mappings().all()
 
 
+async def payment_answered_since(session: AsyncSession, since: datetime) -> bool:
+    """Whether the payment step confirmed or rejected any booking of any tenant since
+    ``since`` (a timeout it gave itself does not count)."""
+    result = await session.execute(
+        select(bookings.c.id)
+        .where(
+            bookings.c.payment_method == "credits",
+            bookings.c.status.in_(("confirmed", "rejected")),
+            bookings.c.decided_at > since,
+            func.coalesce(bookings.c.reason, "") != "timeout",
+        )
+        .limit(1)
+    )
+    return result.first() is not None
+
+
 async def stale_waitlists(
     session: AsyncSession, now: datetime, limit: int = 200
 ) -> Sequence[RowMapping]:

@@ -229,6 +229,12 @@ bookings = Table(
         "created_at",
         postgresql_where=text("status = 'pending'"),
     ),
+    # The payment step's latest answer, across tenants (the saga timeout asks for it).
+    Index(
+        "ix_bookings_payment_answers",
+        "decided_at",
+        postgresql_where=text("payment_method = 'credits' AND status IN ('confirmed', 'rejected')"),
+    ),
 )
 
 appointments = Table(

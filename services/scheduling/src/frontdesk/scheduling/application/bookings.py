@@ -33,7 +33,11 @@ from frontdesk.kit.errors import NotFoundError, RuleBroken
 from frontdesk.kit.notices import Notices, wait
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling.adapters import Repositories
-from frontdesk.scheduling.adapters.bookings import expired_pending, stale_waitlists
+from frontdesk.scheduling.adapters.bookings import (
+    expired_pending,
+    payment_answered_since,
+    stale_waitlists,
+)
 from frontdesk.scheduling.application.common import Idempotency, Row, claim, repositories
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.bookings import (
@@ -373,10 +377,16 @@ async def on_guest_resolved(
 
 async def expire_pending(uows: Callable[[], UnitOfWork], *, timeout: float) -> int:
     """The saga timeout: bookings of every tenant still pending after ``timeout`` seconds
-    are rejected (reason ``timeout``) and their seats freed, each in its own transaction."""
+    are rejected (reason ``timeout``) and their seats freed, each in its own transaction,
+    but only once the payment step has been silent for the whole ``timeout``. While it
+    answers other bookings it is alive and the queue is merely long: a paying customer
+    with credits and a free seat keeps the booking however slow the saga runs."""
     cutoff = tz.now() - timedelta(seconds=timeout)
     async with uows() as uow:
         candidates = await expired_pending(uow.session, cutoff)
+        if candidates and await payment_answered_since(uow.session, cutoff):
+            log.info("%d pending past the timeout; payment still answers", len(candidates))
+            return 0
     expired = 0
     for candidate in candidates:
         async with uows() as uow:
