@@ -21,7 +21,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 sys.path.append(str(Path(__file__).parent))
 
 from browser_testing import ARGS, CHROMIUM, DESKTOP, NEEDED, Mailbox
-from running_stack import SERVICES, Stack
+from running_stack import SERVICES, Stack, delete_bus
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     finally:
         s.stop_all()
         await s.drop_databases()
+        await delete_bus({s.env["FRONTDESK_BUS_PREFIX"]: set(SERVICES)})
 
 
 @pytest.fixture(scope="module")

@@ -67,7 +67,7 @@ async def studio_with_a_class(
 async def log_in(page: Page, studio: Studio, email: str = "owner@example.com") -> None:
     await page.goto("/console/login")
     await page.get_by_label("Studio (its short name)").fill(studio.slug)
-    await page.get_by_label("Email").fill(email)
+    await page.get_by_role("textbox", name="Email").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Log in").click()
     await page.wait_for_url("**/console/customers")
@@ -217,13 +217,13 @@ async def test_new_customer_form_names_the_bad_field_and_saves_nothing(
     await page.get_by_role("link", name="New customer").first.click()
     await page.get_by_label("First name").fill("Edsger")
     await page.get_by_label("Last name").fill("Dijkstra")
-    await page.get_by_label("Email").fill("not-an-email")
+    await page.get_by_role("textbox", name="Email").fill("not-an-email")
     await page.get_by_role("button", name="Add customer").click()
     await expect(page.get_by_test_id("error-email")).to_be_visible()
     await expect(page.get_by_label("First name")).to_have_value("Edsger")
     assert (await studio.get("/v1/customers"))["items"] == []
 
-    await page.get_by_label("Email").fill("edsger@example.com")
+    await page.get_by_role("textbox", name="Email").fill("edsger@example.com")
     await page.get_by_role("button", name="Add customer").click()
     await flash(page, "Edsger Dijkstra was added")
     await expect(page.get_by_test_id("customer-name")).to_have_text("Edsger Dijkstra")
@@ -332,10 +332,10 @@ async def test_customer_signs_in_by_link_buys_books_and_cancels(
 
     # Profile: an invalid email is named, a valid edit is kept.
     await page.get_by_role("link", name="Profile", exact=True).click()
-    await page.get_by_label("Email").fill("nope")
+    await page.get_by_role("textbox", name="Email").fill("nope")
     await page.get_by_role("button", name="Save my details").click()
     await expect(page.get_by_test_id("error-email")).to_be_visible()
-    await page.get_by_label("Email").fill("cora@example.com")
+    await page.get_by_role("textbox", name="Email").fill("cora@example.com")
     await page.get_by_label("Phone").fill("+49 160 7654321")
     await page.get_by_role("button", name="Save my details").click()
     await flash(page, "Your details are saved")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from frontdesk.gateway.console.api import Answer
 from frontdesk.gateway.console.pages import (
@@ -611,15 +611,19 @@ def _day(value: str | None, zone: ZoneInfo) -> date:
         return datetime.now(zone).date()
 
 
+# A filter a form left empty ("Any staff") arrives as ``staff_id=``: no filter, not a 422.
+ChosenId = Annotated[uuid.UUID | None, BeforeValidator(lambda value: value or None)]
+
+
 @router.get("/console/calendar")
 async def calendar(
     request: Request,
-    location_id: uuid.UUID | None = None,
+    location_id: ChosenId = None,
     date: str | None = None,
     view: str = "day",
-    staff_id: uuid.UUID | None = None,
-    room_id: uuid.UUID | None = None,
-    for_: Annotated[uuid.UUID | None, Query(alias="for")] = None,
+    staff_id: ChosenId = None,
+    room_id: ChosenId = None,
+    for_: Annotated[ChosenId, Query(alias="for")] = None,
 ) -> Response:
     visit = await Visit.open(request, CONSOLE)
     locations = (await visit.get("/v1/locations")).items()
