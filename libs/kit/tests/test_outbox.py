@@ -225,6 +225,55 @@ async def test_failed_publish_leaves_the_row_unpublished_with_its_error() -> Non
             await connection.close()
 
 
+async def test_a_broker_that_refuses_everything_parks_nothing() -> None:
+    """Every publication nacked (a quorum queue electing its leader, a full queue): the
+    broker is unavailable, no row is at fault; they wait and go out once it takes them."""
+    from frontdesk.kit import bus
+
+    async with probe_service(consumer=False) as rt:
+        topology = bus.Topology.from_settings(rt.settings)
+        connection = await bus.connect(rt.settings)
+        try:
+            channel = await connection.channel()
+            exchange = await topology.declare_exchange(channel)
+            full = await channel.declare_queue(
+                f"{topology.prefix}full",
+                arguments={"x-max-length": 0, "x-overflow": "reject-publish"},
+            )
+            await full.bind(exchange, routing_key="#")
+            await commit_events(rt, 3)
+
+            async def refused():
+                async with rt.engine.connect() as conn:
+                    rows = (
+                        await conn.execute(
+                            select(
+                                rt.spec.tables.outbox.c.attempts,
+                                rt.spec.tables.outbox.c.last_error,
+                            )
+                        )
+                    ).all()
+                return rows if rows and all(r.last_error for r in rows) else None
+
+            rows = await wait_for(refused, timeout=10)
+            await asyncio.sleep(1.0)  # several passes, all refused
+            assert await published_ids(rt) == set()
+            assert (await outbox_state(rt))["pending"] == 3
+            assert not await cli_parked_rows(rt)
+            assert all(r.attempts == 0 for r in rows)
+
+            await full.delete(if_unused=False, if_empty=False)
+            await wait_for(lambda: _published_all(rt, 3), timeout=15)
+        finally:
+            await connection.close()
+
+
+async def cli_parked_rows(rt):
+    from frontdesk.kit import cli
+
+    return await cli._parked_outbox_rows(rt.spec.name)
+
+
 async def test_a_thousand_unpublishable_rows_ahead_never_hold_back_the_good_ones() -> None:
     """Rows whose event matches no contract are parked with their error (visible and
     replayable by ``frontdesk parked``); the good rows behind them are published."""

@@ -98,6 +98,9 @@ class Relay:
                 if published >= self._settings.relay_batch_size:
                     continue
             self._wake.clear()
+            if failed:  # new commits do not cut a failing broker's back-off short
+                await asyncio.sleep(backoff)
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
 
@@ -183,10 +186,15 @@ class Relay:
                 if isinstance(result, BaseException):
                     error = repr(result)[:2000] if str(result) else repr(type(result))
                     failures.setdefault(error, []).append(row.id)
+            # A nack refuses the row only when the broker took others of the same pass:
+            # when it nacks every one (a quorum queue electing its leader, a full queue), the
+            # broker is unavailable and no row is at fault.
             refused = [
                 row.id
                 for row, result in zip(rows, results, strict=True)
-                if isinstance(result, DeliveryError) and not isinstance(result, PublishError)
+                if sent
+                and isinstance(result, DeliveryError)
+                and not isinstance(result, PublishError)
             ]
             for error, ids in failures.items():
                 log.warning("publish of %d outbox row(s) failed: %s", len(ids), error)
