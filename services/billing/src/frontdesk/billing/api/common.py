@@ -13,7 +13,7 @@ from frontdesk.billing.settings import BillingSettings
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal, require
 from frontdesk.kit.pagination import CursorInt, decode_cursor, encode_cursor, split_page
 from frontdesk.kit.problems import PROBLEM_JSON, Forbidden, ProblemBody
-from frontdesk.kit.service import Runtime, current_runtime
+from frontdesk.kit.service import Runtime, runtime_dependency
 from frontdesk.kit.types import AwareDatetime
 
 BillingManager = Annotated[Principal, Depends(require(Permission.manage_billing))]
@@ -27,7 +27,7 @@ async def billing_reader(principal: CurrentPrincipal) -> Principal:
 
 
 BillingReader = Annotated[Principal, Depends(billing_reader)]
-BillingRuntime = Annotated[Runtime[BillingSettings], Depends(current_runtime)]
+BillingRuntime = Annotated[Runtime[BillingSettings], Depends(runtime_dependency)]
 
 
 def pdf_response(name: str, content: bytes) -> Response:

@@ -17,9 +17,9 @@ from frontdesk.customers.domain.listing import Sort
 from frontdesk.customers.settings import CustomersSettings
 from frontdesk.kit.auth import Permission, Principal, require, require_admin
 from frontdesk.kit.pagination import CursorInt, bad_cursor, decode_cursor, encode_cursor
-from frontdesk.kit.service import Runtime, current_runtime
+from frontdesk.kit.service import Runtime, runtime_dependency
 
-CustomersRuntime = Annotated[Runtime[CustomersSettings], Depends(current_runtime)]
+CustomersRuntime = Annotated[Runtime[CustomersSettings], Depends(runtime_dependency)]
 
 Editor = Annotated[Principal, Depends(require(Permission.add_participants))]
 Admin = Annotated[Principal, Depends(require_admin())]

@@ -12,12 +12,12 @@ from fastapi import Depends
 from frontdesk.kit.auth import Permission, Principal, require, require_admin, staff_principal
 from frontdesk.kit.pagination import decode_cursor, encode_cursor, split_page
 from frontdesk.kit.problems import PROBLEM_JSON, ProblemBody
-from frontdesk.kit.service import Runtime, current_runtime
+from frontdesk.kit.service import Runtime, runtime_dependency
 from frontdesk.kit.types import AwareDatetime
 from frontdesk.notifications.domain.messages import Message
 from frontdesk.notifications.settings import NotificationsSettings
 
-NotificationsRuntime = Annotated[Runtime[NotificationsSettings], Depends(current_runtime)]
+NotificationsRuntime = Annotated[Runtime[NotificationsSettings], Depends(runtime_dependency)]
 Admin = Annotated[Principal, Depends(require_admin())]
 Staff = Annotated[Principal, Depends(staff_principal)]
 Sender = Annotated[Principal, Depends(require(Permission.send_emails))]

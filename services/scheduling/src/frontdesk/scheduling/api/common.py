@@ -14,13 +14,13 @@ from pydantic import BaseModel
 from frontdesk.kit.auth import CurrentPrincipal, Permission, Principal, require_admin
 from frontdesk.kit.pagination import decode_cursor, encode_cursor
 from frontdesk.kit.problems import Forbidden
-from frontdesk.kit.service import Runtime, current_runtime
+from frontdesk.kit.service import Runtime, runtime_dependency
 from frontdesk.kit.types import AwareDatetime
 from frontdesk.scheduling.application.common import Idempotency
 from frontdesk.scheduling.domain.bookings import CancellationPolicy
 from frontdesk.scheduling.settings import SchedulingSettings
 
-SchedulingRuntime = Annotated[Runtime[SchedulingSettings], Depends(current_runtime)]
+SchedulingRuntime = Annotated[Runtime[SchedulingSettings], Depends(runtime_dependency)]
 # An occurrence of a series: change or cancel it alone, or it and every later one.
 ScopeQuery = Annotated[
     Literal["this", "following"],
@@ -32,7 +32,7 @@ ScopeQuery = Annotated[
 Admin = Annotated[Principal, Depends(require_admin())]
 
 
-def _default_policy(rt: SchedulingRuntime) -> CancellationPolicy:
+async def _default_policy(rt: SchedulingRuntime) -> CancellationPolicy:
     """The cancellation policy of a tenant that set none (``FRONTDESK_FREE_CANCEL_HOURS``)."""
     return CancellationPolicy(rt.settings.free_cancel_hours)
 
