@@ -3,14 +3,13 @@
 Each node has its own name, AMQP and distribution ports, config (the system config pins
 5672), empty plugin list, data and log folders, all owned by the ``rabbitmq`` user, and
 shares the system Erlang cookie so that ``rabbitmqctl`` and the nodes talk. Clients reach
-the cluster through ``FailoverProxy``, which stands for the load balancer (a Kubernetes
-Service, a compose network alias) in front of the nodes: a new connection goes to the
-first node that answers.
+the cluster through the kit tests' ``CuttableProxy`` given the three ports, which stands
+for the load balancer (a Kubernetes Service, a compose network alias) in front of the
+nodes: a new connection goes to the first node that answers.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import shutil
@@ -138,57 +137,3 @@ class Cluster:
         for node in self.nodes:
             node.stop()
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-class FailoverProxy:
-    """The load balancer in front of the cluster: each new client connection is piped to
-    the first node that accepts it; a node that stops drops the connections it held."""
-
-    def __init__(self, ports: list[int]) -> None:
-        self.ports = ports
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    @property
-    def amqp_url(self) -> str:
-        return f"amqp://guest:guest@127.0.0.1:{self.port}/"
-
-    async def __aenter__(self) -> FailoverProxy:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        for port in self.ports:
-            try:
-                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
-                break
-            except OSError:
-                continue
-        else:
-            writer.transport.abort()
-            return
-        for src, dst in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.create_task(self._pipe(src, dst))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            with contextlib.suppress(Exception):
-                writer.transport.abort()

@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 from kit_probe import commit_events, outbox_state, probe_service, seen_counts
-from rabbit_cluster import Cluster, FailoverProxy
+from netcut import CuttableProxy
+from rabbit_cluster import Cluster
 
 from frontdesk.kit import bus
 from frontdesk.kit.testing import wait_for
@@ -29,7 +30,7 @@ async def cluster():
 @pytest.mark.reliability
 async def test_queue_leader_stopped_mid_stream_loses_nothing_and_nothing_twice(cluster) -> None:
     assert await asyncio.to_thread(cluster.running_nodes) == {n.nodename for n in cluster.nodes}
-    async with FailoverProxy(cluster.ports) as front:
+    async with CuttableProxy(ports=tuple(cluster.ports)) as front:
         name = f"kp_cluster_{uuid.uuid4().hex[:6]}"
         async with probe_service(name=name, amqp_url=front.amqp_url) as rt:
             queue = bus.Topology.from_settings(rt.settings).queue(name)

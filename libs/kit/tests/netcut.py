@@ -8,8 +8,12 @@ import contextlib
 
 
 class CuttableProxy:
-    def __init__(self, host: str = "127.0.0.1", port: int = 5672) -> None:
-        self.target = (host, port)
+    """Pipes each new connection to the first of ``ports`` that accepts it (several ports:
+    the load balancer in front of a cluster, so a node that stops is passed over)."""
+
+    def __init__(self, host: str = "127.0.0.1", ports: tuple[int, ...] = (5672,)) -> None:
+        self.host = host
+        self.ports = ports
         self.down = False
         self.port = 0
         self._server: asyncio.Server | None = None
@@ -47,9 +51,13 @@ class CuttableProxy:
         if self.down:
             writer.transport.abort()
             return
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
+        for port in self.ports:
+            try:
+                up_reader, up_writer = await asyncio.open_connection(self.host, port)
+                break
+            except OSError:
+                continue
+        else:
             writer.transport.abort()
             return
         self._writers.update((writer, up_writer))
