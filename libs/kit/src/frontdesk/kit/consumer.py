@@ -274,11 +274,7 @@ class Consumer:
                 with self._span(item):
                     await uow.begin_part(item.envelope)
                     try:
-                        first_time = await inbox.claim(
-                            uow.session, uow.tables, item.envelope, self.name
-                        )
-                        if first_time:
-                            await item.handler(uow, item.envelope, item.event)
+                        first_time = await self._claim_and_handle(uow, item)
                         await uow.end_part()
                     except Exception as error:
                         log.info(
@@ -298,7 +294,7 @@ class Consumer:
         envelope = item.envelope
         with self._span(item) as span:
             try:
-                first_time = await self._handle(envelope, item.event, item.handler)
+                first_time = await self._handle(item)
             except Exception as error:
                 span.record_exception(error)
                 metrics.handler_errors.add(
@@ -338,14 +334,19 @@ class Consumer:
             1, {"consumer": self.name, "routing_key": routing_key, "outcome": outcome}
         )
 
-    async def _handle(self, envelope: Envelope, event: Event, handler: AnyHandler) -> bool:
+    async def _handle(self, item: _Delivery) -> bool:
         """Handle in one transaction; False for a duplicate (already in the inbox)."""
         async with self._uow_factory() as uow:
-            uow.caused_by(envelope)
-            first_time = await inbox.claim(uow.session, uow.tables, envelope, self.name)
-            if first_time:
-                await handler(uow, envelope, event)
+            uow.caused_by(item.envelope)
+            first_time = await self._claim_and_handle(uow, item)
             await uow.commit()
+        return first_time
+
+    async def _claim_and_handle(self, uow: UnitOfWork, item: _Delivery) -> bool:
+        """Claim the inbox row and, the first time only, run the handler."""
+        first_time = await inbox.claim(uow.session, uow.tables, item.envelope, self.name)
+        if first_time:
+            await item.handler(uow, item.envelope, item.event)
         return first_time
 
     async def _retry_or_park(
