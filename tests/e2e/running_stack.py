@@ -10,6 +10,7 @@ Tests drive them over HTTP only, each in a tenant of its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -266,7 +267,14 @@ class Tenant:
 # connections.
 @pytest.fixture(scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    s = Stack(tmp_path_factory.mktemp("e2e"))
+    async with running(Stack(tmp_path_factory.mktemp("e2e"))) as s:
+        yield s
+
+
+@contextlib.asynccontextmanager
+async def running(s: Stack, start_timeout: float = 60) -> AsyncIterator[Stack]:
+    """Start every service of ``s`` and its stand-ins; stop them and delete their
+    databases and queues afterwards."""
     try:
         await s.start_standins()
         await asyncio.to_thread(s.migrate)
@@ -275,8 +283,8 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             s.start(service, "worker")
             s.start(service, "api")
         await asyncio.gather(
-            *(s.wait_worker(service) for service in SERVICES),
-            *(s.wait_api(service) for service in SERVICES),
+            *(s.wait_worker(service, timeout=start_timeout) for service in SERVICES),
+            *(s.wait_api(service, timeout=start_timeout) for service in SERVICES),
         )
         yield s
     finally:

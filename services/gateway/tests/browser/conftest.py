@@ -7,7 +7,6 @@ ignores)."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import sys
 import uuid
@@ -21,7 +20,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 sys.path.append(str(Path(__file__).parent))
 
 from browser_testing import ARGS, CHROMIUM, DESKTOP, NEEDED, Mailbox
-from running_stack import SERVICES, Stack, delete_bus
+from running_stack import SERVICES, Stack, running
 
 
 @pytest.fixture(scope="module")
@@ -41,22 +40,9 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             "FRONTDESK_LOGIN_LIMIT_PER_ACCOUNT": "1000",
         }
     )
-    try:
-        await s.start_standins()
-        await asyncio.to_thread(s.migrate)
-        for service in SERVICES:
-            s.start(service, "worker")
-            s.start(service, "api")
-        await asyncio.gather(
-            # A busy machine starts a dozen processes slowly.
-            *(s.wait_worker(service, timeout=420) for service in SERVICES),
-            *(s.wait_api(service, timeout=420) for service in SERVICES),
-        )
+    # A busy machine starts a dozen processes slowly.
+    async with running(s, start_timeout=420):
         yield s
-    finally:
-        s.stop_all()
-        await s.drop_databases()
-        await delete_bus({s.env["FRONTDESK_BUS_PREFIX"]: set(SERVICES)})
 
 
 @pytest.fixture(scope="module")
