@@ -10,7 +10,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from frontdesk.contracts.customers import BulkMessageRequested, CustomerDeleted, CustomerErased
+from frontdesk.contracts.customers import (
+    BulkMessageRequested,
+    CustomerDeleted,
+    CustomerErased,
+    CustomerUpdated,
+)
 from frontdesk.notifications.adapters.tables import metadata
 
 from .conftest import address, in_days, phone, send, settled
@@ -253,6 +258,26 @@ async def test_preferences_staff_and_the_customer_itself(client, tokens, world):
     problem(await client.patch(url, json={"sms": None}, headers=mine), 422, "sms")
     problem(await client.patch(url, json={"sms": "no"}, headers=mine), 422, "sms")
     problem(await client.patch(url, json={"sms": False}, headers={**mine, "If-Match": '"9"'}), 412)
+
+
+async def test_new_details_from_customers_do_not_make_an_open_preferences_form_stale(
+    client, tokens, world
+):
+    customer = await world.customer(sms=phone(), email=address())
+    url = f"/v1/contact-preferences/{customer}"
+    mine = tokens.headers("customer", sub=customer)
+    opened = (await client.get(url, headers=mine)).headers["ETag"]
+    # The customer saves a new email first; customers tells notifications of it.
+    await world.tell(
+        CustomerUpdated(customer_id=customer, first_name="Ada", last_name="L", email=address()),
+        customer,
+        2,
+    )
+    r = await client.patch(url, json={"sms": False}, headers={**mine, "If-Match": opened})
+    assert r.status_code == 200 and r.json()["sms"] is False
+    # A change of consent does make the old form stale.
+    problem(await client.patch(url, json={"sms": True}, headers={**mine, "If-Match": opened}), 412)
+    assert r.headers["ETag"] != opened
 
 
 # --- bulk, deletion and erasure ----------------------------------------------------------

@@ -135,6 +135,7 @@ contacts = Table(
     Column("phone", String(20)),
     Column("sms_consent", Boolean, nullable=False, server_default=text("true")),
     Column("email_consent", Boolean, nullable=False, server_default=text("true")),
+    Column("consent_version", Integer, nullable=False, server_default=text("1")),
     Column("language", String(20)),
     # Merged into another customer (customers' merge): messages still addressed to this
     # id go to the survivor's contact until the merge is undone.

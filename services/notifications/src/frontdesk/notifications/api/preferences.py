@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/contact-preferences", tags=["preferences"])
 
 
 def _answer(response: Response, found: contacts.Preferences) -> PreferencesOut:
-    response.headers["ETag"] = etag(max(found.version, 1))
+    response.headers["ETag"] = etag(found.version)
     return PreferencesOut(**found.__dict__)
 
 

@@ -90,7 +90,7 @@ async def _preferences(repos: Repositories, contact: Contact) -> Preferences:
         sms=contact.sms_consent,
         email=contact.email_consent,
         sms_number_opted_out=await repos.contacts.opted_out(contact.phone),
-        version=contact.version,
+        version=contact.consent_version,
     )
 
 
@@ -99,7 +99,7 @@ async def preferences(uow: UnitOfWork, principal: Principal, customer_id: uuid.U
     repos = Repositories(uow, principal.tenant_id)
     contact = await repos.contacts.get(customer_id)
     if contact is None:  # nothing known yet: everything allowed
-        return Preferences(customer_id, True, True, False, 0)
+        return Preferences(customer_id, True, True, False, 1)
     return await _preferences(repos, contact)
 
 
@@ -116,7 +116,7 @@ async def set_preferences(
     principal.ensure_sees(customer_id, "customer")
     repos = Repositories(uow, principal.tenant_id)
     contact = await _contact(repos, customer_id)
-    contact.require_version(expected_version, "preferences")
+    contact.require_consent_version(expected_version)
     source: ConsentSource = "customer" if principal.is_customer else "staff"
     for channel, consent in changes.items():
         contact.set_consent(channel, consent, source)

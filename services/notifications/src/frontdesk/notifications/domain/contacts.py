@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from frontdesk.contracts.notifications import ConsentChanged
 from frontdesk.kit.aggregate import Aggregate
+from frontdesk.kit.errors import StaleVersion
 from frontdesk.notifications.domain.messages import Channel
 
 ConsentSource = Literal["reply", "provider", "staff", "customer"]
@@ -45,7 +46,9 @@ def keyword(body: str) -> Keyword | None:
 @dataclasses.dataclass(kw_only=True, eq=False)
 class Contact(Aggregate):
     """One customer as notifications knows them (``id`` is the customer's id).
-    ``event_version`` is the customer's ``aggregate_version`` in customers."""
+    ``event_version`` is the customer's ``aggregate_version`` in customers;
+    ``consent_version`` counts changes of consent only, so the preferences' ETag does not
+    go stale when the customer's name or address arrives from customers."""
 
     first_name: str | None = None
     last_name: str | None = None
@@ -53,6 +56,7 @@ class Contact(Aggregate):
     phone: str | None = None
     sms_consent: bool = True
     email_consent: bool = True
+    consent_version: int = 1
     language: str | None = None
     merged_into: uuid.UUID | None = None
     event_version: int = 0
@@ -81,11 +85,17 @@ class Contact(Aggregate):
         """Record a change of consent (and tell customers); False when it already was."""
         if self.consents(channel) == consent:
             return False
-        self.change(**{f"{channel}_consent": consent})
+        self.change(**{f"{channel}_consent": consent}, consent_version=self.consent_version + 1)
         self.record(
             ConsentChanged(customer_id=self.id, channel=channel, consent=consent, source=source)
         )
         return True
+
+    def require_consent_version(self, expected: int | None) -> None:
+        """A preferences edit made against ``expected`` (If-Match) applies only while the
+        consents are as they were then (else ``StaleVersion``, 412)."""
+        if expected is not None and expected != self.consent_version:
+            raise StaleVersion("preferences", self.consent_version)
 
     def scrub(self) -> None:
         self.change(
