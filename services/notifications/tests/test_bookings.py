@@ -11,8 +11,11 @@ from zoneinfo import ZoneInfo
 from frontdesk.contracts.scheduling import (
     BookingCancelled,
     BookingCustomerLinked,
+    BookingPromoted,
     BookingRejected,
     BookingRescheduled,
+    BookingWaitlisted,
+    BookingWaitlistLeft,
     SessionCancelled,
 )
 from frontdesk.notifications.application import bookings
@@ -242,3 +245,94 @@ async def test_handlers_are_idempotent_by_business_key(world, runtime):
         async with runtime.uow() as uow:
             await bookings.booking_confirmed(uow, envelope, event)
     assert len(await world.messages(booking_id=event.booking_id)) == 6
+
+
+def _told(found: list, booking_id: uuid.UUID) -> list[tuple[str, str]]:
+    return sorted((m["kind"], m["channel"]) for m in found if m["booking_id"] == booking_id)
+
+
+async def test_the_waitlist_tells_the_place_the_freed_seat_and_a_seat_that_never_came(world, fakes):
+    customer = await world.customer(sms=phone(), email=address())
+    start = in_days(3)
+
+    def done(ms: list) -> bool:
+        return bool(ms) and not any(
+            m["status"] == "queued" and m["kind"] != "reminder_24h" for m in ms
+        )
+
+    # Waiting at place 2, then a seat frees and the promotion is paid: two messages
+    # (its place, then that a seat opened up), no plain confirmation.
+    lucky = world.booking(customer, start, cls=BookingWaitlisted, position=2)
+    await world.tell(lucky, lucky.booking_id, 1)
+    await world.tell(lucky, lucky.booking_id, 1)  # redelivered: told once
+    await settled(world, done)
+    promoted = world.booking(customer, start, booking_id=lucky.booking_id, cls=BookingPromoted)
+    await world.tell(promoted, lucky.booking_id, 2)
+    confirmed = world.booking(customer, start, booking_id=lucky.booking_id)
+    await world.tell(confirmed, lucky.booking_id, 4)
+    found = await settled(world, done)
+    assert [k for k in _told(found, lucky.booking_id) if k[0] != "reminder_24h"] == [
+        ("waitlist_joined", "email"),
+        ("waitlist_joined", "sms"),
+        ("waitlist_promoted", "email"),
+        ("waitlist_promoted", "sms"),
+    ]
+    sms = {m["kind"]: m["body"] for m in found if m["channel"] == "sms"}
+    assert "number 2 on the waitlist" in sms["waitlist_joined"]
+    assert "a seat opened up: you're booked for Yoga" in sms["waitlist_promoted"]
+
+    # The class began with no seat freed: told so; a customer who withdrew is not told.
+    unlucky = world.booking(customer, start, cls=BookingWaitlisted, position=3)
+    await world.tell(unlucky, unlucky.booking_id, 1)
+    await settled(world, done)
+    closed = world.booking(
+        customer, start, booking_id=unlucky.booking_id, cls=BookingWaitlistLeft,
+        reason="session_started",
+    )  # fmt: skip
+    await world.tell(closed, unlucky.booking_id, 2)
+    withdrew = world.booking(customer, start, cls=BookingWaitlistLeft, reason="left")
+    await world.tell(withdrew, withdrew.booking_id, 2)
+    found = await settled(world, done)
+    assert _told(found, unlucky.booking_id) == [
+        ("waitlist_closed", "email"),
+        ("waitlist_closed", "sms"),
+        ("waitlist_joined", "email"),
+        ("waitlist_joined", "sms"),
+    ]
+    assert _told(found, withdrew.booking_id) == []
+    # A place told after the booking got its seat is not sent (it would mislead).
+    late = world.booking(customer, start, cls=BookingWaitlisted, position=1)
+    await world.tell(late, late.booking_id, 1)
+    await world.tell(world.booking(customer, start, booking_id=late.booking_id), late.booking_id, 4)
+    found = await settled(world, done)
+    joined = [
+        m for m in found if m["booking_id"] == late.booking_id and m["kind"] == "waitlist_joined"
+    ]
+    assert {m["status"] for m in joined} == {"skipped"}
+    [closed_sms] = [
+        m for m in found
+        if m["booking_id"] == unlucky.booking_id and m["kind"] == "waitlist_closed"
+        and m["channel"] == "sms"
+    ]  # fmt: skip
+    assert "no seat freed up for Yoga" in closed_sms["body"]
+
+
+async def test_a_promotion_that_cannot_be_paid_is_told_as_not_made(world, fakes):
+    customer = await world.customer(sms=phone())
+    start = in_days(3)
+    waiting = world.booking(customer, start, cls=BookingWaitlisted, position=1)
+    await world.tell(waiting, waiting.booking_id, 1)
+    promoted = world.booking(customer, start, booking_id=waiting.booking_id, cls=BookingPromoted)
+    await world.tell(promoted, waiting.booking_id, 2)
+    refused = world.booking(
+        customer, start, booking_id=waiting.booking_id, cls=BookingRejected,
+        reason="insufficient_credits",
+    )  # fmt: skip
+    await world.tell(refused, waiting.booking_id, 4)
+    found = await settled(world, lambda ms: ms and not any(m["status"] == "queued" for m in ms))
+    assert _told(found, waiting.booking_id) == [
+        ("booking_not_made", "email"),
+        ("booking_not_made", "sms"),
+        ("waitlist_joined", "email"),
+        ("waitlist_joined", "sms"),
+    ]

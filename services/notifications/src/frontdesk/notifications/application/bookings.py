@@ -8,6 +8,10 @@ and reminders they cause, in the same transaction as the event's inbox row.
 - cancelled (by the customer, staff or the studio): every queued message of it is
   cancelled (so no reminder is ever sent for it), and the customer is told if they
   had been told it was booked;
+- waitlisted: the customer is told their place; promoted: its confirmation says the seat
+  came from the waitlist (and a promotion that could not be paid is told as not made);
+  left the waitlist because the class began or was cancelled: the customer is told (not
+  when they withdrew themselves);
 - an event older than what is known (``aggregate_version``) changes nothing.
 """
 
@@ -24,8 +28,11 @@ from frontdesk.contracts.scheduling import (
     BookingConfirmed,
     BookingCustomerLinked,
     BookingFacts,
+    BookingPromoted,
     BookingRejected,
     BookingRescheduled,
+    BookingWaitlisted,
+    BookingWaitlistLeft,
     SessionCancelled,
     SessionChanged,
 )
@@ -59,6 +66,7 @@ def _messages(booking: Booking, planned: Sequence[Planned]) -> list[Message]:
             customer_id=booking.customer_id,
             booking_id=booking.id,
             dedupe_key=p.dedupe_key,
+            context=p.context,
         )
         for p in planned
     ]
@@ -82,11 +90,12 @@ async def booking_confirmed(
     repos = Repositories(uow, envelope.tenant_id)
     event = await _zoned(repos, event)
     booking = await _booking(repos, event)
+    promoted = booking.promoted
     if told(booking, event, envelope.aggregate_version, "confirmed", cancelled_by=None):
         await repos.bookings.save(booking)
         await _cancel_queued(repos, booking.id, "replaced", reminders_only=True)
         version = envelope.aggregate_version
-        planned = booking.confirmation(now) + booking.reminders(now, version)
+        planned = booking.confirmation(now, promoted=promoted) + booking.reminders(now, version)
         await repos.messages.add_new(_messages(booking, planned))
     await uow.commit()
 
@@ -151,11 +160,53 @@ async def booking_ended(
     repos = Repositories(uow, envelope.tenant_id)
     event = await _zoned(repos, event)
     booking = await _booking(repos, event)
+    promoted = booking.promoted
     if told(booking, event, envelope.aggregate_version, status):
         await repos.bookings.save(booking)
         await _cancel_queued(repos, booking.id, f"the booking is {status}", reminders_only=False)
-        if isinstance(event, BookingRejected) and event.reason == "timeout":
+        # A promotion the customer could not pay for (no credits) ends their wait too.
+        if isinstance(event, BookingRejected) and (event.reason == "timeout" or promoted):
             await repos.messages.add_new(_messages(booking, booking.not_made(now)))
+    await uow.commit()
+
+
+async def booking_waitlisted(
+    uow: UnitOfWork, envelope: Envelope, event: BookingWaitlisted, *, now: datetime | None = None
+) -> None:
+    now = now or utcnow()
+    repos = Repositories(uow, envelope.tenant_id)
+    event = await _zoned(repos, event)
+    booking = await _booking(repos, event)
+    if told(booking, event, envelope.aggregate_version, "waitlisted"):
+        await repos.bookings.save(booking)
+        await repos.messages.add_new(_messages(booking, booking.waitlisted(now, event.position)))
+    await uow.commit()
+
+
+async def booking_promoted(uow: UnitOfWork, envelope: Envelope, event: BookingPromoted) -> None:
+    """A seat freed for it: remembered, so its confirmation says so (nothing is sent yet:
+    the saga may still reject it)."""
+    repos = Repositories(uow, envelope.tenant_id)
+    event = await _zoned(repos, event)
+    booking = await _booking(repos, event)
+    if told(booking, event, envelope.aggregate_version, "promoted"):
+        await repos.bookings.save(booking)
+    await uow.commit()
+
+
+async def waitlist_left(
+    uow: UnitOfWork, envelope: Envelope, event: BookingWaitlistLeft, *, now: datetime | None = None
+) -> None:
+    now = now or utcnow()
+    repos = Repositories(uow, envelope.tenant_id)
+    event = await _zoned(repos, event)
+    booking = await _booking(repos, event)
+    by_studio = "studio" if event.reason == "session_cancelled" else None
+    if told(booking, event, envelope.aggregate_version, "waitlist_left", cancelled_by=by_studio):
+        await repos.bookings.save(booking)
+        await _cancel_queued(repos, booking.id, "off the waitlist", reminders_only=False)
+        if event.reason in ("session_started", "session_cancelled"):
+            await repos.messages.add_new(_messages(booking, booking.waitlist_closed(now)))
     await uow.commit()
 
 

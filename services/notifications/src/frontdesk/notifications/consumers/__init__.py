@@ -25,8 +25,11 @@ from frontdesk.contracts.scheduling import (
     BookingConfirmed,
     BookingCustomerLinked,
     BookingNoShow,
+    BookingPromoted,
     BookingRejected,
     BookingRescheduled,
+    BookingWaitlisted,
+    BookingWaitlistLeft,
     SessionCancelled,
     SessionChanged,
 )
@@ -124,6 +127,25 @@ async def on_booking_attended(uow: UnitOfWork, envelope: Envelope, event: Bookin
 @handlers.on(BookingNoShow)
 async def on_booking_no_show(uow: UnitOfWork, envelope: Envelope, event: BookingNoShow) -> None:
     await bookings.booking_ended(uow, envelope, event, "no_show")
+
+
+@handlers.on(BookingWaitlisted)
+async def on_booking_waitlisted(
+    uow: UnitOfWork, envelope: Envelope, event: BookingWaitlisted
+) -> None:
+    await bookings.booking_waitlisted(uow, envelope, event)
+
+
+@handlers.on(BookingPromoted)
+async def on_booking_promoted(uow: UnitOfWork, envelope: Envelope, event: BookingPromoted) -> None:
+    await bookings.booking_promoted(uow, envelope, event)
+
+
+@handlers.on(BookingWaitlistLeft)
+async def on_booking_waitlist_left(
+    uow: UnitOfWork, envelope: Envelope, event: BookingWaitlistLeft
+) -> None:
+    await bookings.waitlist_left(uow, envelope, event)
 
 
 @handlers.on(BookingCustomerLinked)

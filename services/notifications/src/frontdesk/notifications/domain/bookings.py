@@ -1,5 +1,6 @@
 """What notifications keeps of a booking (from scheduling's events), and the messages a
-booking causes: its confirmation, its change, its cancellation and its reminders.
+booking causes: its confirmation, its change, its cancellation and its reminders, and
+for a booking on the waitlist: its place, the seat that freed, or that none did.
 
 Reminders come 7 days and 24 hours before the session, at the SAME LOCAL WALL-CLOCK TIME
 in the location's zone: a class at 18:00 Europe/Berlin gets its 24-hour reminder at 18:00
@@ -50,6 +51,7 @@ class Planned:
     channel: Channel
     due_at: datetime
     dedupe_key: str
+    context: dict[str, str] | None = None  # values for the template the booking lacks
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -112,13 +114,39 @@ class Booking(Aggregate):
                 planned.append(Planned(kind, channel, due, key))
         return planned
 
-    def confirmation(self, now: datetime) -> list[Planned]:
-        """The booking confirmation, once per booking; none for a reminder-only booking or
-        a session that already began."""
+    @property
+    def promoted(self) -> bool:
+        """It waited on the waitlist and a freed seat is being paid for."""
+        return self.status == "promoted"
+
+    def confirmation(self, now: datetime, *, promoted: bool = False) -> list[Planned]:
+        """The booking confirmation, once per booking (for a promoted booking it says the
+        seat came from the waitlist); none for a reminder-only booking or a session that
+        already began."""
         if self.reminder_only or self.starts_at <= now:
             return []
+        kind = Kind.waitlist_promoted if promoted else Kind.booking_confirmed
         return [
-            Planned(Kind.booking_confirmed, channel, now, f"{self.id}:confirmed:{channel}")
+            Planned(kind, channel, now, f"{self.id}:confirmed:{channel}") for channel in CHANNELS
+        ]
+
+    def waitlisted(self, now: datetime, position: int) -> list[Planned]:
+        """Its place in the queue, told once when it joins."""
+        if self.reminder_only or self.starts_at <= now:
+            return []
+        context = {"position": str(position)}
+        return [
+            Planned(Kind.waitlist_joined, channel, now, f"{self.id}:waitlisted:{channel}", context)
+            for channel in CHANNELS
+        ]
+
+    def waitlist_closed(self, now: datetime) -> list[Planned]:
+        """No seat freed before the class began, or the studio cancelled it: told once (a
+        customer who withdrew is not told)."""
+        if self.reminder_only or self.ends_at <= now:
+            return []
+        return [
+            Planned(Kind.waitlist_closed, channel, now, f"{self.id}:waitlist_closed:{channel}")
             for channel in CHANNELS
         ]
 

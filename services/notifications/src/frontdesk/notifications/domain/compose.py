@@ -33,12 +33,15 @@ BOOKING_KINDS = frozenset(
         Kind.booking_rescheduled,
         Kind.booking_cancelled,
         Kind.booking_not_made,
+        Kind.waitlist_joined,
+        Kind.waitlist_promoted,
+        Kind.waitlist_closed,
         *REMINDERS,
     }
 )
 
 
-TOLD_WHEN_ENDED = frozenset({Kind.booking_cancelled, Kind.booking_not_made})
+TOLD_WHEN_ENDED = frozenset({Kind.booking_cancelled, Kind.booking_not_made, Kind.waitlist_closed})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +110,9 @@ def decide(
             return Skip("the booking is not known")
         if message.kind in TOLD_WHEN_ENDED:
             pass  # about a booking that is no longer active, by nature
+        elif message.kind == Kind.waitlist_joined:
+            if booking.status != "waitlisted":
+                return Skip("the booking is no longer waiting")
         elif not booking.active:
             return Skip("the booking was cancelled")
         if message.kind in REMINDERS and message.due_at != booking.reminder_due(message.kind):

@@ -49,6 +49,9 @@ class Kind(StrEnum):
     booking_rescheduled = "booking_rescheduled"
     booking_cancelled = "booking_cancelled"
     booking_not_made = "booking_not_made"  # the saga gave up on it (timeout)
+    waitlist_joined = "waitlist_joined"  # the class was full: waiting, at a position
+    waitlist_promoted = "waitlist_promoted"  # a seat freed and the booking is confirmed
+    waitlist_closed = "waitlist_closed"  # the class began or was cancelled: no seat freed
     reminder_7d = "reminder_7d"
     reminder_24h = "reminder_24h"
     direct = "direct"
@@ -241,6 +244,7 @@ class Message(Aggregate):
         reply_to: str | None = None,
         created_by: str | None = None,
         message_id: uuid.UUID | None = None,
+        context: dict[str, str] | None = None,
     ) -> Message:
         return cls(
             id=message_id or uuid.uuid4(),
@@ -256,6 +260,7 @@ class Message(Aggregate):
             written_body=written_body,
             reply_to=reply_to,
             created_by=created_by,
+            context=context,
         )
 
     @classmethod

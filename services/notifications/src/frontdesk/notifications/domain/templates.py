@@ -67,6 +67,9 @@ VARIABLES: dict[Kind, frozenset[str]] = {
     Kind.booking_rescheduled: CUSTOMER | VENUE | SESSION | {"previous_date", "previous_time"},
     Kind.booking_cancelled: CUSTOMER | VENUE | SESSION | {"cancelled_by_studio"},
     Kind.booking_not_made: CUSTOMER | VENUE | SESSION,
+    Kind.waitlist_joined: CUSTOMER | VENUE | SESSION | {"position"},
+    Kind.waitlist_promoted: CUSTOMER | VENUE | SESSION,
+    Kind.waitlist_closed: CUSTOMER | VENUE | SESSION | {"cancelled_by_studio"},
     Kind.reminder_7d: CUSTOMER | VENUE | SESSION,
     Kind.reminder_24h: CUSTOMER | VENUE | SESSION,
     Kind.direct: CUSTOMER | VENUE,
@@ -94,6 +97,7 @@ SAMPLE: dict[str, Any] = {
     "previous_date": "Thursday, March 25, 2027",
     "previous_time": "7:00 PM",
     "cancelled_by_studio": False,
+    "position": 2,
 }
 
 _SIGN = "{{ venue_name }}{% if venue_phone %}, {{ venue_phone }}{% endif %}"
@@ -150,6 +154,47 @@ DEFAULTS: dict[tuple[Kind, Channel], tuple[str | None, str]] = {
         "{{ title }} on " + _WHEN + ", and nothing was charged (any credits taken are "
         "back on your account). Please book again.\n\n"
         "{% if link %}{{ link }}\n\n{% endif %}" + _SIGN,
+    ),
+    (Kind.waitlist_joined, "sms"): (
+        None,
+        "Hi {{ first_name }}, {{ title }} on " + _WHEN + " is full: you're number "
+        "{{ position }} on the waitlist. We'll book you if a seat frees up. " + _SIGN,
+    ),
+    (Kind.waitlist_joined, "email"): (
+        "Waitlist: {{ title }} on {{ date }}",
+        "Hi {{ first_name }},\n\n{{ title }} on " + _WHEN + _WHERE + " is full, so you're "
+        "number {{ position }} on the waitlist. If a seat frees up we book it for you and "
+        "tell you; nothing is charged before.\n\n"
+        "{% if link %}Your bookings: {{ link }}\n\n{% endif %}" + _SIGN,
+    ),
+    (Kind.waitlist_promoted, "sms"): (
+        None,
+        "Hi {{ first_name }}, a seat opened up: you're booked for {{ title }} on "
+        + _WHEN
+        + _WHERE
+        + ". "
+        + _SIGN,
+    ),
+    (Kind.waitlist_promoted, "email"): (
+        "A seat opened up: {{ title }} on {{ date }}",
+        "Hi {{ first_name }},\n\ngood news: a seat opened up and you're booked for "
+        "{{ title }} on " + _WHEN + _WHERE + ".\n\n"
+        "{% if link %}Manage your booking: {{ link }}\n\n{% endif %}See you soon,\n" + _SIGN,
+    ),
+    (Kind.waitlist_closed, "sms"): (
+        None,
+        "Hi {{ first_name }}, {% if cancelled_by_studio %}{{ title }} on " + _WHEN + " is "
+        "cancelled{% else %}no seat freed up for {{ title }} on " + _WHEN + "{% endif %}, "
+        "so you're off the waitlist. Nothing was charged. " + _SIGN,
+    ),
+    (Kind.waitlist_closed, "email"): (
+        "Off the waitlist: {{ title }} on {{ date }}",
+        "Hi {{ first_name }},\n\n{% if cancelled_by_studio %}we're sorry: {{ title }} on "
+        + _WHEN
+        + " is cancelled{% else %}no seat freed up for {{ title }} on "
+        + _WHEN
+        + "{% endif %}, so you're off the waitlist. Nothing was charged.\n\n"
+        + _SIGN,
     ),
     (Kind.reminder_7d, "sms"): (
         None,
