@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from frontdesk.contracts.credits import DebitSucceeded
+from frontdesk.contracts.customers import CustomerStatusChanged
 from frontdesk.kit.errors import RuleBroken
-from frontdesk.scheduling.domain.series import local_shift, occurrences, shifted
+from frontdesk.kit.testing import wait_for
+from frontdesk.scheduling.application.common import repositories
+from frontdesk.scheduling.domain.series import GROW_WHEN_LEFT, local_shift, occurrences, shifted
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PAY = {"method": "pay_per_session", "price_minor": 1500, "currency": "EUR"}
@@ -57,7 +60,7 @@ def test_a_skipped_time_takes_the_offset_before_the_gap_and_a_repeated_one_its_f
 @pytest.mark.parametrize(
     "rule",
     [
-        "FREQ=WEEKLY",  # unbounded
+        "FREQ=WEEKLY",  # open-ended, with no window to expand in
         "FREQ=HOURLY;COUNT=3",  # sub-daily
         "FREQ=DAILY;COUNT=400",  # too many
         "FREQ=WEEKLY;UNTIL=20270101",  # UNTIL not in UTC
@@ -148,7 +151,7 @@ async def test_one_clashing_occurrence_refuses_the_whole_series(studio):
 
 async def test_bad_series_requests_answer_422_naming_the_field(studio):
     first = next_weekday_before(3)
-    for rule in ("FREQ=WEEKLY", "FREQ=MINUTELY;COUNT=2", "bogus"):
+    for rule in ("FREQ=WEEKLY;UNTIL=2027", "FREQ=MINUTELY;COUNT=2", "bogus"):
         r = await studio.client.post(
             "/v1/sessions/series",
             json=series_body(studio, f"{first}T18:00", rule),
@@ -281,3 +284,136 @@ async def test_a_credits_occurrence_pays_like_any_session(studio):
         uuid.uuid4(),
     )
     await studio.wait_status(booking["id"], "confirmed")
+
+
+# open-ended series -------------------------------------------------------------------------
+def test_an_open_ended_rule_is_made_half_a_year_ahead_and_grows_from_its_last():
+    from frontdesk.scheduling.domain.series import OPEN_WINDOW, Series
+
+    now = datetime(2027, 1, 4, tzinfo=UTC)
+    series, starts = Series.plan(
+        tenant_id=uuid.uuid4(),
+        kind="session",
+        rule="FREQ=WEEKLY;BYDAY=TU",
+        first=datetime(2027, 1, 5, 18),
+        zone=BERLIN,
+        now=now,
+    )
+    assert (
+        series.open_ended
+        and series.made_until == datetime(2027, 1, 5, 17, tzinfo=UTC) + OPEN_WINDOW
+    )
+    assert len(starts) == series.occurrences == 27
+    assert not series.due_to_grow(now + timedelta(days=1))
+    later = now + timedelta(days=30)
+    assert series.due_to_grow(later)
+    grown, more = series.grown(later, starts[-1])
+    assert more[0] - starts[-1] in (timedelta(days=7), timedelta(hours=167), timedelta(hours=169))
+    assert {f"{s.astimezone(BERLIN):%a %H:%M}" for s in more} == {"Tue 18:00"}
+    assert grown.made(len(more)).occurrences == 27 + len(more)
+    assert grown.made_until == later + OPEN_WINDOW
+    assert not grown.due_to_grow(later)
+    assert not series.ended(starts[3]).due_to_grow(later)
+
+
+async def test_an_open_ended_weekly_class_grows_keeps_its_changes_and_stops_when_cancelled(
+    studio,
+):
+    from frontdesk.scheduling.application.series import grow_open_series
+
+    series = await make_series(studio, next_weekday_before(3), "FREQ=WEEKLY")
+    made = series["sessions"]
+    assert series["open_ended"] is True and series["ended_from"] is None
+    assert 26 <= len(made) <= 28  # about half a year of Tuesdays
+    assert {s["local_starts_at"][11:16] for s in made} == {"18:00"}
+    # The last two move to 19:00 ("this and all following"): what grows keeps that.
+    r = await studio.client.patch(
+        f"/v1/sessions/{made[-2]['id']}",
+        params={"scope": "following"},
+        json={"starts_at": made[-2]["local_starts_at"][:11] + "19:00"},
+        headers=studio.admin,
+    )
+    assert r.status_code == 200, r.text
+    # The trainer teaches elsewhere two weeks after the last: that occurrence is left out.
+    last_day = date.fromisoformat(made[-1]["local_starts_at"][:10])
+    taken = last_day + timedelta(days=14)
+    await studio.session(starts_at=f"{taken}T19:00:00+02:00")
+
+    # A month after the window began running out.
+    later = datetime.fromisoformat(series["made_until"]) - GROW_WHEN_LEFT + timedelta(days=30)
+    assert await grow_open_series(studio.runtime.uow, now=later) >= 4
+    assert await grow_open_series(studio.runtime.uow, now=later) == 0  # grown already
+    r = await studio.client.get(f"/v1/sessions/series/{series['id']}", headers=studio.admin)
+    now = r.json()
+    new = now["sessions"][len(made) :]
+    days = [date.fromisoformat(s["local_starts_at"][:10]) for s in new]
+    assert days[0] == last_day + timedelta(days=7)
+    assert taken not in days and last_day + timedelta(days=21) in days
+    assert {s["local_starts_at"][11:16] for s in new} == {"19:00"}
+    assert {d.weekday() for d in days} == {1}
+    assert now["occurrences"] == len(now["sessions"])
+    # Every new occurrence is a real session, bookable.
+    assert (await studio.book(new[0]))["status"] == "confirmed"
+
+    # Cancelling this and all following ends the series: it grows no more.
+    r = await studio.client.post(
+        f"/v1/sessions/{new[1]['id']}/cancel",
+        params={"scope": "following"},
+        json={"reason": "Course ends"},
+        headers=studio.admin,
+    )
+    assert r.status_code == 200, r.text
+    r = await studio.client.get(f"/v1/sessions/series/{series['id']}", headers=studio.admin)
+    assert r.json()["ended_from"] == new[1]["recurrence_at"]
+    much_later = later + timedelta(days=120)
+    assert await grow_open_series(studio.runtime.uow, now=much_later) == 0
+
+
+async def test_an_open_ended_appointment_series_grows_until_the_customer_is_blocked(studio):
+    from frontdesk.scheduling.application.series import grow_open_series
+
+    customer = uuid.uuid4()
+    r = await studio.client.post(
+        "/v1/appointments/series",
+        json={
+            "location_id": studio.location["id"],
+            "staff_id": studio.trainer["id"],
+            "customer_id": str(customer),
+            "title": "Physio",
+            "starts_at": f"{next_weekday_before(10)}T09:00",
+            "duration_minutes": 45,
+            "status": "confirmed",
+            "rrule": "FREQ=WEEKLY",
+        },
+        headers=studio.admin,
+    )
+    assert r.status_code == 201, r.text
+    series = r.json()
+    first_count = len(series["appointments"])
+    later = datetime.fromisoformat(series["made_until"]) - GROW_WHEN_LEFT + timedelta(days=30)
+    before = len(await studio.published("scheduling.booking.confirmed.v1"))
+    grew = await grow_open_series(studio.runtime.uow, now=later)
+    assert grew >= 4
+    # Each new confirmed appointment is announced as a confirmed booking.
+    assert len(await studio.published("scheduling.booking.confirmed.v1")) == before + grew
+    r = await studio.client.get(f"/v1/appointments/series/{series['id']}", headers=studio.admin)
+    assert len(r.json()["appointments"]) == first_count + grew
+    assert {a["local_starts_at"][11:16] for a in r.json()["appointments"]} == {"09:00"}
+
+    # Blocked, the customer's series ends: nothing more is made for them.
+    await studio.publish(
+        CustomerStatusChanged(customer_id=customer, old_status="active", new_status="blocked"),
+        customer,
+        version=3,
+    )
+
+    async def blocked() -> bool:
+        async with studio.runtime.uow() as uow:
+            standing = await repositories(uow, studio.tenant_id).customers.standing(customer)
+        return not standing.may_book
+
+    await wait_for(blocked)
+    assert await grow_open_series(studio.runtime.uow, now=later + timedelta(days=60)) == 0
+    r = await studio.client.get(f"/v1/appointments/series/{series['id']}", headers=studio.admin)
+    assert r.json()["ended_from"] is not None
+    assert len(r.json()["appointments"]) == first_count + grew

@@ -20,6 +20,7 @@ from frontdesk.scheduling.api import (
     sessions,
 )
 from frontdesk.scheduling.application import bookings as booking_saga
+from frontdesk.scheduling.application import series
 from frontdesk.scheduling.settings import SchedulingSettings
 
 SchedulingRuntime = Runtime[SchedulingSettings]
@@ -43,8 +44,16 @@ async def saga_timeouts(runtime: SchedulingRuntime) -> None:
     await booking_saga.close_waitlists(runtime.uow)
 
 
+async def grow_series(runtime: SchedulingRuntime) -> None:
+    await series.grow_open_series(runtime.uow)
+
+
 def periodic() -> Sequence[tuple[float, Callable[[SchedulingRuntime], Any]]]:
-    return [(SchedulingSettings().saga_sweep_seconds, saga_timeouts)]
+    settings = SchedulingSettings()
+    return [
+        (settings.saga_sweep_seconds, saga_timeouts),
+        (settings.series_grow_seconds, grow_series),
+    ]
 
 
 SPEC = ServiceSpec(

@@ -6,6 +6,8 @@ class SchedulingSettings(Settings):
     saga_timeout_seconds: float = 30.0
     # How often the worker looks for timed-out bookings.
     saga_sweep_seconds: float = 1.0
+    # How often the worker grows open-ended series (they are made half a year ahead).
+    series_grow_seconds: float = 3600.0
     # Free cancellation until this many hours before the start (a tenant may set its own).
     free_cancel_hours: int = 24
     # The longest `Prefer: wait=N` honoured on POST /v1/bookings.

@@ -130,6 +130,18 @@ class PlacedRepository(AggregateRepository[P]):
         row = await self._first(stmt)
         return None if row is None else self.load(row)
 
+    async def last_of_series(self, series_id: uuid.UUID) -> P | None:
+        """A series' occurrence with the latest start in the rule (what it grows from)."""
+        c = self.table.c
+        stmt = (
+            self._zoned()
+            .where(c.tenant_id == self.tenant_id, c.series_id == series_id)
+            .order_by(c.recurrence_at.desc(), c.id.desc())
+            .limit(1)
+        )
+        row = await self._first(stmt)
+        return None if row is None else self.load(row)
+
     async def add(self, aggregate: P) -> P:
         with conflicts(self.conflict_fields):
             return await super().add(aggregate)

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Literal, Protocol
 
-from sqlalchemy import delete, func, insert, literal_column
+from sqlalchemy import and_, delete, exists, func, insert, literal_column, or_, select
 
 from frontdesk.kit.db import TenantRepository
 from frontdesk.scheduling.adapters.base import conflicts
@@ -70,6 +70,24 @@ class OccupancyRepository(TenantRepository):
                         holder_id=holder.id,
                     )
                 )
+
+    async def free_for(self, holder: Holder) -> bool:
+        """Nothing holds the holder's trainer or room during its time (asked first by work
+        that skips a clash rather than refusing, such as growing a series)."""
+        taken = [
+            and_(occupancy.c.resource_kind == resource, occupancy.c.resource_id == resource_id)
+            for resource, resource_id in (("staff", holder.staff_id), ("room", holder.room_id))
+            if resource_id is not None
+        ]
+        if not taken:
+            return True
+        during = func.tstzrange(holder.starts_at, holder.ends_at, literal_column("'[)'"))
+        clash = exists().where(
+            occupancy.c.tenant_id == self.tenant_id,
+            or_(*taken),
+            occupancy.c.during.op("&&")(during),
+        )
+        return not (await self.session.execute(select(clash))).scalar()
 
     async def release(self, kind: HolderKind, holder_id: uuid.UUID) -> None:
         """Free whatever the holder held."""

@@ -99,9 +99,19 @@ series = Table(
     Column("timezone", String(64), nullable=False),
     Column("first_starts_at", DateTime(timezone=True), nullable=False),
     Column("occurrences", Integer, nullable=False),
+    # Open-ended (no COUNT or UNTIL): made up to ``made_until``, grown by the worker
+    # until "this and all following" is cancelled from ``ended_from``.
+    Column("open_ended", Boolean, nullable=False, server_default=text("false")),
+    Column("made_until", DateTime(timezone=True)),
+    Column("ended_from", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("kind IN ('session', 'appointment')", name="kind"),
     Index("ix_series_tenant_id_created_at", "tenant_id", "created_at"),
+    Index(
+        "ix_series_growing",
+        "made_until",
+        postgresql_where=text("open_ended AND ended_from IS NULL"),
+    ),
 )
 
 

@@ -283,9 +283,10 @@ class SessionPage(BaseModel):
 
 RRULE_FIELD = Field(
     max_length=500,
-    description="An RFC 5545 RRULE value with COUNT or UNTIL (UTC), e.g. "
-    "FREQ=WEEKLY;BYDAY=TU;COUNT=12; at most 366 occurrences. It runs on the location's "
-    "wall clock from starts_at: every occurrence keeps that local time across DST.",
+    description="An RFC 5545 RRULE value, e.g. FREQ=WEEKLY;BYDAY=TU;COUNT=12 (at most 366 "
+    "occurrences; UNTIL in UTC) or, open-ended, FREQ=WEEKLY;BYDAY=TU (made about half a "
+    "year ahead and grown as time passes). It runs on the location's wall clock from "
+    "starts_at: every occurrence keeps that local time across DST.",
 )
 
 
@@ -592,6 +593,17 @@ class SeriesOut(BaseModel):
     timezone: str
     first_starts_at: datetime
     occurrences: int
+    open_ended: bool = Field(
+        description="No COUNT or UNTIL: occurrences exist about half a year ahead and more "
+        "are made as time passes, until this and all following are cancelled."
+    )
+    made_until: datetime | None = Field(
+        description="An open-ended series' occurrences exist up to here (UTC)."
+    )
+    ended_from: datetime | None = Field(
+        description="An open-ended series stopped growing: this and all following were "
+        "cancelled from this occurrence (the rule's start)."
+    )
     sessions: list[SessionOut] = Field(default_factory=list)
     appointments: list[AppointmentOut] = Field(default_factory=list)
 

@@ -21,12 +21,13 @@ from frontdesk.scheduling.application.common import (
     Idempotency,
     check_room,
     claim,
+    end_series,
     location,
     repositories,
     staff_hours,
 )
 from frontdesk.scheduling.domain import time as tz
-from frontdesk.scheduling.domain.appointments import RESERVING, Appointment
+from frontdesk.scheduling.domain.appointments import RESERVING, Appointment, AppointmentStatus
 from frontdesk.scheduling.domain.series import Scope, local_shift, shifted
 from frontdesk.scheduling.domain.staff import WorkingHours
 
@@ -221,6 +222,8 @@ async def change_status(
                 continue
             occurrence.move_to(status, now=tz.now(), reason=reason)
             await _store_status(uow, repos, occurrence)
+        if status == AppointmentStatus.cancelled:
+            await end_series(repos, appointment.series_id, appointment.recurrence_at)
     await uow.commit()
     return appointment
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -81,3 +82,14 @@ async def claim(
     return await repos.idempotency.claim(
         scope, idempotency.key, idempotency.request, resource_id, what=scope
     )
+
+
+async def end_series(
+    repos: Repositories, series_id: uuid.UUID | None, recurrence_at: datetime | None
+) -> None:
+    """ "This and all following" was cancelled: an open-ended series grows no more."""
+    if series_id is None or recurrence_at is None:
+        return
+    series = await repos.series.get(series_id)
+    if series is not None and series.open_ended:
+        await repos.series.save(series.ended(recurrence_at))

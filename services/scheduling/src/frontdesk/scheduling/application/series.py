@@ -1,13 +1,14 @@
 """Recurring classes and appointments: a series is created whole (every occurrence a
 real session or appointment, holding its trainer and room as one made alone) or not at
-all. Changing or cancelling "this and following" lives with the sessions and
-appointments (``scope``)."""
+all; an open-ended one for ``OPEN_WINDOW`` ahead, grown by the worker as time passes.
+Changing or cancelling "this and following" lives with the sessions and appointments
+(``scope``)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ from zoneinfo import ZoneInfo
 from frontdesk.kit.auth import Principal
 from frontdesk.kit.errors import ConflictError, NotFoundError, RuleBroken
 from frontdesk.kit.uow import UnitOfWork
+from frontdesk.scheduling.adapters import Repositories
+from frontdesk.scheduling.adapters.series import series_to_grow
 from frontdesk.scheduling.application.appointments import NewAppointment, check_asset
 from frontdesk.scheduling.application.common import (
     check_room,
@@ -25,6 +28,7 @@ from frontdesk.scheduling.application.common import (
     staff_hours,
 )
 from frontdesk.scheduling.application.sessions import NewSession
+from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.appointments import Appointment
 from frontdesk.scheduling.domain.series import Series, SeriesKind
 from frontdesk.scheduling.domain.sessions import Session
@@ -56,7 +60,13 @@ async def _plan(
     search up to the year 9999, which must not stall every other request meanwhile."""
     return await asyncio.to_thread(
         partial(
-            Series.plan, tenant_id=principal.tenant_id, kind=kind, rule=rule, first=first, zone=zone
+            Series.plan,
+            tenant_id=principal.tenant_id,
+            kind=kind,
+            rule=rule,
+            first=first,
+            zone=zone,
+            now=tz.now(),
         )
     )
 
@@ -141,6 +151,94 @@ async def create_appointment_series(
         made.append(appointment)
     await uow.commit()
     return SeriesView(series, [], made)
+
+
+async def grow_open_series(uows: Callable[[], UnitOfWork], *, now: datetime | None = None) -> int:
+    """Open-ended series whose window runs out get their next occurrences, each series in
+    its own transaction (locked; another worker skips it). An occurrence whose trainer or
+    room is taken, or that falls outside working hours, is left out (the studio sees the
+    gap) rather than stopping the series. How many occurrences were made."""
+    now = now or tz.now()
+    async with uows() as uow:
+        candidates = await series_to_grow(uow.session, now)
+    made = 0
+    for candidate in candidates:
+        async with uows() as uow:
+            repos = repositories(uow, candidate["tenant_id"])
+            series = await repos.series.get(candidate["id"], lock=True)
+            if series is None or not series.due_to_grow(now):
+                continue
+            grow = _grow_sessions if series.kind == "session" else _grow_appointments
+            made += await grow(uow, repos, series, now)
+            await uow.commit()
+    return made
+
+
+async def _grow_sessions(
+    uow: UnitOfWork, repos: Repositories, series: Series, now: datetime
+) -> int:
+    last = await repos.sessions.last_of_series(series.id)
+    grown, starts = await _grown(series, now, last)
+    made = 0
+    if last is not None and starts:
+        _, zone = await location(repos, last.location_id)
+        hours = await staff_hours(repos, last.staff_id)
+        for nominal in starts:
+            try:
+                session = last.next_occurrence(
+                    id=uuid.uuid4(), recurrence_at=nominal, zone=zone, hours=hours
+                )
+            except RuleBroken:
+                continue  # outside the trainer's hours that day
+            if await repos.occupancy.free_for(session):
+                await repos.sessions.add(session)
+                await repos.occupancy.hold("session", session)
+                made += 1
+    await repos.series.save(grown.made(made))
+    return made
+
+
+async def _grow_appointments(
+    uow: UnitOfWork, repos: Repositories, series: Series, now: datetime
+) -> int:
+    last = await repos.appointments.last_of_series(series.id)
+    grown, starts = await _grown(series, now, last)
+    made = 0
+    if last is not None and starts:
+        customer = await repos.customers.standing(last.customer_id)
+        if not customer.may_book:  # blocked or deleted: their series ends here
+            await repos.series.save(grown.ended(starts[0]))
+            return 0
+        _, zone = await location(repos, last.location_id)
+        hours = await staff_hours(repos, last.staff_id)
+        for nominal in starts:
+            try:
+                appointment = last.next_occurrence(
+                    id=uuid.uuid4(),
+                    recurrence_at=nominal,
+                    customer=customer,
+                    zone=zone,
+                    hours=hours,
+                )
+            except RuleBroken:
+                continue
+            if await repos.occupancy.free_for(appointment):
+                await repos.appointments.add(appointment)
+                await repos.occupancy.hold("appointment", appointment)
+                uow.publish_recorded(appointment)
+                made += 1
+    await repos.series.save(grown.made(made))
+    return made
+
+
+async def _grown(
+    series: Series, now: datetime, last: Session | Appointment | None
+) -> tuple[Series, list[datetime]]:
+    """The series with its new window, and the nominal starts after its last occurrence
+    (none when it has none left: nothing to grow from)."""
+    if last is None or last.recurrence_at is None:
+        return series.ended(series.made_until or now), []
+    return await asyncio.to_thread(series.grown, now, last.recurrence_at)
 
 
 async def get_series(uow: UnitOfWork, principal: Principal, series_id: uuid.UUID) -> SeriesView:

@@ -16,6 +16,7 @@ from frontdesk.scheduling.adapters import Repositories
 from frontdesk.scheduling.application.bookings import promote
 from frontdesk.scheduling.application.common import (
     check_room,
+    end_series,
     location,
     repositories,
     staff_hours,
@@ -210,6 +211,7 @@ async def cancel_session(
                 await _cancel_one(uow, repos, occurrence, reason)
             if occurrence.id == session.id:
                 session = occurrence
+        await end_series(repos, series_id, recurrence_at)
     await uow.commit()
     return session
 

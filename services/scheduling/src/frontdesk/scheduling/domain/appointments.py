@@ -27,6 +27,7 @@ from frontdesk.kit.errors import ConflictError, RuleBroken
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.base import Placed, illegal_move
 from frontdesk.scheduling.domain.customers import CustomerStanding
+from frontdesk.scheduling.domain.series import local_shift, shifted
 from frontdesk.scheduling.domain.slots import Charge, Slot, booking_event
 from frontdesk.scheduling.domain.staff import WorkingHours
 
@@ -104,6 +105,7 @@ class Appointment(Placed):
         hours: WorkingHours,
         asset_id: uuid.UUID | None = None,
         series_id: uuid.UUID | None = None,
+        recurrence_at: datetime | None = None,
     ) -> Appointment:
         """A draft or confirmed appointment (a confirmed one is announced as a confirmed
         booking); ``starts_at`` is local wall-clock time in ``zone``."""
@@ -127,12 +129,48 @@ class Appointment(Placed):
             currency=currency,
             asset_id=asset_id,
             series_id=series_id,
-            recurrence_at=start if series_id else None,
+            recurrence_at=(recurrence_at or start) if series_id else None,
         )
         appointment.timezone = zone.key
         if status == AppointmentStatus.confirmed:
             appointment._tell(BookingConfirmed)
         return appointment
+
+    def next_occurrence(
+        self,
+        *,
+        id: uuid.UUID,
+        recurrence_at: datetime,
+        customer: CustomerStanding,
+        zone: ZoneInfo,
+        hours: WorkingHours,
+    ) -> Appointment:
+        """The series' occurrence at ``recurrence_at`` (the rule's start), made like this
+        one (its last), shifted off the rule as it is; confirmed unless the last is a
+        draft."""
+        assert self.recurrence_at is not None, "an occurrence of a series"
+        shift = local_shift(self.recurrence_at, self.starts_at, zone)
+        draft = AppointmentStatus.draft.value
+        return Appointment.make(
+            id=id,
+            tenant_id=self.tenant_id,
+            location_id=self.location_id,
+            staff_id=self.staff_id,
+            room_id=self.room_id,
+            customer=customer,
+            title=self.title,
+            notes=self.notes,
+            starts_at=shifted(recurrence_at, shift, zone),
+            duration=self.ends_at - self.starts_at,
+            status=draft if self.status == draft else AppointmentStatus.confirmed.value,
+            price_minor=self.price_minor,
+            currency=self.currency,
+            zone=zone,
+            hours=hours,
+            asset_id=self.asset_id,
+            series_id=self.series_id,
+            recurrence_at=recurrence_at,
+        )
 
     @property
     def holds(self) -> bool:

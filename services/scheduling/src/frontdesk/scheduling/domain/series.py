@@ -5,9 +5,13 @@ The rule runs on the location's wall clock: the first start is local time there 
 every occurrence keeps that local time, whatever the UTC offset on its day (a weekly
 18:00 class in Europe/Berlin stays at 18:00 across the March and October changes). An
 occurrence the clocks skip in spring is placed as RFC 5545 says, with the offset before
-the gap (02:30 becomes 03:30); a repeated autumn time is its first occurrence. A series
-is bounded: the rule needs COUNT or UNTIL, at most ``MAX_OCCURRENCES`` occurrences within
-``MAX_SPAN`` of the first.
+the gap (02:30 becomes 03:30); a repeated autumn time is its first occurrence.
+
+A rule with COUNT or UNTIL is expanded whole (at most ``MAX_OCCURRENCES`` occurrences
+within ``MAX_SPAN`` of the first). A rule with neither ("every Tuesday") is open-ended:
+its occurrences exist ``OPEN_WINDOW`` ahead, and the worker grows the series as time
+passes (made like its last occurrence, so an edit of "this and all following" carries
+on), until "this and all following" is cancelled.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from frontdesk.scheduling.domain import time as tz
 
 MAX_OCCURRENCES = 366
 MAX_SPAN = timedelta(days=3 * 366)
+# How far ahead an open-ended series exists as real sessions, and when it is grown again.
+OPEN_WINDOW = timedelta(days=182)
+GROW_WHEN_LEFT = timedelta(days=175)
 # Sub-daily rules would stack occurrences of one trainer on top of each other.
 FREQUENCIES = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
 RULE_EXAMPLE = "e.g. FREQ=WEEKLY;BYDAY=TU,TH;COUNT=10 or FREQ=WEEKLY;UNTIL=20270101T000000Z"
@@ -50,20 +57,33 @@ def _parts(rule: str, field: str) -> tuple[str, dict[str, str]]:
     return text, parts
 
 
+def open_ended(rule: str, field: str = "rrule") -> bool:
+    """The rule has no end (neither COUNT nor UNTIL)."""
+    return not {"COUNT", "UNTIL"} & _parts(rule, field)[1].keys()
+
+
 def occurrences(
-    rule: str, first: datetime, zone: ZoneInfo, *, field: str = "rrule"
+    rule: str,
+    first: datetime,
+    zone: ZoneInfo,
+    *,
+    field: str = "rrule",
+    until: datetime | None = None,
+    after: datetime | None = None,
 ) -> list[datetime]:
-    """The UTC starts of every occurrence of ``rule`` from ``first`` (local wall-clock
+    """The UTC starts of the occurrences of ``rule`` from ``first`` (local wall-clock
     time in ``zone``, or with its offset; a skipped time is refused naming
-    ``starts_at``). 422 naming ``field`` for a rule that does not parse, is unbounded,
-    sub-daily, or too long."""
+    ``starts_at``): every one, or for an open-ended rule those up to ``until``; only
+    those after ``after`` when given. 422 naming ``field`` for a rule that does not
+    parse, is sub-daily, or too long."""
     text, parts = _parts(rule, field)
     if parts.get("FREQ") not in FREQUENCIES:
         raise RuleBroken(field, f"FREQ must be one of {', '.join(sorted(FREQUENCIES))}")
-    if not {"COUNT", "UNTIL"} & parts.keys():
-        raise RuleBroken(field, "a series needs COUNT or UNTIL (it is expanded up front)")
+    unbounded = not {"COUNT", "UNTIL"} & parts.keys()
+    if unbounded and until is None:
+        raise RuleBroken(field, "a rule without COUNT or UNTIL needs a window to expand")
     start = tz.to_utc(first, zone).astimezone(zone)  # the wall clock the rule keeps
-    horizon = start + MAX_SPAN
+    horizon = until.astimezone(zone) if unbounded and until else start + MAX_SPAN
     too_long = RuleBroken(field, f"a series spans at most {MAX_SPAN.days} days")
     try:
         rule_ = rrulestr(text, dtstart=start)
@@ -77,13 +97,16 @@ def occurrences(
     # still searched by dateutil up to the year 9999: a couple of seconds of CPU at worst,
     # which is why the application expands rules off the event loop.)
     bounded = rule_.replace(count=None, until=rule_._until or horizon)
+    stream = iter(bounded)
+    if after is not None:
+        stream = itertools.dropwhile(lambda at: at <= after, stream)
     wanted = MAX_OCCURRENCES + 1 if count is None else min(count, MAX_OCCURRENCES + 1)
-    expanded = list(itertools.islice(bounded, max(wanted, 0)))
+    expanded = list(itertools.islice(stream, max(wanted, 0)))
     if len(expanded) > MAX_OCCURRENCES:
         raise RuleBroken(field, f"at most {MAX_OCCURRENCES} occurrences")
-    if count is not None and len(expanded) < count:
+    if count is not None and len(expanded) < count and after is None:
         raise too_long  # the horizon cut it short
-    if not expanded:
+    if not expanded and after is None:
         raise RuleBroken(field, "the rule gives no occurrence")
     return [at.replace(tzinfo=zone).astimezone(UTC) for at in expanded]
 
@@ -106,7 +129,9 @@ def _wall(at: datetime, zone: ZoneInfo) -> datetime:
 
 @dataclasses.dataclass(frozen=True)
 class Series:
-    """A rule and where it runs; its occurrences are sessions or appointments."""
+    """A rule and where it runs; its occurrences are sessions or appointments. An
+    open-ended one has occurrences up to ``made_until`` and grows until ``ended_from``
+    (the nominal start of the first occurrence of a "cancel this and following")."""
 
     id: uuid.UUID
     tenant_id: uuid.UUID
@@ -115,6 +140,9 @@ class Series:
     timezone: str
     first_starts_at: datetime
     occurrences: int
+    open_ended: bool = False
+    made_until: datetime | None = None
+    ended_from: datetime | None = None
 
     @classmethod
     def plan(
@@ -125,10 +153,14 @@ class Series:
         rule: str,
         first: datetime,
         zone: ZoneInfo,
+        now: datetime,
     ) -> tuple[Series, list[datetime]]:
-        """A new series and the UTC starts of its occurrences."""
-        starts = occurrences(rule, first, zone)
+        """A new series and the UTC starts of its occurrences (for an open-ended rule,
+        those within ``OPEN_WINDOW`` of now or of the first, whichever is later)."""
+        window = max(now, tz.to_utc(first, zone)) + OPEN_WINDOW
+        starts = occurrences(rule, first, zone, until=window)
         text, _ = _parts(rule, "rrule")
+        unbounded = open_ended(rule)
         series = cls(
             id=uuid.uuid4(),
             tenant_id=tenant_id,
@@ -137,8 +169,37 @@ class Series:
             timezone=zone.key,
             first_starts_at=starts[0],
             occurrences=len(starts),
+            open_ended=unbounded,
+            made_until=window if unbounded else None,
         )
         return series, starts
+
+    def due_to_grow(self, now: datetime) -> bool:
+        return (
+            self.open_ended
+            and self.ended_from is None
+            and self.made_until is not None
+            and self.made_until < now + GROW_WHEN_LEFT
+        )
+
+    def grown(self, now: datetime, last: datetime) -> tuple[Series, list[datetime]]:
+        """The series' window moved ``OPEN_WINDOW`` ahead of ``now``, and the UTC nominal
+        starts the rule gives in it after ``last`` (the last occurrence's)."""
+        window = now + OPEN_WINDOW
+        starts = occurrences(
+            self.rrule, self.first_starts_at, ZoneInfo(self.timezone), until=window, after=last
+        )
+        return dataclasses.replace(self, made_until=window), starts
+
+    def made(self, count: int) -> Series:
+        """``count`` more occurrences exist (some of what the rule gave may be left out)."""
+        return dataclasses.replace(self, occurrences=self.occurrences + count)
+
+    def ended(self, recurrence_at: datetime) -> Series:
+        """ "This and all following" cancelled from ``recurrence_at``: it grows no more."""
+        if self.ended_from is not None and self.ended_from <= recurrence_at:
+            return self
+        return dataclasses.replace(self, ended_from=recurrence_at)
 
     def columns(self) -> dict[str, object]:
         return dataclasses.asdict(self)

@@ -9,13 +9,14 @@ import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from frontdesk.contracts.scheduling import PaymentMethod, SessionCancelled, SessionChanged
 from frontdesk.kit.errors import ConflictError, RuleBroken
 from frontdesk.scheduling.domain import time as tz
 from frontdesk.scheduling.domain.base import Placed
+from frontdesk.scheduling.domain.series import local_shift, shifted
 from frontdesk.scheduling.domain.slots import Slot
 from frontdesk.scheduling.domain.staff import WorkingHours
 
@@ -132,6 +133,7 @@ class Session(Placed):
         zone: ZoneInfo,
         hours: WorkingHours,
         series_id: uuid.UUID | None = None,
+        recurrence_at: datetime | None = None,
     ) -> Session:
         """A new session; ``starts_at`` is local wall-clock time in ``zone`` (or carries
         its offset), and lies within the trainer's ``hours``."""
@@ -150,11 +152,43 @@ class Session(Placed):
             ends_at=end,
             capacity=capacity,
             series_id=series_id,
-            recurrence_at=start if series_id else None,
+            recurrence_at=(recurrence_at or start) if series_id else None,
             **payment.columns(),
         )
         session.timezone = zone.key
         return session
+
+    def next_occurrence(
+        self, *, id: uuid.UUID, recurrence_at: datetime, zone: ZoneInfo, hours: WorkingHours
+    ) -> Session:
+        """The series' occurrence at ``recurrence_at`` (the rule's start), made like this
+        one (its last): its title, trainer, room, seats and payment, and its shift off the
+        rule on the wall clock (moved 18:00 to 19:00, later ones are at 19:00 too)."""
+        assert self.recurrence_at is not None, "an occurrence of a series"
+        shift = local_shift(self.recurrence_at, self.starts_at, zone)
+        return Session.schedule(
+            id=id,
+            tenant_id=self.tenant_id,
+            kind=cast(SessionKind, self.kind),
+            title=self.title,
+            description=self.description,
+            location_id=self.location_id,
+            room_id=self.room_id,
+            staff_id=self.staff_id,
+            starts_at=shifted(recurrence_at, shift, zone),
+            duration=self.ends_at - self.starts_at,
+            capacity=self.capacity,
+            payment=self.payment,
+            zone=zone,
+            hours=hours,
+            series_id=self.series_id,
+            recurrence_at=recurrence_at,
+        )
+
+    @property
+    def payment(self) -> Payment:
+        method = cast(PaymentMethod, self.payment_method)
+        return Payment(method, self.credits, self.price_minor, self.currency)
 
     @property
     def cancelled(self) -> bool:
