@@ -1,6 +1,7 @@
 """Billing with customers and credits as real processes, over HTTP and the real broker:
 a package bought with a price is invoiced, paid, and the customer's summary shows the
 lifetime spend and nothing outstanding; the purchase delivered again invoices once.
+Loyalty points redeemed for a voucher come off the next (program's) invoice.
 
     FRONTDESK_E2E_SERVICES=customers,credits,billing \\
         .venv/bin/pytest -p no:cacheprovider -q -m e2e services/billing/tests
@@ -159,6 +160,101 @@ async def test_bought_paid_and_on_the_customer_summary_once(stack, tenant):
     found = await _invoices(billing, customer_id)
     assert sorted(i["total_minor"] for i in found) == [5_000, 9_900]
     assert len({i["source_key"] for i in found}) == 2
+
+
+async def test_points_redeemed_for_a_voucher_come_off_the_programs_invoice(stack, tenant):
+    """Credits' real events: points earned on a paid invoice, redeemed for a discount
+    voucher; the program bought next is invoiced with the voucher taken off."""
+    billing, credits = tenant.client("billing"), tenant.credits
+    await _ok(
+        await credits.put(
+            "/v1/loyalty/rule",
+            json={"currency": "EUR", "points_per_unit": 1, "discount_minor_per_point": 10},
+        )
+    )
+    customer = await _ok(
+        await tenant.customers.post(
+            "/v1/customers",
+            json={
+                "first_name": "Grace",
+                "last_name": "Hopper",
+                "email": f"grace{uuid.uuid4().hex[:8]}@example.com",
+            },
+        ),
+        201,
+    )
+    customer_id = str(customer["id"])
+    await _ok(
+        await credits.post(
+            "/v1/credit-packages",
+            json={"customer_id": customer_id, "credits": 10, "price_minor": 9_900},
+        ),
+        201,
+    )
+    (invoice,) = await wait_for(lambda: _invoices(billing, customer_id), timeout=30)
+    await _ok(
+        await billing.post(
+            "/v1/payments",
+            json={"invoice_id": invoice["id"], "amount_minor": 9_900, "method": "card"},
+        ),
+        201,
+    )
+
+    async def earned() -> dict[str, Any] | None:
+        found = await _ok(await credits.get(f"/v1/loyalty/accounts/{customer_id}"))
+        return found if found["balance"] == 99 else None  # 1 point per euro paid
+
+    await wait_for(earned, timeout=30)
+    await _ok(
+        await credits.post(
+            "/v1/loyalty/redemptions",
+            json={"customer_id": customer_id, "redeem_for": "discount", "points": 80},
+        ),
+        201,
+    )
+
+    async def voucher() -> list[dict[str, Any]] | None:
+        found = await _ok(await billing.get("/v1/vouchers", params={"customer_id": customer_id}))
+        return found["items"] or None
+
+    (kept,) = await wait_for(voucher, timeout=30)
+    assert (kept["amount_minor"], kept["remaining_minor"], kept["points"]) == (800, 800, 80)
+
+    product = await _ok(
+        await credits.post(
+            "/v1/program-products",
+            json={
+                "name": "Personal training x5",
+                "sessions": 5,
+                "service": "Personal training",
+                "price_minor": 5_000,
+            },
+        ),
+        201,
+    )
+    program = await _ok(
+        await credits.post(
+            "/v1/programs", json={"customer_id": customer_id, "product_id": product["id"]}
+        ),
+        201,
+    )
+
+    async def program_invoice() -> list[dict[str, Any]] | None:
+        found = await _ok(
+            await billing.get(
+                "/v1/invoices", params={"source": "program", "source_key": program["id"]}
+            )
+        )
+        return found["items"] or None
+
+    (made,) = await wait_for(program_invoice, timeout=30)
+    assert (made["total_minor"], made["voucher_discount_minor"], made["status"]) == (
+        4_200,
+        800,
+        "open",
+    )
+    left = await _ok(await billing.get("/v1/vouchers", params={"customer_id": customer_id}))
+    assert [v["remaining_minor"] for v in left["items"]] == [0]
 
 
 async def test_billing_api_never_answers_5xx_or_off_its_documented_answers(stack):

@@ -8,7 +8,15 @@ from fastapi import APIRouter
 
 from frontdesk.billing import consumers
 from frontdesk.billing.adapters.tables import messaging, metadata
-from frontdesk.billing.api import credit_notes, invoices, kpis, ledger, payments, profile
+from frontdesk.billing.api import (
+    credit_notes,
+    invoices,
+    kpis,
+    ledger,
+    payments,
+    profile,
+    vouchers,
+)
 from frontdesk.billing.settings import BillingSettings
 from frontdesk.kit.service import ServiceSpec
 
@@ -21,6 +29,7 @@ def routers() -> list[APIRouter]:
         ledger.router,
         profile.router,
         kpis.router,
+        vouchers.router,
     ]
 
 

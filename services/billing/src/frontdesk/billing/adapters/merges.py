@@ -16,6 +16,7 @@ from frontdesk.billing.adapters.tables import (
     customer_merges,
     invoices,
     journal_entries,
+    loyalty_vouchers,
     merge_moves,
     payments,
     postings,
@@ -36,6 +37,8 @@ MOVABLE: dict[str, tuple[Table, Column[Any]]] = {
     "journal_entry": (journal_entries, journal_entries.c.id),
     "posting": (postings, postings.c.id),
     "membership": (customer_memberships, customer_memberships.c.membership_id),
+    # Vouchers go with their customer; their uses name invoices, which move on their own.
+    "voucher": (loyalty_vouchers, loyalty_vouchers.c.voucher_id),
 }
 
 

@@ -35,6 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
         "discount": "Discount",
         "membership": "Membership",
         "included": "Included in membership",
+        "voucher": "Loyalty voucher",
         "net": "Net",
         "total": "Total",
         "paid": "Paid",
@@ -65,6 +66,7 @@ LABELS: dict[str, dict[str, str]] = {
         "discount": "Rabatt",
         "membership": "Mitgliedschaft",
         "included": "In der Mitgliedschaft enthalten",
+        "voucher": "Treuegutschein",
         "net": "Netto",
         "total": "Gesamt",
         "paid": "Bezahlt",
@@ -96,6 +98,7 @@ LABELS: dict[str, dict[str, str]] = {
         "discount": "Remise",
         "membership": "Abonnement",
         "included": "Inclus dans l'abonnement",
+        "voucher": "Bon de fidélité",
         "net": "HT",
         "total": "Total",
         "paid": "Payé",
@@ -143,6 +146,9 @@ class PdfDocument:
     credited_minor: int | None = None
     due_minor: int | None = None
     notes: str | None = None
+    # Loyalty vouchers used (an invoice) or given back (a credit note): each a discount
+    # row under the lines, which show their amounts before it.
+    vouchers: Sequence[int] = ()
 
 
 class _Format:
@@ -265,9 +271,11 @@ def render(document: PdfDocument, fonts: Fonts) -> bytes:
                     f.number(Decimal(str(line["quantity"]))),
                     pdf.text_of(f.money(int(line["unit_price_minor"]))),
                     f.rate(int(line["tax_rate_bp"])),
-                    pdf.text_of(f.money(int(line["total_minor"]))),
+                    pdf.text_of(f.money(_before_vouchers(line))),
                 ]
             )
+        for amount in document.vouchers:
+            table.row([pdf.text_of(labels["voucher"]), "", "", "", pdf.text_of(f.money(-amount))])
     pdf.ln(4)
 
     totals = [(labels["net"], document.net_minor)]
@@ -318,3 +326,8 @@ def _describe(line: Mapping[str, Any], f: _Format) -> str:
     if len(parts) > 1:
         parts.insert(1, f"({f.money(int(line.get('amount_minor', 0)))})")
     return "\n".join(parts)
+
+
+def _before_vouchers(line: Mapping[str, Any]) -> int:
+    """A line's total as sold: the vouchers' share shows as discount rows of their own."""
+    return int(line["total_minor"]) + int(line.get("voucher_discount_minor", 0))

@@ -47,7 +47,7 @@ messaging = messaging_tables(metadata)
 idempotency_keys = idempotency_table(metadata)
 
 INVOICE_STATUSES = ("draft", "open", "paid", "cancelled")
-SOURCES = ("manual", "package", "top_up", "booking", "membership")
+SOURCES = ("manual", "package", "top_up", "booking", "membership", "program")
 METHODS = ("cash", "card", "transfer", "online")
 ACCOUNTS = ("receivable", "customer_credit", "revenue", "tax", "cash")
 ENTRY_KINDS = (
@@ -169,6 +169,9 @@ invoices = Table(
     Column("net_minor", BigInteger, nullable=False, server_default=text("0")),
     Column("tax_minor", BigInteger, nullable=False, server_default=text("0")),
     Column("total_minor", BigInteger, nullable=False, server_default=text("0")),
+    # Loyalty vouchers used at issue (their shares are in the lines' figures).
+    Column("voucher_discount_minor", BigInteger, nullable=False, server_default=text("0")),
+    Column("vouchers", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("bill_to", JSONB),
     Column("seller", JSONB),
     Column("locale", String(20)),
@@ -197,6 +200,7 @@ invoices = Table(
         name="amounts_not_negative",
     ),
     CheckConstraint("total_minor = net_minor + tax_minor", name="total_is_net_and_tax"),
+    CheckConstraint("voucher_discount_minor >= 0", name="voucher_not_negative"),
     Index("uq_invoices_tenant_number", "tenant_id", "number", unique=True),
     Index(
         "uq_invoices_tenant_source",
@@ -226,6 +230,7 @@ credit_notes = Table(
     Column("net_minor", BigInteger, nullable=False),
     Column("tax_minor", BigInteger, nullable=False),
     Column("total_minor", BigInteger, nullable=False),
+    Column("voucher_discount_minor", BigInteger, nullable=False, server_default=text("0")),
     Column("reason", Text),
     Column("bill_to", JSONB),
     Column("seller", JSONB),
@@ -237,7 +242,11 @@ credit_notes = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     _created(),
     CheckConstraint("net_minor >= 0 AND tax_minor >= 0", name="amounts_not_negative"),
-    CheckConstraint("total_minor > 0", name="total_positive"),
+    # Zero only when it gives back a voucher that paid a whole (zero) invoice.
+    CheckConstraint(
+        "voucher_discount_minor >= 0 AND (total_minor > 0 OR voucher_discount_minor > 0)",
+        name="total_positive",
+    ),
     CheckConstraint("total_minor = net_minor + tax_minor", name="total_is_net_and_tax"),
     Index("uq_credit_notes_tenant_number", "tenant_id", "number", unique=True),
     Index("ix_credit_notes_tenant_invoice", "tenant_id", "invoice_id"),
@@ -400,4 +409,40 @@ merge_moves = Table(
     Column("kind", String(20), nullable=False),
     Column("row_key", String(64), nullable=False),
     PrimaryKeyConstraint("tenant_id", "merge_id", "kind", "row_key"),
+)
+
+# Loyalty vouchers (credits' ``loyalty.voucher_issued``): points redeemed for a discount
+# on the customer's next invoices. What one has left is its amount less its uses.
+loyalty_vouchers = Table(
+    "loyalty_vouchers",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("voucher_id", Uuid, nullable=False),
+    Column("customer_id", Uuid, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("issued_by", String(200), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "voucher_id"),
+    CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+    Index("ix_loyalty_vouchers_tenant_customer", "tenant_id", "customer_id", "issued_at"),
+)
+
+# Each use of a voucher on an invoice (positive), and what a credit note of that invoice
+# gave back (negative, naming the credit note). Rows are only ever added.
+voucher_uses = Table(
+    "voucher_uses",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("voucher_id", Uuid, nullable=False),
+    Column("invoice_id", Uuid, ForeignKey("invoices.id"), nullable=False),
+    Column("credit_note_id", Uuid, ForeignKey("credit_notes.id")),
+    Column("amount_minor", BigInteger, nullable=False),
+    _created(),
+    CheckConstraint("amount_minor <> 0", name="not_zero"),
+    CheckConstraint("(amount_minor > 0) = (credit_note_id IS NULL)", name="back_by_credit_note"),
+    Index("ix_voucher_uses_tenant_voucher", "tenant_id", "voucher_id"),
+    Index("ix_voucher_uses_tenant_invoice", "tenant_id", "invoice_id"),
 )

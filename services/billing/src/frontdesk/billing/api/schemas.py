@@ -162,6 +162,9 @@ class LineOut(_Out):
     amount_minor: int = Field(description="quantity * unit price, before discounts")
     discount_minor: int
     membership_discount_minor: int
+    voucher_discount_minor: int = Field(
+        default=0, description="this line's share of the loyalty vouchers used (gross)"
+    )
     net_minor: int
     tax_minor: int
     total_minor: int
@@ -181,6 +184,11 @@ class PartyOut(BaseModel):
     tax_id: str | None = None
 
 
+class VoucherUseOut(_Out):
+    voucher_id: uuid.UUID
+    amount_minor: int = Field(description="what the voucher took off this invoice")
+
+
 class InvoiceOut(_Out):
     id: uuid.UUID
     customer_id: uuid.UUID
@@ -194,6 +202,8 @@ class InvoiceOut(_Out):
     amount_minor: int
     discount_minor: int
     membership_discount_minor: int
+    voucher_discount_minor: int = Field(description="loyalty vouchers used on it (gross)")
+    vouchers: list[VoucherUseOut] = Field(description="the vouchers used, each a discount")
     net_minor: int
     tax_minor: int
     total_minor: int
@@ -263,6 +273,7 @@ class CreditLineOut(_Out):
     amount_minor: int
     discount_minor: int
     membership_discount_minor: int
+    voucher_discount_minor: int = 0
     net_minor: int
     tax_minor: int
     total_minor: int
@@ -280,6 +291,7 @@ class CreditNoteOut(_Out):
     net_minor: int
     tax_minor: int
     total_minor: int
+    voucher_discount_minor: int = Field(description="loyalty vouchers it gives back")
     reason: str | None
     bill_to: PartyOut | None
     seller: PartyOut | None
@@ -291,6 +303,25 @@ class CreditNoteOut(_Out):
 
 class CreditNotePage(PageOut):
     items: list[CreditNoteOut]
+
+
+# --- loyalty vouchers -------------------------------------------------------------------
+
+
+class VoucherOut(_Out):
+    voucher_id: uuid.UUID
+    customer_id: uuid.UUID
+    points: int = Field(description="loyalty points redeemed for it")
+    amount_minor: int = Field(description="what it was worth")
+    used_minor: int = Field(description="used on invoices, less what credit notes gave back")
+    remaining_minor: int = Field(description="left for the customer's next invoices")
+    currency: str
+    issued_by: str
+    issued_at: datetime
+
+
+class VoucherPage(PageOut):
+    items: list[VoucherOut]
 
 
 # --- payments -------------------------------------------------------------------------

@@ -18,9 +18,15 @@ from frontdesk.billing.adapters.credit_notes import CreditNoteRepository
 from frontdesk.billing.adapters.invoices import InvoiceRepository
 from frontdesk.billing.adapters.pdf import Fonts, PdfDocument, render
 from frontdesk.billing.adapters.tables import idempotency_keys
+from frontdesk.billing.application import vouchers
 from frontdesk.billing.application.books import Books, Outcome, profile_of, utcnow
 from frontdesk.billing.domain import ledger
-from frontdesk.billing.domain.credit_notes import CreditNote, Selection, credited_by
+from frontdesk.billing.domain.credit_notes import (
+    CreditNote,
+    Selection,
+    all_credited,
+    credited_by,
+)
 from frontdesk.billing.domain.invoices import Invoice
 from frontdesk.billing.domain.numbering import Document
 from frontdesk.billing.domain.pricing import TaxTotal
@@ -76,6 +82,7 @@ async def credit_locked(
     )
     await notes.add(note)
     uow.publish_recorded(note)
+    await vouchers.give_back_locked(uow, invoice, note)
     await books.post(
         ledger.credit_note_issued(
             credit_note_id=note.id,
@@ -89,7 +96,13 @@ async def credit_locked(
             memo=reason,
         )
     )
-    invoice.settle(await books.figures(invoice.id), books.now)
+    invoice.settle(
+        await books.figures(invoice.id),
+        books.now,
+        # Only a zero invoice (a voucher paid all of it) needs to know: nothing else tells.
+        all_credited=invoice.total_minor == 0
+        and all_credited(invoice, await notes.of_invoice(invoice.id)),
+    )
     await InvoiceRepository(uow.session, invoice.tenant_id).save(invoice)
     uow.publish_recorded(invoice)
     return note
@@ -176,6 +189,7 @@ async def pdf(
         total_minor=note.total_minor,
         invoice_number=note.invoice_number,
         notes=note.reason,
+        vouchers=[note.voucher_discount_minor] if note.voucher_discount_minor else [],
     )
     return f"credit-note-{note.number}.pdf", render(
         document, Fonts(settings.pdf_font_path, settings.pdf_bold_font_path)

@@ -19,6 +19,7 @@ from frontdesk.billing.adapters.customers import CustomerRepository
 from frontdesk.billing.adapters.invoices import InvoiceRepository
 from frontdesk.billing.adapters.ledger import LedgerRepository
 from frontdesk.billing.adapters.payments import PaymentRepository
+from frontdesk.billing.adapters.vouchers import VoucherRepository
 from frontdesk.billing.domain.customers import KnownCustomer, scrubbed
 from frontdesk.contracts.customers import CustomerRegistered, CustomerUpdated
 from frontdesk.kit.uow import UnitOfWork
@@ -52,6 +53,7 @@ async def customer_erased(uow: UnitOfWork, tenant_id: uuid.UUID, customer_id: uu
     await CreditNoteRepository(uow.session, tenant_id).relink(customer_id, pseudonym, scrubbed)
     await PaymentRepository(uow.session, tenant_id).relink(customer_id, pseudonym)
     await LedgerRepository(uow.session, tenant_id).relink(customer_id, pseudonym)
+    await VoucherRepository(uow.session, tenant_id).relink(customer_id, pseudonym)
     await accounts.relink(customer_id, pseudonym)
     await CustomerRepository(uow.session, tenant_id).forget(customer_id)
     await uow.commit()

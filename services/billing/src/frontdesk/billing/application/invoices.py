@@ -19,7 +19,7 @@ from frontdesk.billing.adapters.invoices import InvoiceRepository
 from frontdesk.billing.adapters.ledger import LedgerRepository
 from frontdesk.billing.adapters.pdf import Fonts, PdfDocument, render
 from frontdesk.billing.adapters.tables import idempotency_keys
-from frontdesk.billing.application import credit_notes
+from frontdesk.billing.application import credit_notes, vouchers
 from frontdesk.billing.application.books import Books, Outcome, profile_of, utcnow
 from frontdesk.billing.domain import ledger
 from frontdesk.billing.domain.customers import bill_to
@@ -194,10 +194,13 @@ async def issue_locked(
     profile: BillingProfile,
 ) -> Invoice:
     """Issue a draft the caller locked (after the customer's books): number, freeze, post,
-    apply the customer's credit, publish. The caller closes the books and commits."""
+    use the customer's loyalty vouchers, apply the customer's credit, publish. The caller
+    closes the books and commits."""
     invoices = InvoiceRepository(uow.session, invoice.tenant_id)
     known = await CustomerRepository(uow.session, invoice.tenant_id).get(invoice.customer_id)
     today = profile.today(books.now)
+    # Loyalty vouchers first: they lower the total, and so what is posted and owed.
+    await vouchers.use_locked(uow, invoice)
     # Read before the number: the counter row stays locked from here to the commit.
     credit = (await books.position(invoice.currency)).credit_minor
     number = await books.number(Document.invoice, invoice.prefix, profile)
@@ -378,6 +381,7 @@ async def pdf(
         credited_minor=figures.credited_minor,
         due_minor=figures.due_minor if invoice.number else None,
         notes=invoice.notes,
+        vouchers=[int(use["amount_minor"]) for use in invoice.vouchers],
     )
     return f"invoice-{number}.pdf", render(
         document, Fonts(settings.pdf_font_path, settings.pdf_bold_font_path)

@@ -1,5 +1,6 @@
 """Customers merged and unmerged (customers' events): the merged customer's invoices,
-credit notes, payments, refunds, journal and memberships move to the survivor and back
+credit notes, payments, refunds, journal, memberships and loyalty vouchers move to the
+survivor and back
 (``domain.merges``). Both customers' accounts are locked first, in one order, like
 every change of money; each publishes its new position (``AccountChanged``) in every
 currency the move touched, through the outbox in the same transaction."""

@@ -1,7 +1,8 @@
 """Invoices made from other services' events, each at most once.
 
 The inbox drops a message delivered twice; the business key does the rest: an invoice
-carries its source (``package`` + package id, ``top_up`` + top-up id, ``booking`` +
+carries its source (``package`` + package id, ``top_up`` + top-up id, ``program`` +
+program id, ``booking`` +
 booking id, ``membership`` + membership id and period end) under a unique index, and
 the handler looks for it after locking the customer's books, so the same sale
 redelivered under a new message id, even concurrently, invoices once.
@@ -28,13 +29,20 @@ from frontdesk.billing.domain import SYSTEM
 from frontdesk.billing.domain.credit_notes import Credited, credited_by
 from frontdesk.billing.domain.invoices import Invoice, InvoiceStatus, Source
 from frontdesk.billing.domain.memberships import period_key, period_line
-from frontdesk.billing.domain.pricing import LineKind, LineRequest, MembershipTerms, price_lines
+from frontdesk.billing.domain.pricing import (
+    Figures,
+    LineKind,
+    LineRequest,
+    MembershipTerms,
+    price_lines,
+)
 from frontdesk.contracts.credits import (
     MembershipAssigned,
     MembershipChanged,
     MembershipSnapshot,
     PackagePurchased,
     PackageToppedUp,
+    ProgramPurchased,
 )
 from frontdesk.contracts.scheduling import BookingCancelled, BookingConfirmed
 from frontdesk.kit.uow import UnitOfWork
@@ -111,6 +119,29 @@ async def package_sold(
     )
     return await _invoice_once(
         uow, tenant_id, event.customer_id, source, str(key), event.currency, [line]
+    )
+
+
+async def program_sold(
+    uow: UnitOfWork, tenant_id: uuid.UUID, event: ProgramPurchased
+) -> Invoice | None:
+    """A priced program bought: one invoice, as a package purchase (free ones: none)."""
+    if event.price_minor <= 0:
+        return None
+    line = LineRequest(
+        description=f"{event.name}: {event.sessions} sessions (program)",
+        unit_price_minor=event.price_minor,
+        # Sessions sold ahead, like credits: credits priced them, no membership discount.
+        kind=LineKind.credits,
+    )
+    return await _invoice_once(
+        uow,
+        tenant_id,
+        event.customer_id,
+        Source.program,
+        str(event.program_id),
+        event.currency,
+        [line],
     )
 
 
@@ -239,10 +270,15 @@ async def booking_cancelled(uow: UnitOfWork, tenant_id: uuid.UUID, event: Bookin
 
 
 async def _left_to_credit(uow: UnitOfWork, invoice: Invoice) -> bool:
-    """Whether credit notes left anything of the invoice (an included session: nothing)."""
+    """Whether credit notes left anything of the invoice (an included session: nothing;
+    a session a voucher paid: the voucher, to give back)."""
     notes = await CreditNoteRepository(uow.session, invoice.tenant_id).of_invoice(invoice.id)
     taken = credited_by(notes)
+
+    def worth(f: Figures) -> int:
+        return f.total_minor + f.voucher_discount_minor
+
     return any(
-        line.figures.total_minor > taken.get(line.position, Credited()).figures.total_minor
+        worth(line.figures) > worth(taken.get(line.position, Credited()).figures)
         for line in invoice.priced_lines
     )

@@ -3,21 +3,23 @@
 
 Each runs in the consumer's transaction, after the inbox claim; the application commits
 the inbox row with its effects. Invoices from events carry a business key (the package,
-top-up, booking or membership period) under a unique index, so a sale redelivered under
+top-up, program, booking or membership period) under a unique index, so a sale redelivered under
 a new message id still invoices once.
 """
 
 from __future__ import annotations
 
-from frontdesk.billing.application import customers, merges, sources, tenants
+from frontdesk.billing.application import customers, merges, sources, tenants, vouchers
 from frontdesk.contracts import Envelope
 from frontdesk.contracts.credits import (
+    LoyaltyVoucherIssued,
     MembershipAssigned,
     MembershipChanged,
     MembershipExpired,
     MembershipSnapshot,
     PackagePurchased,
     PackageToppedUp,
+    ProgramPurchased,
 )
 from frontdesk.contracts.customers import (
     CustomerErased,
@@ -44,6 +46,20 @@ async def on_package_purchased(
 @handlers.on(PackageToppedUp)
 async def on_package_topped_up(uow: UnitOfWork, envelope: Envelope, event: PackageToppedUp) -> None:
     await sources.package_sold(uow, envelope.tenant_id, event)
+
+
+@handlers.on(ProgramPurchased)
+async def on_program_purchased(
+    uow: UnitOfWork, envelope: Envelope, event: ProgramPurchased
+) -> None:
+    await sources.program_sold(uow, envelope.tenant_id, event)
+
+
+@handlers.on(LoyaltyVoucherIssued)
+async def on_voucher_issued(
+    uow: UnitOfWork, envelope: Envelope, event: LoyaltyVoucherIssued
+) -> None:
+    await vouchers.voucher_issued(uow, envelope.tenant_id, event)
 
 
 async def on_membership(uow: UnitOfWork, envelope: Envelope, event: MembershipSnapshot) -> None:

@@ -49,6 +49,15 @@ def credited_by(notes: Sequence[CreditNote]) -> dict[int, Credited]:
     return taken
 
 
+def all_credited(invoice: Invoice, notes: Sequence[CreditNote]) -> bool:
+    """Whether the credit notes took back every line of the invoice in full."""
+    taken = credited_by(notes)
+    return all(
+        taken.get(line.position, Credited()).quantity >= line.quantity
+        for line in invoice.priced_lines
+    )
+
+
 def _credit_line(
     line: Line, quantity: Decimal | None, taken: Credited, prices_include_tax: bool, field: str
 ) -> tuple[Decimal, Figures] | None:
@@ -69,7 +78,11 @@ def _credit_line(
     if quantity == left_quantity:
         return quantity, left  # the last of a line takes exactly what is left: no drift
     priced = line.priced(quantity, prices_include_tax)
-    return quantity, priced if priced.total_minor <= left.total_minor else left
+    within = (
+        priced.total_minor <= left.total_minor
+        and priced.voucher_discount_minor <= left.voucher_discount_minor
+    )
+    return quantity, priced if within else left
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -84,6 +97,7 @@ class CreditNote(Aggregate):
     net_minor: int = 0
     tax_minor: int = 0
     total_minor: int = 0
+    voucher_discount_minor: int = 0  # loyalty vouchers it gives back
     reason: str | None = None
     bill_to: dict[str, Any] | None = None
     seller: dict[str, Any] | None = None
@@ -139,7 +153,9 @@ class CreditNote(Aggregate):
                     **figures.as_dict(),
                 }
             )
-        if not out or sum(line["total_minor"] for line in out) <= 0:
+        # A line a voucher paid all of still gives the voucher back: that is left to credit.
+        worth = sum(line["total_minor"] + line["voucher_discount_minor"] for line in out)
+        if not out or worth <= 0:
             raise ConflictError("nothing is left to credit on these lines", field="lines")
         return out
 
@@ -173,6 +189,7 @@ class CreditNote(Aggregate):
             net_minor=figures.net_minor,
             tax_minor=figures.tax_minor,
             total_minor=figures.total_minor,
+            voucher_discount_minor=figures.voucher_discount_minor,
             reason=reason,
             bill_to=invoice.bill_to,
             seller=invoice.seller,

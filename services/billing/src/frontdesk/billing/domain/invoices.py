@@ -17,7 +17,8 @@ from enum import StrEnum
 from typing import Any
 
 from frontdesk.billing.domain.ledger import InvoiceFigures
-from frontdesk.billing.domain.pricing import Line, tax_summary, total
+from frontdesk.billing.domain.pricing import Line, spread, tax_summary, total
+from frontdesk.billing.domain.vouchers import Use
 from frontdesk.contracts.billing import InvoiceCancelled, InvoiceIssued, InvoicePaid
 from frontdesk.kit.aggregate import Aggregate
 from frontdesk.kit.errors import ConflictError, RuleBroken
@@ -41,6 +42,7 @@ class Source(StrEnum):
     top_up = "top_up"  # a priced top-up (key: the top-up id)
     booking = "booking"  # a pay-per-session booking confirmed (key: the booking id)
     membership = "membership"  # a membership assigned or renewed (key: id and period)
+    program = "program"  # a priced program bought (key: the program id)
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -59,6 +61,8 @@ class Invoice(Aggregate):
     net_minor: int = 0
     tax_minor: int = 0
     total_minor: int = 0
+    voucher_discount_minor: int = 0  # loyalty vouchers used on it (in the lines' figures)
+    vouchers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     bill_to: dict[str, Any] | None = None
     seller: dict[str, Any] | None = None
     locale: str | None = None
@@ -133,6 +137,26 @@ class Invoice(Aggregate):
             net_minor=figures.net_minor,
             tax_minor=figures.tax_minor,
             total_minor=figures.total_minor,
+            voucher_discount_minor=figures.voucher_discount_minor,
+        )
+
+    def use_vouchers(self, uses: Sequence[Use]) -> None:
+        """Loyalty vouchers taken off the draft as it is issued: their sum spread over the
+        lines by their totals (pricing rule 5), each voucher named on the invoice."""
+        self.require_draft("apply vouchers to")
+        amount = sum(use.amount_minor for use in uses)
+        if amount <= 0:
+            return
+        if amount > self.total_minor:
+            raise RuleBroken("vouchers", "a voucher never takes more than the invoice's total")
+        lines = self.priced_lines
+        shares = spread(amount, [line.figures.total_minor for line in lines])
+        self._price([line.with_voucher(share) for line, share in zip(lines, shares, strict=True)])
+        self.change(
+            vouchers=[
+                {"voucher_id": str(use.voucher_id), "amount_minor": use.amount_minor}
+                for use in uses
+            ]
         )
 
     @property
@@ -244,13 +268,16 @@ class Invoice(Aggregate):
                 field="status",
             )
 
-    def settle(self, figures: InvoiceFigures, now: datetime) -> None:
+    def settle(self, figures: InvoiceFigures, now: datetime, *, all_credited: bool = False) -> None:
         """Open while something is due; paid when nothing is and something was paid;
-        cancelled when credit notes took it all back before any payment."""
+        cancelled when credit notes took it all back before any payment (a zero invoice,
+        all of it a voucher's: when a credit note took every line back, ``all_credited``)."""
         if self.status not in ISSUED:
             return
         if figures.due_minor > 0:
             status = InvoiceStatus.open
+        elif self.total_minor == 0 and all_credited:
+            status = InvoiceStatus.cancelled
         elif figures.paid_minor > 0 or self.total_minor == 0:
             status = InvoiceStatus.paid
         else:

@@ -163,10 +163,11 @@ def credit_note_issued(
     total_minor: int,
     to_receivable_minor: int,
     memo: str | None = None,
-) -> JournalEntry:
+) -> JournalEntry | None:
     """Dr revenue and tax back; Cr receivable what was still due, Cr customer credit the
-    rest (the invoice had been paid)."""
-    entry = _entry(
+    rest (the invoice had been paid). None when nothing moves (a zero invoice a voucher
+    paid in full: the credit note only gives the voucher back)."""
+    return _entry(
         EntryKind.credit_note,
         [
             *_sales(summary, +1),
@@ -186,8 +187,6 @@ def credit_note_issued(
         invoice_id=invoice_id,
         memo=memo,
     )
-    assert entry is not None
-    return entry
 
 
 def refund_paid(

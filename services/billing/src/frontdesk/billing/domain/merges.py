@@ -1,6 +1,7 @@
 """Two customers merged into one (customers' ``customer.merged``) and the merge undone
 (``customer.unmerged``). What billing held for the merged customer (invoices, credit
-notes, payments and refunds, the journal's customer link, memberships) moves to the
+notes, payments and refunds, the journal's customer link, memberships, loyalty vouchers)
+moves to the
 survivor; each moved row is remembered under the merge, and the unmerge moves exactly
 those back. Numbers, amounts and an issued document's bill-to details never change:
 only the customer link moves.

@@ -11,7 +11,12 @@ The rule (written down in the README as well):
    quotes its customers) give ``tax = price * rate / (10 000 + rate)`` rounded half up and
    ``net = price - tax``; prices without tax give ``tax = price * rate / 10 000`` rounded
    half up and ``total = net + tax``.
-5. Totals (per tax rate and for the document) are plain sums of the line figures.
+5. A loyalty voucher used on the invoice takes its share (``voucher``, gross: what the
+   customer pays less) off the line's total: ``total = total - voucher``, then
+   ``tax = total * rate / (10 000 + rate)`` rounded half up and ``net = total - tax``.
+   A voucher is spread over the lines in proportion to their totals (largest
+   remainder), never more than a line's total.
+6. Totals (per tax rate and for the document) are plain sums of the line figures.
 
 Every amount is an integer of minor units; tax rates and discounts are basis points
 (1 900 = 19 %).
@@ -20,7 +25,7 @@ Every amount is an integer of minor units; tax rates and discounts are basis poi
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
@@ -122,6 +127,7 @@ class Figures:
     net_minor: int = 0
     tax_minor: int = 0
     total_minor: int = 0
+    voucher_discount_minor: int = 0  # loyalty vouchers' share (gross; rule 5)
 
     def __add__(self, other: Figures) -> Figures:
         return Figures(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
@@ -165,6 +171,34 @@ def figures(
     return Figures(amount, discount, membership, net, tax, total)
 
 
+def less_voucher(base: Figures, voucher_minor: int, tax_rate_bp: int) -> Figures:
+    """Rule 5: ``voucher_minor`` (at most the line's total) taken off the total, the tax
+    on what is left worked out again."""
+    if voucher_minor <= 0:
+        return base
+    taken = min(voucher_minor, base.total_minor)
+    left = base.total_minor - taken
+    tax = round_half_up(Decimal(left) * tax_rate_bp / (BASIS + tax_rate_bp))
+    return dataclasses.replace(
+        base, net_minor=left - tax, tax_minor=tax, total_minor=left, voucher_discount_minor=taken
+    )
+
+
+def spread(amount_minor: int, weights: Sequence[int]) -> list[int]:
+    """``amount_minor`` split in proportion to ``weights`` (the lines' totals): floors,
+    then the remaining units to the largest remainders (earliest first on a tie). Never
+    more than a weight when the amount is at most their sum."""
+    whole = sum(weights)
+    if amount_minor <= 0 or whole <= 0:
+        return [0] * len(weights)
+    amount_minor = min(amount_minor, whole)
+    shares = [amount_minor * w // whole for w in weights]
+    rests = sorted(range(len(weights)), key=lambda i: (-(amount_minor * weights[i] % whole), i))
+    for i in rests[: amount_minor - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
 @dataclasses.dataclass(frozen=True)
 class Line:
     """A priced line, with its breakdown (what the membership took off, and why)."""
@@ -183,8 +217,9 @@ class Line:
     figures: Figures
 
     def priced(self, quantity: Decimal, prices_include_tax: bool) -> Figures:
-        """The same line for another quantity (a credit note for part of it)."""
-        return figures(
+        """The same line for another quantity (a credit note for part of it), with its
+        share of the line's voucher."""
+        base = figures(
             quantity,
             self.unit_price_minor,
             tax_rate_bp=self.tax_rate_bp,
@@ -192,6 +227,16 @@ class Line:
             membership_discount_bp=self.membership_discount_bp,
             included=self.included,
             prices_include_tax=prices_include_tax,
+        )
+        voucher = self.figures.voucher_discount_minor
+        if voucher and quantity != self.quantity:
+            voucher = round_half_up(voucher * quantity / self.quantity)
+        return less_voucher(base, voucher, self.tax_rate_bp)
+
+    def with_voucher(self, voucher_minor: int) -> Line:
+        """The line with ``voucher_minor`` of a loyalty voucher taken off (rule 5)."""
+        return dataclasses.replace(
+            self, figures=less_voucher(self.figures, voucher_minor, self.tax_rate_bp)
         )
 
     def to_json(self) -> dict[str, Any]:
