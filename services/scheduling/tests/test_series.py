@@ -111,6 +111,27 @@ async def make_series(studio, first: date, rule: str = "FREQ=WEEKLY;COUNT=10", *
     return r.json()
 
 
+async def make_appointment_series(
+    studio, first: date, rule: str, customer: uuid.UUID | None = None
+) -> dict:
+    r = await studio.client.post(
+        "/v1/appointments/series",
+        json={
+            "location_id": studio.location["id"],
+            "staff_id": studio.trainer["id"],
+            "customer_id": str(customer or uuid.uuid4()),
+            "title": "Physio",
+            "starts_at": f"{first}T09:00",
+            "duration_minutes": 45,
+            "status": "confirmed",
+            "rrule": rule,
+        },
+        headers=studio.admin,
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
 @pytest.mark.parametrize("month", [3, 10])
 async def test_a_weekly_class_stays_at_18_local_across_the_change(studio, month):
     first = next_weekday_before(month)
@@ -232,24 +253,7 @@ async def test_cancel_this_and_following_refunds_and_tells_every_attendee(studio
 
 
 async def test_recurring_appointments_cancel_following(studio):
-    customer = uuid.uuid4()
-    first = next_weekday_before(3)
-    r = await studio.client.post(
-        "/v1/appointments/series",
-        json={
-            "location_id": studio.location["id"],
-            "staff_id": studio.trainer["id"],
-            "customer_id": str(customer),
-            "title": "Physio",
-            "starts_at": f"{first}T09:00",
-            "duration_minutes": 45,
-            "status": "confirmed",
-            "rrule": "FREQ=WEEKLY;COUNT=4",
-        },
-        headers=studio.admin,
-    )
-    assert r.status_code == 201, r.text
-    series = r.json()
+    series = await make_appointment_series(studio, next_weekday_before(3), "FREQ=WEEKLY;COUNT=4")
     appts = series["appointments"]
     assert {a["local_starts_at"][11:16] for a in appts} == {"09:00"}
     assert len({a["local_starts_at"][19:] for a in appts}) == 2  # both offsets
@@ -373,22 +377,7 @@ async def test_an_open_ended_appointment_series_grows_until_the_customer_is_bloc
     from frontdesk.scheduling.application.series import grow_open_series
 
     customer = uuid.uuid4()
-    r = await studio.client.post(
-        "/v1/appointments/series",
-        json={
-            "location_id": studio.location["id"],
-            "staff_id": studio.trainer["id"],
-            "customer_id": str(customer),
-            "title": "Physio",
-            "starts_at": f"{next_weekday_before(10)}T09:00",
-            "duration_minutes": 45,
-            "status": "confirmed",
-            "rrule": "FREQ=WEEKLY",
-        },
-        headers=studio.admin,
-    )
-    assert r.status_code == 201, r.text
-    series = r.json()
+    series = await make_appointment_series(studio, next_weekday_before(10), "FREQ=WEEKLY", customer)
     first_count = len(series["appointments"])
     later = datetime.fromisoformat(series["made_until"]) - GROW_WHEN_LEFT + timedelta(days=30)
     before = len(await studio.published("scheduling.booking.confirmed.v1"))
