@@ -534,6 +534,24 @@ async def test_permissions_and_tenancy(studio, tokens):
     assert r.status_code == 422  # another tenant's session does not exist for them
 
 
+async def test_customers_read_the_booking_policy_but_cannot_set_it(studio, tokens):
+    mine = tokens.headers("customer", sub=uuid.uuid4())
+    r = await studio.client.get("/v1/booking-policy", headers=mine)
+    assert r.status_code == 200, r.text
+    assert r.json()["source"] == "default"
+    r = await studio.client.put(
+        "/v1/booking-policy", json={"free_cancel_hours": 6}, headers=studio.admin
+    )
+    assert r.status_code == 200, r.text
+    r = await studio.client.get("/v1/booking-policy", headers=mine)
+    assert r.json() == {"free_cancel_hours": 6, "source": "tenant"}
+    r = await studio.client.put("/v1/booking-policy", json={"free_cancel_hours": 0}, headers=mine)
+    assert r.status_code == 403
+    stranger = tokens.headers("customer", sub=uuid.uuid4(), tenant_id=uuid.uuid4())
+    r = await studio.client.get("/v1/booking-policy", headers=stranger)
+    assert r.json()["source"] == "default"  # another tenant's policy is not theirs
+
+
 async def test_erasure_scrubs_guest_contact_and_blocks_booking(studio):
     from frontdesk.contracts.customers import CustomerErased
 

@@ -1,7 +1,8 @@
 """The staff console at ``/console/``: login, the customer list (stats, tabs, quick
 search, filters in the URL, cursor pages, table or cards, bulk actions, CSV), a customer's
-detail (profile, credits, bookings, invoices, notes, activity), the calendar (day or week
-per location, booking a customer into a class) and the new-customer form.
+detail (profile with vehicles, credits, membership, bookings, invoices with payments,
+notes, activity), the calendar (day or week per location, booking a customer into a
+class, appointments) and the new-customer form.
 
 Every route reads the form, calls the public API as the signed-in user and renders or
 redirects; what a permission forbids is not offered (the API refuses it anyway)."""
@@ -9,11 +10,14 @@ redirects; what a permission forbids is not offered (the API refuses it anyway).
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from babel.numbers import get_currency_precision
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, BeforeValidator
@@ -25,6 +29,7 @@ from frontdesk.gateway.console.pages import (
     as_int,
     clean,
     local_time,
+    money,
     parse_time,
     query,
     route_class,
@@ -50,8 +55,31 @@ SORTS = [
     ("last_name", "Last name"),
     ("-created", "Newest"),
 ]
-DETAIL_TABS = ["profile", "credits", "bookings", "invoices", "notes", "activity"]
+DETAIL_TABS = ["profile", "credits", "membership", "bookings", "invoices", "notes", "activity"]
+PAYMENT_METHODS = [
+    ("cash", "Cash"),
+    ("card", "Card"),
+    ("transfer", "Bank transfer"),
+    ("online", "Online"),
+]
+# What each membership button asks of the API, and what the page then says.
+MEMBERSHIP_ACTIONS = {
+    "renew": "Membership renewed for another period.",
+    "freeze": "Membership frozen.",
+    "unfreeze": "Membership unfrozen: the expiry moved by the frozen time.",
+    "cancel": "Membership cancelled.",
+    "upgrade": "Membership moved to the new plan.",
+    "downgrade": "Membership moved to the new plan.",
+}
+APPOINTMENT_MOVES = {
+    "confirmed": "Appointment confirmed.",
+    "completed": "Appointment completed.",
+    "no_show": "Appointment marked as no-show.",
+    "cancelled": "Appointment cancelled.",
+}
 PAGE = 25
+# An amount as typed in a form: digits, at most one decimal point (no sign, no exponent).
+AMOUNT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,4})?")
 
 
 def back_to(value: Any, default: str) -> str:
@@ -363,27 +391,73 @@ async def _customer(visit: Visit, customer_id: uuid.UUID) -> dict[str, Any]:
     return customer
 
 
+async def _people(visit: Visit) -> dict[str, str]:
+    """Staff names by user id, for "who" columns (the API records ids): the whole team for
+    an owner or admin (who may list users), else just the signed-in user."""
+    names = {visit.me.sub: visit.me.name or "You"}
+    if visit.is_admin:
+        team = await visit.get("/v1/users", limit=100)
+        names.update({u["id"]: u["name"] for u in team.items() if u.get("name")})
+    return names
+
+
 async def _tab_context(visit: Visit, customer: dict[str, Any], tab: str) -> dict[str, Any]:
     cid = customer["id"]
     if tab == "credits":
-        packages, products, history = await asyncio.gather(
+        packages, products, history, people = await asyncio.gather(
             visit.get("/v1/credit-packages", customer_id=cid, limit=50),
             visit.get("/v1/credit-products", active="true", limit=50),
             visit.get("/v1/credit-history", customer_id=cid, limit=50),
+            _people(visit),
         )
         return {
+            "people": people,
             "packages": packages,
             "products": products.items(),
             "history": list(reversed(history.items())),
         }
     if tab == "bookings":
-        upcoming, past = await asyncio.gather(
+        upcoming, past, appointments, staff = await asyncio.gather(
             visit.get("/v1/bookings", customer_id=cid, when="upcoming", limit=50),
             visit.get("/v1/bookings", customer_id=cid, when="past", limit=50),
+            visit.get("/v1/appointments", customer_id=cid, limit=50),
+            visit.get("/v1/staff"),
         )
-        return {"upcoming": upcoming, "past": past}
+        return {
+            "upcoming": upcoming,
+            "past": past,
+            "appointments": appointments,
+            "staff_names": {x["id"]: x["name"] for x in staff.items()},
+        }
+    if tab == "membership":
+        owned, plans, history, people = await asyncio.gather(
+            visit.get("/v1/memberships", customer_id=cid, limit=50),
+            visit.get("/v1/membership-plans", active="true", limit=100),
+            visit.get("/v1/memberships/history", customer_id=cid, limit=100),
+            _people(visit),
+        )
+        current = [m for m in owned.items() if m.get("status") in ("active", "frozen")]
+        return {
+            "people": people,
+            "memberships": owned,
+            "membership": current[-1] if current else None,
+            "plans": plans.items(),
+            "membership_history": list(reversed(history.items())),
+        }
     if tab == "invoices":
-        return {"invoices": await visit.get("/v1/invoices", customer_id=cid, limit=50)}
+        invoices, payments, people = await asyncio.gather(
+            visit.get("/v1/invoices", customer_id=cid, limit=50),
+            visit.get("/v1/payments", customer_id=cid, limit=50),
+            _people(visit),
+        )
+        for invoice in invoices.items():
+            invoice["due_typed"] = typed_amount(invoice.get("due_minor"), invoice.get("currency"))
+        return {
+            "invoices": invoices,
+            "people": people,
+            "payments": list(reversed(payments.items())),
+            "methods": PAYMENT_METHODS,
+        }
     if tab == "notes":
         return {"notes": await visit.get(f"/v1/customers/{cid}/notes")}
     if tab == "activity":
@@ -423,6 +497,8 @@ async def customer_detail(
         tabs=tabs,
         values=customer,
         errors={},
+        vehicle={},
+        vehicle_errors={},
         **context,
     )
 
@@ -455,8 +531,59 @@ async def edit_profile(request: Request, customer_id: uuid.UUID) -> Response:
         errors=answer.field_errors(),
         error=answer.message,
         conflict=answer.status == 412,
+        vehicle={},
+        vehicle_errors={},
         **context,
     )
+
+
+# --- vehicles (assets) -----------------------------------------------------------------
+
+VEHICLE_FIELDS = ("make", "model", "year", "plate", "vin")
+
+
+@router.post("/console/customers/{customer_id}/vehicles")
+async def add_vehicle(request: Request, customer_id: uuid.UUID) -> Response:
+    """A vehicle for the customer; what the API refuses (a plate in use or malformed, a
+    bad VIN) is shown under its field, with what was typed kept."""
+    visit = await Visit.open(request, CONSOLE)
+    form = await visit.form()
+    body: dict[str, Any] = {"kind": "vehicle", **clean(form, *VEHICLE_FIELDS)}
+    if "year" in body:
+        body["year"] = as_int(body["year"])
+    answer = await visit.call("POST", f"/v1/customers/{customer_id}/assets", json=body)
+    here = f"/console/customers/{customer_id}"
+    if answer.ok:
+        return visit.redirect(
+            here, f"Vehicle {answer.body.get('label') or ''} added.".replace("  ", " ")
+        )
+    customer = await _customer(visit, customer_id)
+    context = await _tab_context(visit, customer, "profile")
+    errors = answer.field_errors()
+    return await visit.render(
+        "console/customer.html",
+        status=answer.status,
+        customer=customer,
+        tab="profile",
+        tabs=_tabs(visit),
+        values=customer,
+        errors={},
+        vehicle={k: form.get(k, "") for k in VEHICLE_FIELDS},
+        vehicle_errors=errors,
+        vehicle_error=None if errors else answer.message,
+        **context,
+    )
+
+
+@router.post("/console/customers/{customer_id}/vehicles/{asset_id}/remove")
+async def remove_vehicle(request: Request, customer_id: uuid.UUID, asset_id: uuid.UUID) -> Response:
+    visit = await Visit.open(request, CONSOLE)
+    await visit.form()
+    answer = await visit.call("DELETE", f"/v1/customers/{customer_id}/assets/{asset_id}")
+    here = f"/console/customers/{customer_id}"
+    if answer.ok:
+        return visit.redirect(here, "Vehicle removed.")
+    return visit.redirect(here, answer.message, "error")
 
 
 @router.post("/console/customers/{customer_id}/tags")
@@ -569,6 +696,46 @@ async def package_action(request: Request, package_id: uuid.UUID, action: str) -
     return visit.redirect(here, _explain(answer), "error")
 
 
+# --- memberships -----------------------------------------------------------------------
+
+
+@router.post("/console/customers/{customer_id}/membership")
+async def assign_membership(request: Request, customer_id: uuid.UUID) -> Response:
+    visit = await Visit.open(request, CONSOLE)
+    form = await visit.form()
+    here = f"/console/customers/{customer_id}?tab=membership"
+    if not form.get("plan_id"):
+        return visit.redirect(here, "Choose a plan first.", "error")
+    body = {"customer_id": str(customer_id), **clean(form, "plan_id", "reason")}
+    answer = await visit.call("POST", "/v1/memberships", json=body)
+    if answer.ok:
+        m = answer.body
+        zone = (await visit.tenant()).get("time_zone")
+        until = local_time(m.get("expires_at"), zone).rsplit(",", 1)[0]
+        return visit.redirect(here, f"{m['plan_name']} assigned until {until}.")
+    return visit.redirect(here, f"Not assigned: {_explain(answer)}", "error")
+
+
+@router.post("/console/memberships/{membership_id}/{action}")
+async def membership_action(request: Request, membership_id: uuid.UUID, action: str) -> Response:
+    visit = await Visit.open(request, CONSOLE)
+    form = await visit.form()
+    here = back_to(form.get("back"), "/console/customers")
+    if action == "change":
+        action = "upgrade" if form.get("direction") != "downgrade" else "downgrade"
+    if action not in MEMBERSHIP_ACTIONS:
+        return visit.redirect(here, "Unknown action.", "error")
+    body: dict[str, Any] = clean(form, "reason")
+    if action in ("upgrade", "downgrade"):
+        if not form.get("plan_id"):
+            return visit.redirect(here, "Choose the new plan first.", "error")
+        body["plan_id"] = form["plan_id"]
+    answer = await visit.call("POST", f"/v1/memberships/{membership_id}/{action}", json=body)
+    if answer.ok:
+        return visit.redirect(here, MEMBERSHIP_ACTIONS[action])
+    return visit.redirect(here, _explain(answer), "error")
+
+
 # --- bookings and invoices -------------------------------------------------------------
 
 
@@ -593,6 +760,72 @@ async def booking_action(request: Request, booking_id: uuid.UUID, action: str) -
         )
         return visit.redirect(here, f"Booking cancelled ({outcome}).")
     return visit.redirect(here, "Checked in." if action == "check-in" else "Marked as no-show.")
+
+
+def typed_amount(minor: int | None, currency: str | None) -> str:
+    """Minor units as a form would take them back ("45.00" for 4500 euro cents)."""
+    if minor is None or not currency:
+        return ""
+    digits = get_currency_precision(currency)
+    return f"{Decimal(int(minor)).scaleb(-digits):.{digits}f}"
+
+
+def to_minor(typed: Any, currency: str) -> int | None:
+    """An amount typed in the currency's units ("25", "25.50", "25,50", "1,234.50") as
+    integer minor units; None when it is not an amount of that currency (not a plain
+    number, too many decimals, absurdly long)."""
+    text = str(typed or "").strip().replace(" ", "").replace("\u00a0", "")
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    text = text.replace(",", "")
+    if not AMOUNT.fullmatch(text):
+        return None
+    minor = Decimal(text).scaleb(get_currency_precision(currency))
+    if minor != minor.to_integral_value():
+        return None
+    return int(minor)
+
+
+@router.post("/console/invoices/{invoice_id}/payments")
+async def record_payment(request: Request, invoice_id: uuid.UUID) -> Response:
+    """A payment on an open invoice (cash, card, transfer, online); partial payments
+    leave the rest due. The page then says what is still owed."""
+    visit = await Visit.open(request, CONSOLE)
+    form = await visit.form()
+    here = back_to(form.get("back"), "/console/customers")
+    currency = str(form.get("currency") or "EUR")
+    minor = to_minor(form.get("amount"), currency)
+    if minor is None or minor <= 0:
+        return visit.redirect(
+            here, f"Not recorded: the amount must be a positive amount in {currency}.", "error"
+        )
+    body: dict[str, Any] = {
+        "invoice_id": str(invoice_id),
+        "amount_minor": minor,
+        "currency": currency,
+        "method": form.get("method") or "cash",
+    }
+    body.update(clean(form, "external_reference", "note"))
+    answer = await visit.call(
+        "POST",
+        "/v1/payments",
+        json=body,
+        headers={"Idempotency-Key": str(form.get("key") or uuid.uuid4().hex)},
+    )
+    if not answer.ok:
+        return visit.redirect(here, f"Not recorded: {_explain(answer)}", "error")
+    language = (await visit.tenant()).get("language", "en")
+    paid = money(minor, currency, language)
+    invoice = await visit.get(f"/v1/invoices/{invoice_id}")
+    if not invoice.ok:
+        return visit.redirect(here, f"Payment of {paid} recorded.")
+    number = invoice.body.get("number") or "the invoice"
+    due = int(invoice.body.get("due_minor") or 0)
+    if invoice.body.get("status") == "paid" or due <= 0:
+        outcome = f"invoice {number} is paid"
+    else:
+        outcome = f"{money(due, currency, language)} still due on invoice {number}"
+    return visit.redirect(here, f"Payment of {paid} recorded: {outcome}.")
 
 
 @router.get("/console/invoices/{invoice_id}/pdf")
@@ -676,8 +909,19 @@ async def calendar(
         following=(first + step).isoformat(),
         staff=staff.items(),
         rooms=rooms.items(),
+        staff_names={x["id"]: x["name"] for x in staff.items()},
+        room_names={x["id"]: x["name"] for x in rooms.items()},
+        customer_names=await _customer_names(visit, listed),
         **context,
     )
+
+
+async def _customer_names(visit: Visit, listed: list[tuple[date, list[Any]]]) -> dict[str, str]:
+    """Who each shown appointment is with (the calendar names only the customer's id); at
+    most 40 looked up, the rest show as "a customer"."""
+    ids = {e["customer_id"] for _, entries in listed for e in entries if e.get("customer_id")}
+    found = await asyncio.gather(*(visit.get(f"/v1/customers/{i}") for i in sorted(ids)[:40]))
+    return {a.body["id"]: f"{a.body['first_name']} {a.body['last_name']}" for a in found if a.ok}
 
 
 @router.post("/console/calendar/book")
@@ -720,3 +964,62 @@ async def create_session(request: Request) -> Response:
     if answer.ok:
         return visit.redirect(back, f"'{answer.body['title']}' was added to the calendar.")
     return visit.redirect(back, f"Not added: {_explain(answer)}", "error")
+
+
+@router.post("/console/calendar/appointments")
+async def create_appointment(request: Request) -> Response:
+    """A 1:1 appointment with a staff member (and a room or bay): the API refuses a
+    double booking of either with a 409, whose reason is shown as it is."""
+    visit = await Visit.open(request, CONSOLE)
+    form = await visit.form()
+    back = back_to(form.get("back"), "/console/calendar")
+    body: dict[str, Any] = clean(
+        form,
+        "title",
+        "location_id",
+        "staff_id",
+        "room_id",
+        "customer_id",
+        "asset_id",
+        "notes",
+        "status",
+    )
+    body["starts_at"] = f"{form.get('date', '')}T{form.get('time', '')}"
+    body["duration_minutes"] = as_int(form.get("duration_minutes", ""))
+    if str(form.get("price", "")).strip():
+        currency = str(form.get("currency") or "EUR")
+        price = to_minor(form.get("price"), currency)
+        body["price_minor"] = form.get("price") if price is None else price
+        body["currency"] = currency
+    answer = await visit.call(
+        "POST",
+        "/v1/appointments",
+        json=body,
+        headers={"Idempotency-Key": str(form.get("key") or uuid.uuid4().hex)},
+    )
+    if answer.ok:
+        a = answer.body
+        when = local_time(a.get("starts_at"), a.get("timezone"))
+        vehicle = f" for {a['asset_label']}" if a.get("asset_label") else ""
+        return visit.redirect(
+            back, f"Appointment '{a['title']}'{vehicle} on {when} is {a['status']}."
+        )
+    # A double booking (409) says which of staff or room is taken, in the API's words.
+    reason = answer.message if answer.status == 409 else _explain(answer)
+    return visit.redirect(back, f"Appointment not made: {reason}", "error")
+
+
+@router.post("/console/appointments/{appointment_id}/status")
+async def appointment_status(request: Request, appointment_id: uuid.UUID) -> Response:
+    visit = await Visit.open(request, CONSOLE)
+    form = await visit.form()
+    back = back_to(form.get("back"), "/console/calendar")
+    target = str(form.get("status", ""))
+    if target not in APPOINTMENT_MOVES:
+        return visit.redirect(back, "Unknown action.", "error")
+    answer = await visit.call(
+        "POST", f"/v1/appointments/{appointment_id}/status", json={"status": target}
+    )
+    if answer.ok:
+        return visit.redirect(back, APPOINTMENT_MOVES[target])
+    return visit.redirect(back, answer.message, "error")

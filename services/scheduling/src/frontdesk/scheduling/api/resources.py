@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from frontdesk.kit.auth import StaffPrincipal
+from frontdesk.kit.auth import CurrentPrincipal, StaffPrincipal
 from frontdesk.kit.problems import patch_changes
 from frontdesk.kit.service import UnitOfWorkDep
 from frontdesk.scheduling.api.common import Admin, DefaultPolicy
@@ -108,8 +108,9 @@ async def patch_staff(
 
 @router.get("/v1/booking-policy", response_model=PolicyOut)
 async def get_policy(
-    uow: UnitOfWorkDep, principal: StaffPrincipal, default: DefaultPolicy
+    uow: UnitOfWorkDep, principal: CurrentPrincipal, default: DefaultPolicy
 ) -> PolicyOut:
+    """Anyone of the tenant, customers included (they see when a cancel is still free)."""
     policy, own = await bookings.get_policy(uow, principal, default)
     return PolicyOut(
         free_cancel_hours=policy.free_cancel_hours, source="tenant" if own else "default"
