@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from frontdesk.gateway.domain.accounts import User
+from frontdesk.gateway.domain.accounts import LINK, PASSWORD, CustomerAccount, User
 from frontdesk.gateway.domain.edge import Count, Limit, RouteTable, judge, merge_openapi
 from frontdesk.gateway.domain.keys import due_for_rotation, still_published
 from frontdesk.gateway.domain.passwords import check_password
@@ -106,6 +106,26 @@ def test_weak_passwords_are_refused_naming_the_field(password):
     with pytest.raises(RuleBroken) as caught:
         check_password(password, "ann@x.com")
     assert caught.value.field == "password"
+
+
+def test_a_customers_new_password_needs_the_current_one_unless_a_fresh_link_signed_in():
+    account = CustomerAccount.open(TENANT, uuid.uuid4(), "Cleo@Example.com")
+    fresh_since = NOW - timedelta(hours=1)
+
+    def needs(method: str | None, started: datetime | None) -> bool:
+        return account.needs_current_password(
+            session_method=method, session_started=started, fresh_since=fresh_since
+        )
+
+    assert not account.has_password and not needs(PASSWORD, NOW)  # nothing to know yet
+    account.set_password("$argon2id$hash", NOW)
+    assert account.has_password and account.password_changed_at == NOW
+    assert "hash" not in repr(account)
+    assert not needs(LINK, NOW - timedelta(minutes=5))  # the link proved the email
+    assert needs(LINK, NOW - timedelta(hours=2))  # long ago: anyone at the device
+    assert needs(PASSWORD, NOW) and needs(None, None)
+    account.rehashed("$argon2id$stronger")
+    assert account.password_changed_at == NOW  # a rehash is no change of password
 
 
 def test_a_tenant_announces_what_changed_with_every_value():

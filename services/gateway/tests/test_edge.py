@@ -1,15 +1,18 @@
 """The front door over real HTTP to a service behind it: paths routed by prefix, bodies
 and answers streamed through with the request id, trace context and client address; a
 service that is down answers 503 and one that is slow 504 (problem+json, never a hang);
-rate limits in Redis with 429 and the RateLimit headers; one OpenAPI document; docs with
-no outside files; revoked tokens refused for every service."""
+rate limits in Redis with 429 and the RateLimit headers; one OpenAPI document; Swagger UI
+at /docs with no outside files; revoked tokens refused for every service."""
 
+import re
 import time
 import uuid
 
 import pytest
 from gateway_testing import bearer, gateway_client, sign_up
 
+from frontdesk.gateway.api import front
+from frontdesk.gateway.settings import GatewaySettings
 from frontdesk.kit.auth import Role, issue_token
 from frontdesk.kit.problems import PROBLEM_JSON
 
@@ -155,16 +158,41 @@ async def test_one_openapi_document_for_the_whole_api(client):
     assert r.status_code == 200 and r.json()["path"] == "/v1/widgets"
 
 
-async def test_docs_need_nothing_from_outside(client):
+async def test_docs_serve_swagger_ui_whose_files_come_from_the_gateway(client):
     r = await client.get("/docs")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = r.text
-    assert "http://" not in page.replace('href="/openapi.json"', "") or "cdn" not in page
-    assert "cdn." not in page and "<script" not in page  # no swagger files installed here
+    assert "SwaggerUIBundle(" in page and '"/openapi.json"' in page
+    # Every file the page loads is the gateway's own: no CDN, no other origin.
+    files = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert files and all(f.startswith("/") and not f.startswith("//") for f in files), files
+    assert "http://" not in page and "https://" not in page and "cdn" not in page
+    kinds = {}
+    for path in files:
+        asset = await client.get(path)
+        assert asset.status_code == 200, path
+        kinds[path.rsplit(".", 1)[-1]] = asset
+    assert "SwaggerUIBundle" in kinds["js"].text and len(kinds["js"].content) > 500_000
+    assert kinds["js"].headers["content-type"].startswith(("text/javascript", "application/j"))
+    assert kinds["css"].headers["content-type"].startswith("text/css")
+    assert ".swagger-ui" in kinds["css"].text
+    # Swagger UI 5 or later: the merged document is OpenAPI 3.1, which 4.x cannot render.
+    assert (await client.get("/openapi.json")).json()["openapi"].startswith("3.1")
+    version = re.search(r"swagger-ui-(\d+)\.", str(front.assets_dir(GatewaySettings())))
+    assert version and int(version.group(1)) >= 5
+    assert (await client.get("/docs/assets/..%2Fsettings.py")).status_code == 404
+    assert (await client.get("/docs/assets/index.html")).status_code == 404
+    assert (await client.get("/redoc")).status_code == 404  # FastAPI's (CDN) page is gone
+
+
+async def test_docs_without_swagger_files_are_a_plain_reference(client, monkeypatch):
+    monkeypatch.setattr(front, "assets_dir", lambda settings: None)
+    r = await client.get("/docs")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    page = r.text
+    assert "cdn." not in page and "<script" not in page
     assert "/v1/auth/login" in page and "/v1/widgets" in page
     assert (await client.get("/docs/assets/swagger-ui-bundle.js")).status_code == 404
-    assert (await client.get("/docs/assets/..%2Fsettings.py")).status_code == 404
-    assert (await client.get("/redoc")).status_code == 404  # FastAPI's (CDN) page is gone
 
 
 async def test_docs_serve_swagger_ui_from_a_local_folder(runtime, monkeypatch, tmp_path):
@@ -175,7 +203,7 @@ async def test_docs_serve_swagger_ui_from_a_local_folder(runtime, monkeypatch, t
         page = (await client.get("/docs")).text
         assert '<script src="/docs/assets/swagger-ui-bundle.js">' in page and "cdn" not in page
         r = await client.get("/docs/assets/swagger-ui-bundle.js")
-        assert r.status_code == 200 and "SwaggerUIBundle" in r.text
+        assert r.status_code == 200 and r.text == "window.SwaggerUIBundle = function () {};"
 
 
 async def test_the_asyncapi_catalogue_and_the_jwks_are_public(client):

@@ -3,9 +3,12 @@ outgoing webhooks. Every field is read from FRONTDESK_<NAME>."""
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 from frontdesk.kit.settings import Settings
 
@@ -30,6 +33,10 @@ DECLARED_ROUTES = {
 }
 
 
+# scheme://host[:port] (an IPv6 host in brackets), nothing after it.
+ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
 class GatewaySettings(Settings):
     # --- the edge ------------------------------------------------------------------------
     routes: dict[str, str] = Field(default_factory=lambda: dict(DECLARED_ROUTES))
@@ -42,12 +49,19 @@ class GatewaySettings(Settings):
     upstream_max_keepalive: int = Field(default=50, ge=0)
     # Bodies pass through streamed; each service applies its own limit as well.
     max_body_bytes: int = Field(default=10 * 1_048_576, ge=1_024)
-    # Where Swagger UI's files are, when no installed package brings them (never a CDN).
+    # A folder with Swagger UI's files to serve instead of the installed package's (never
+    # a CDN).
     docs_assets_dir: str | None = None
     # The address HTTP clients reach the gateway at, for links in emails.
     public_url: str = "http://127.0.0.1:8000"
     # The staff console (/console/) and customer self-service (/me/) in the browser.
     console_enabled: bool = True
+    # Web apps on other origins that may call the API from a browser (CORS): exact
+    # origins such as https://app.example.com, comma-separated or a JSON list; "*" for any.
+    # None by default: the console and self-service are served from this origin.
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # How long a browser may keep a preflight's answer.
+    cors_max_age_seconds: int = Field(default=600, ge=0, le=86400)
 
     # --- rate limits (Redis, shared by every gateway replica) ----------------------------
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -64,6 +78,8 @@ class GatewaySettings(Settings):
     access_token_ttl_seconds: int = Field(default=900, ge=10, le=24 * 3600)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     invitation_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    # A staff reset link lives this long; for as long after a customer's sign-in link, a
+    # new password needs no current one (the link is the customer's reset).
     password_reset_ttl_seconds: int = Field(default=3600, ge=60)
     login_link_ttl_seconds: int = Field(default=15 * 60, ge=60)
     # Anyone may create a tenant (with its owner) at POST /v1/tenants.
@@ -86,6 +102,25 @@ class GatewaySettings(Settings):
     # Plain http and private addresses (localhost, 10.x ...) as endpoints: unset means
     # allowed outside production only.
     webhook_allow_insecure: bool | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        # An origin is scheme://host[:port]; a path or a trailing slash would never match.
+        for origin in origins:
+            if origin != "*" and not ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
+        return [o.lower() for o in origins]
 
     @property
     def insecure_webhooks_allowed(self) -> bool:

@@ -48,6 +48,23 @@ class CustomerAccountRepository(AggregateRepository[CustomerAccount]):
         row = await self._first(stmt)
         return None if row is None else self.load(row)
 
+    async def with_password(self, email: str, *, limit: int) -> Sequence[CustomerAccount]:
+        """The accounts with this email that have a password (locked: a login writes
+        them); an email shared by several customers gives each its own account."""
+        t = self.table
+        stmt = (
+            select(t)
+            .where(
+                t.c.tenant_id == self.tenant_id,
+                t.c.email == email,
+                t.c.password_hash.is_not(None),
+            )
+            .order_by(t.c.created_at, t.c.id)
+            .limit(limit)
+            .with_for_update()
+        )
+        return [self.load(r) for r in await self._all(stmt)]
+
     async def remove(self, customer_id: uuid.UUID) -> CustomerAccount | None:
         t = self.table
         row = await self._first(

@@ -96,10 +96,14 @@ customer_accounts = Table(
     Column("tenant_id", Uuid, nullable=False),
     Column("customer_id", Uuid, nullable=False),
     Column("email", String(320), nullable=False),
+    Column("password_hash", Text),  # argon2id; NULL: signs in by link only
+    Column("password_changed_at", DateTime(timezone=True)),
     Column("last_login_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, server_default=text("1")),
     *_timestamps(),
     UniqueConstraint("tenant_id", "customer_id", name="uq_customer_accounts_tenant_customer"),
+    # A password login finds the account by its email.
+    Index("ix_customer_accounts_tenant_email", "tenant_id", "email"),
 )
 
 # What customers' events told about each customer: enough to send a sign-in link.

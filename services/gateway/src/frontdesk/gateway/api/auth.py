@@ -1,8 +1,8 @@
-"""/v1/auth: logins, refresh, logout, invitations, password resets and customers' sign-in
-links. Everything that checks a password or sends an email (login, sign-up, asking for a
-reset or a sign-in link) is limited harder, per address and per account, than the rest of
-the API; what takes an unguessable secret (refresh, redeeming a link) is limited like any
-request."""
+"""/v1/auth: logins, refresh, logout, invitations, password resets, customers' sign-in
+links and customers' own passwords. Everything that checks a password or sends an email
+(login, sign-up, asking for a reset or a sign-in link, changing a password) is limited
+harder, per address and per account, than the rest of the API; what takes an unguessable
+secret (refresh, redeeming a link) is limited like any request."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from frontdesk.gateway.api.common import (
 )
 from frontdesk.gateway.api.schemas import (
     AccountRef,
+    CustomerPasswordIn,
+    CustomerPasswordOut,
     InvitationAcceptIn,
     LoggedOut,
     LoginIn,
@@ -30,6 +32,8 @@ from frontdesk.gateway.api.schemas import (
     TokenOut,
 )
 from frontdesk.gateway.application import logins
+from frontdesk.kit.auth import Principal
+from frontdesk.kit.errors import NotAllowed
 from frontdesk.kit.service import UnitOfWorkDep
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"], responses=TOO_MANY)
@@ -41,6 +45,7 @@ PUBLIC = (
     r"/v1/auth/password-reset(/confirm)?",
     r"/v1/auth/invitations/accept",
     r"/v1/auth/sign-in-link(/redeem)?",
+    r"/v1/auth/customer-login",
 )
 
 REFUSED: Answers = {401: problem("Wrong credentials, or a token that is unknown, used or ended")}
@@ -128,3 +133,50 @@ async def redeem_sign_in_link(
 ) -> TokenOut:
     """The link's secret, once: a ``customer`` token for the customer's own data."""
     return TokenOut.of(await logins.redeem_sign_in_link(uow, gate, token=body.token, client=client))
+
+
+@router.post("/customer-login", response_model=TokenOut, responses=REFUSED)
+async def customer_login(
+    body: LoginIn, uow: UnitOfWorkDep, gate: LoginGate, client: ClientDep
+) -> TokenOut:
+    """A customer signs in with the studio's slug, email and the password they set: the
+    same ``customer`` token and refresh token a sign-in link gives. Forgot it? A sign-in
+    link signs them in, and they set a new one."""
+    await count_account_attempt(gate, body.tenant, body.email)
+    pair = await logins.customer_login(
+        uow, gate, tenant=body.tenant, email=body.email, password=body.password, client=client
+    )
+    return TokenOut.of(pair)
+
+
+FOR_CUSTOMERS: Answers = {403: problem("Not a customer token"), 404: problem("No account")}
+
+
+def _customer(principal: Principal) -> Principal:
+    if not principal.is_customer:
+        raise NotAllowed("This is for customers; staff change passwords by a reset link.")
+    return principal
+
+
+@router.get("/customer-password", response_model=CustomerPasswordOut, responses=FOR_CUSTOMERS)
+async def customer_password(uow: UnitOfWorkDep, principal: Admitted) -> CustomerPasswordOut:
+    """Whether the signed-in customer has set a password, and when."""
+    return CustomerPasswordOut.of(await logins.customer_password(uow, _customer(principal)))
+
+
+@router.put("/customer-password", response_model=CustomerPasswordOut, responses=FOR_CUSTOMERS)
+async def set_customer_password(
+    body: CustomerPasswordIn, uow: UnitOfWorkDep, gate: LoginGate, principal: Admitted
+) -> CustomerPasswordOut:
+    """The signed-in customer sets or changes their password (limited like a login: it
+    may check the current one). Every other session of the account ends."""
+    customer = _customer(principal)
+    await count_account_attempt(gate, str(customer.tenant_id), customer.sub)
+    account, ended = await logins.set_customer_password(
+        uow,
+        gate,
+        customer,
+        password=body.password,
+        current_password=body.current_password,
+    )
+    return CustomerPasswordOut.of(account, ended)

@@ -79,8 +79,10 @@ PublicGate = Annotated[Gate, Depends(public_request)]
 
 
 async def count_account_attempt(gate: Gate, tenant: str, email: str) -> None:
-    """The per-account limit, once the body has named the account."""
-    await edge.admit(gate, edge.login_limits(gate, None, f"{tenant.lower()}:{email.lower()}"))
+    """The per-account limit, once the body has named the account (as the login finds it:
+    spaces around the studio's name do not make another account's window)."""
+    account = f"{tenant.strip().lower()}:{email.strip().lower()}"
+    await edge.admit(gate, edge.login_limits(gate, None, account))
 
 
 # --- keyset cursors ----------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The front door: every ``/v1/...`` path the gateway does not serve itself goes on to the
 service that owns it (streamed both ways, over pooled connections, with the request id,
-the trace context and the client's address); one OpenAPI document for the whole API at
-``/openapi.json`` with its reference at ``/docs`` (no CDN: Swagger UI's files come from an
-installed package or ``FRONTDESK_DOCS_ASSETS_DIR``, else a plain HTML reference); the
-JWKS services verify tokens with; the AsyncAPI catalogue of events."""
+the trace context and the client's address), ``OPTIONS`` included; browsers on the
+origins in ``FRONTDESK_CORS_ORIGINS`` get their preflights answered here; one OpenAPI
+document for the whole API at ``/openapi.json`` with Swagger UI at ``/docs`` (no CDN: its
+files come from ``FRONTDESK_DOCS_ASSETS_DIR`` or the installed package, else a plain HTML
+reference); the JWKS services verify tokens with; the AsyncAPI catalogue of events."""
 
 from __future__ import annotations
 
@@ -20,14 +21,18 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from opentelemetry.propagate import inject
 from starlette.background import BackgroundTask
+from starlette.middleware import Middleware
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from frontdesk.contracts import asyncapi
+from frontdesk.gateway.api import cors
 from frontdesk.gateway.application import edge
 from frontdesk.gateway.application import gate as gates
+from frontdesk.gateway.domain.edge import top_segment
 from frontdesk.gateway.settings import GatewaySettings
 from frontdesk.kit.auth import Principal, verify_token
-from frontdesk.kit.problems import Problem, Unauthorized
+from frontdesk.kit.problems import Problem, Unauthorized, problem_response
 from frontdesk.kit.service import current_runtime
 
 PUBLIC = (r"/\.well-known/jwks\.json", r"/asyncapi\.json")
@@ -66,8 +71,10 @@ REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The process's gate (Redis, the upstream pool, its own JWKS) for as long as the app
-    runs; the gateway's merged OpenAPI and docs replace FastAPI's built-in ones."""
+    runs, with its own middleware in front; the gateway's merged OpenAPI and docs replace
+    FastAPI's built-in ones."""
     gate = gates.of(app.state.runtime)
+    install_edge(app, gate.settings)
     builtin = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
     app.router.routes[:] = [
         route for route in app.router.routes if not (type(route) is Route and route.path in builtin)
@@ -82,6 +89,40 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(lifespan=lifespan)
+
+
+class ProxiedOptions:
+    """``OPTIONS`` of a path a service serves goes to that service (which answers with its
+    ``Allow``): the request guard behind this knows only the gateway's own paths, and
+    answered 404 for every proxied one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        segment = top_segment(scope["path"])
+        if segment is None or segment in gates.OWN_PREFIXES:
+            await self.app(scope, receive, send)
+            return
+        try:
+            response = await proxy(Request(scope, receive))
+        except Problem as refused:
+            response = problem_response(refused)
+        await response(scope, receive, send)
+
+
+def install_edge(app: FastAPI, settings: GatewaySettings) -> None:
+    """CORS (when origins are configured), then proxied ``OPTIONS``, both in front of the
+    kit's request guard. The kit builds the app, so this runs at startup: the middleware
+    stack is built again once with them in it, before any request."""
+    if any(getattr(m, "cls", None) == ProxiedOptions for m in app.user_middleware):
+        return
+    found = [m for m in (cors.middleware(settings), Middleware(ProxiedOptions)) if m is not None]
+    app.user_middleware[0:0] = found
+    app.middleware_stack = app.build_middleware_stack()
 
 
 def _settings(request: Request) -> GatewaySettings:
@@ -109,19 +150,20 @@ async def openapi(request: Request) -> JSONResponse:
 
 
 def assets_dir(settings: GatewaySettings) -> Path | None:
-    """Swagger UI's own files, from an installed package that bundles them, else a folder
-    named by setting; None when there are none (never a CDN)."""
-    try:
-        bundle = importlib.import_module("swagger_ui_bundle")
-        path = Path(bundle.swagger_ui_path)
-        if (path / "swagger-ui-bundle.js").exists():
-            return path
-    except (ImportError, AttributeError):
-        pass
+    """Swagger UI's own files: a folder named by setting (an operator's choice wins), else
+    the installed package that bundles them (``swagger-ui-bundle-v2``, a dependency); None
+    when there are none (never a CDN)."""
     if settings.docs_assets_dir:
         path = Path(settings.docs_assets_dir)
         if (path / "swagger-ui-bundle.js").exists():
             return path
+    try:
+        bundle = importlib.import_module("swagger_ui_bundle")
+        path = Path(str(bundle.swagger_ui_path))
+        if (path / "swagger-ui-bundle.js").exists():
+            return path
+    except (ImportError, AttributeError):
+        pass
     return None
 
 

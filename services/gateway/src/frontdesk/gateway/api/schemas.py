@@ -109,6 +109,31 @@ class RedeemIn(Strict):
     token: Secret
 
 
+class CustomerPasswordIn(Strict):
+    password: Password = Field(description="the new password: at least 10 characters")
+    current_password: Password | None = Field(
+        default=None,
+        description="needed once a password is set, except in a session started by an "
+        "emailed sign-in link a short while ago (FRONTDESK_PASSWORD_RESET_TTL_SECONDS, an "
+        "hour by default): that is how a forgotten password is reset",
+    )
+
+
+class CustomerPasswordOut(BaseModel):
+    password_set: bool
+    changed_at: datetime | None
+    # Other sessions of the account ended by this change (this one goes on).
+    other_sessions_ended: int = 0
+
+    @classmethod
+    def of(cls, account: CustomerAccount, ended: int = 0) -> CustomerPasswordOut:
+        return cls(
+            password_set=account.has_password,
+            changed_at=account.password_changed_at,
+            other_sessions_ended=ended,
+        )
+
+
 class LoggedOut(BaseModel):
     sessions_ended: int
 

@@ -29,7 +29,13 @@ from frontdesk.gateway.adapters.sessions import (
 )
 from frontdesk.gateway.adapters.tenants import TenantsRepository, tenant_by_slug
 from frontdesk.gateway.application.gate import Gate
-from frontdesk.gateway.domain.accounts import CustomerAccount, User, normalise_email
+from frontdesk.gateway.domain.accounts import (
+    LINK,
+    PASSWORD,
+    CustomerAccount,
+    User,
+    normalise_email,
+)
 from frontdesk.gateway.domain.passwords import check_password
 from frontdesk.gateway.domain.secrets import digest, new_secret, read_secret
 from frontdesk.gateway.domain.sessions import CUSTOMER, STAFF, LoginSession, Refresh
@@ -162,13 +168,13 @@ async def _staff_login(
 
 
 async def _customer_login(
-    uow: UnitOfWork, gate: Gate, account: CustomerAccount, *, client: Client
+    uow: UnitOfWork, gate: Gate, account: CustomerAccount, *, method: str, client: Client
 ) -> TokenPair:
     now = utcnow()
     account.logged_in(now)
     await CustomerAccountRepository(uow.session, account.tenant_id).save(account)
     session = LoginSession.start(
-        account.tenant_id, account.id, kind=CUSTOMER, method="link", **dataclasses.asdict(client)
+        account.tenant_id, account.id, kind=CUSTOMER, method=method, **dataclasses.asdict(client)
     )
     await SessionRepository(uow.session, account.tenant_id).add(session)
     contact = await ContactRepository(uow.session, account.tenant_id).get(account.customer_id)
@@ -186,7 +192,7 @@ async def _customer_login(
             kind="customer",
             customer_id=account.customer_id,
             role=Role.customer.value,
-            method="link",
+            method=method,  # type: ignore[arg-type]
             session_id=session.id,
         ),
         tenant_id=account.tenant_id,
@@ -452,9 +458,115 @@ async def redeem_sign_in_link(
     )
     if account is None:
         raise RuleBroken("token", "this link is unknown, used or expired")
-    pair = await _customer_login(uow, gate, account, client=client)
+    pair = await _customer_login(uow, gate, account, method=LINK, client=client)
     await uow.commit()
     return pair
+
+
+# At most this many accounts share one email in a tenant's password login (each costs a
+# hash check; customers sharing an email each have their own account and password).
+SHARED_EMAIL_LIMIT = 5
+
+
+async def customer_login(
+    uow: UnitOfWork, gate: Gate, *, tenant: str, email: str, password: str, client: Client
+) -> TokenPair:
+    """A customer's password login: the same tokens and login event as a sign-in link.
+    One answer for a wrong tenant, email or password, or an account without a password
+    (and equally slow)."""
+    found = await find_tenant(uow, tenant)
+    accounts = (
+        []
+        if found is None
+        else await CustomerAccountRepository(uow.session, found.id).with_password(
+            normalise_email(email), limit=SHARED_EMAIL_LIMIT
+        )
+    )
+    account = None
+    for candidate in accounts:
+        if await verify_password(candidate.password_hash, password):
+            account = candidate
+            break
+    if not accounts:
+        await verify_password(None, password)  # as slow as a wrong password
+    if account is None:
+        raise refused("The studio, email or password is wrong.")
+    assert account.password_hash is not None
+    if needs_rehash(account.password_hash):
+        account.rehashed(await hash_password(password))
+    pair = await _customer_login(uow, gate, account, method=PASSWORD, client=client)
+    await uow.commit()
+    return pair
+
+
+async def _own_account(
+    uow: UnitOfWork, principal: Principal, *, for_update: bool = False
+) -> CustomerAccount:
+    customer_id = principal.customer_id
+    account = (
+        None
+        if customer_id is None
+        else await CustomerAccountRepository(uow.session, principal.tenant_id).by_customer(
+            customer_id, for_update=for_update
+        )
+    )
+    if account is None:
+        raise NotFoundError.of("customer account")
+    return account
+
+
+async def customer_password(uow: UnitOfWork, principal: Principal) -> CustomerAccount:
+    """The signed-in customer's account (whether a password is set, and since when)."""
+    return await _own_account(uow, principal)
+
+
+async def _session_of(uow: UnitOfWork, principal: Principal) -> LoginSession | None:
+    """The login session the token belongs to (None for a token of no session)."""
+    try:
+        sid = uuid.UUID(principal.session_id) if principal.session_id else None
+    except ValueError:
+        return None
+    return (
+        None if sid is None else await SessionRepository(uow.session, principal.tenant_id).get(sid)
+    )
+
+
+async def set_customer_password(
+    uow: UnitOfWork,
+    gate: Gate,
+    principal: Principal,
+    *,
+    password: str,
+    current_password: str | None,
+) -> tuple[CustomerAccount, int]:
+    """The signed-in customer sets or changes their password; every other session of the
+    account ends (a changed password shuts out whoever knew the old one), this one goes
+    on. The account and how many sessions ended."""
+    account = await _own_account(uow, principal, for_update=True)
+    session = await _session_of(uow, principal)
+    now = utcnow()
+    fresh_since = now - timedelta(seconds=gate.settings.password_reset_ttl_seconds)
+    if account.needs_current_password(
+        session_method=session.method if session else None,
+        session_started=session.created_at if session else None,
+        fresh_since=fresh_since,
+    ):
+        if not current_password:
+            raise RuleBroken(
+                "current_password",
+                "is needed to change your password (or sign in by an emailed link first)",
+            )
+        if not await verify_password(account.password_hash, current_password):
+            raise RuleBroken("current_password", "is not your current password")
+    check_password(password, account.email)
+    account.set_password(await hash_password(password), now)
+    await CustomerAccountRepository(uow.session, account.tenant_id).save(account)
+    ended = await _end_sessions(
+        uow, account.tenant_id, account.id, "password changed", keep=session.id if session else None
+    )
+    await uow.commit()
+    await _tell_revoked(gate, ended)
+    return account, len(ended)
 
 
 # --- refresh and logout ------------------------------------------------------------------
@@ -576,13 +688,17 @@ async def _account_id(uow: UnitOfWork, principal: Principal) -> uuid.UUID | None
 
 
 async def _end_sessions(
-    uow: UnitOfWork, tenant_id: uuid.UUID, account_id: uuid.UUID, reason: str
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    account_id: uuid.UUID,
+    reason: str,
+    keep: uuid.UUID | None = None,
 ) -> list[LoginSession]:
     sessions = SessionRepository(uow.session, tenant_id)
     now = utcnow()
     ended = []
     for session in await sessions.active_of(account_id):
-        if session.revoke(reason, now):
+        if session.id != keep and session.revoke(reason, now):
             await sessions.save(session)
             ended.append(session)
     return ended

@@ -1,8 +1,9 @@
-"""Customer self-service at ``/me/``: sign in by an emailed one-time link, the own
-dashboard (next sessions, credits, membership, invoices), the week's classes with free
-seats, booking (paid by credits; the saga's outcome is shown), cancelling with the
-late-cancel consequence stated first, buying credits, the own profile and message
-preferences. A customer token reaches only its own data; the API enforces it."""
+"""Customer self-service at ``/me/``: sign in by an emailed one-time link (or a password
+the customer set), the own dashboard (next sessions, credits, membership, invoices), the
+week's classes with free seats, booking (paid by credits; the saga's outcome is shown),
+cancelling with the late-cancel consequence stated first, buying credits, the own profile,
+password and message preferences. A customer token reaches only its own data; the API
+enforces it."""
 
 from __future__ import annotations
 
@@ -29,16 +30,34 @@ router = APIRouter(route_class=route_class(SELF_SERVICE), include_in_schema=Fals
 # --- signing in ------------------------------------------------------------------------
 
 
+def _back_to(value: Any) -> str:
+    """Where to go after signing in: a self-service page only (never another site)."""
+    if isinstance(value, str) and value.startswith("/me/") and "//" not in value:
+        return value
+    return "/me/"
+
+
 @router.get("/me/sign-in")
 async def sign_in_page(
-    request: Request, token: str | None = None, tenant: str | None = None
+    request: Request,
+    token: str | None = None,
+    tenant: str | None = None,
+    method: str | None = None,
+    next: str | None = None,
 ) -> Response:
     """With the emailed link's ``token``: a button that uses it (a mail scanner that
-    fetches the link must not use up the one-time secret); else the form asking for one."""
+    fetches the link must not use up the one-time secret); else the form asking for one,
+    or with ``method=password`` the form for the customer's password."""
     visit = await Visit.open(request, SELF_SERVICE, signed_in=False)
     if token:
         return await visit.render("me/redeem.html", token=token)
-    return await visit.render("me/sign_in.html", values={"tenant": tenant or ""}, errors={})
+    return await visit.render(
+        "me/sign_in.html",
+        values={"tenant": tenant or ""},
+        errors={},
+        with_password=method == "password",
+        next=_back_to(next),
+    )
 
 
 @router.post("/me/sign-in")
@@ -55,6 +74,32 @@ async def ask_for_link(request: Request) -> Response:
         values=body,
         errors=answer.field_errors(),
         error=answer.message,
+        next="/me/",
+    )
+
+
+@router.post("/me/sign-in/password")
+async def sign_in_with_password(request: Request) -> Response:
+    visit = await Visit.open(request, SELF_SERVICE, signed_in=False)
+    form = await visit.form()
+    body = {k: str(form.get(k, "")).strip() for k in ("tenant", "email")}
+    # The password as typed (spaces count), and never shown again.
+    secret = {"password": str(form.get("password", ""))}
+    answer = await visit.api.call(
+        "POST", "/v1/auth/customer-login", json={**body, **secret}, token=False
+    )
+    if answer.ok and answer.body.get("role") == "customer":
+        visit.session.take_tokens(answer.body)
+        visit.dirty = True
+        return visit.redirect(_back_to(form.get("next")), "You are signed in.")
+    return await visit.render(
+        "me/sign_in.html",
+        status=answer.status,
+        values=body,
+        errors=answer.field_errors(),
+        error=answer.message,
+        with_password=True,
+        next=_back_to(form.get("next")),
     )
 
 
@@ -300,13 +345,17 @@ async def buy(request: Request) -> Response:
 
 async def _profile(visit: Visit, status: int = 200, **extra: Any) -> Response:
     me = await _me(visit)
-    preferences = await visit.get(f"/v1/contact-preferences/{me['id']}")
+    preferences, password = await asyncio.gather(
+        visit.get(f"/v1/contact-preferences/{me['id']}"),
+        visit.get("/v1/auth/customer-password"),
+    )
     return await visit.render(
         "me/profile.html",
         status=status,
         customer=me,
         preferences=preferences.body if preferences.ok else None,
-        **{"values": me, "errors": {}, **extra},
+        password=password.body if password.ok else None,
+        **{"values": me, "errors": {}, "password_errors": {}, **extra},
     )
 
 
@@ -353,3 +402,33 @@ async def edit_preferences(request: Request) -> Response:
     if answer.ok:
         return visit.redirect("/me/profile", "Your message preferences are saved.")
     return visit.redirect("/me/profile", answer.message, "error")
+
+
+@router.post("/me/password")
+async def set_password(request: Request) -> Response:
+    """Sets or changes the customer's password; the API says what is wrong with it."""
+    visit = await Visit.open(request, SELF_SERVICE)
+    form = await visit.form()
+    password = str(form.get("password", ""))
+    if password != str(form.get("password_confirm", "")):
+        return await _profile(
+            visit,
+            status=422,
+            password_errors={"password_confirm": "does not match the new password"},
+        )
+    body = {"password": password, "current_password": str(form.get("current_password", ""))}
+    answer = await visit.call(
+        "PUT",
+        "/v1/auth/customer-password",
+        json={k: v for k, v in body.items() if v},
+    )
+    if answer.ok:
+        ended = int(answer.body.get("other_sessions_ended", 0))
+        elsewhere = f" You were signed out on {ended} other device(s)." if ended else ""
+        return visit.redirect("/me/profile", f"Your password is saved.{elsewhere}")
+    return await _profile(
+        visit,
+        status=answer.status,
+        password_errors=answer.field_errors(),
+        password_error=answer.message,
+    )

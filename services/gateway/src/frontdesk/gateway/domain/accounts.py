@@ -23,6 +23,8 @@ from frontdesk.kit.errors import ConflictError, NotAllowed, RuleBroken
 
 STAFF_ROLES = (Role.owner, Role.admin, Role.staff)
 INVITED, ACTIVE, DISABLED = "invited", "active", "disabled"
+# How a customer's session was started (``LoginSession.method``).
+LINK, PASSWORD = "link", "password"
 
 
 def normalise_email(email: str) -> str:
@@ -154,10 +156,18 @@ class User(Aggregate):
 
 @dataclasses.dataclass(kw_only=True, eq=False)
 class CustomerAccount(Aggregate):
-    """A customer's self-service account: signs in by emailed link as that customer."""
+    """A customer's self-service account: signs in as that customer by emailed link, or
+    by a password the customer set once signed in.
+
+    Changing a password that is set needs the current one, except in a session a sign-in
+    link started a short while ago: the link proves the email, so it is also how a
+    forgotten password is reset."""
 
     customer_id: uuid.UUID
     email: str
+    # argon2id; None: the account signs in by link only.
+    password_hash: str | None = dataclasses.field(default=None, repr=False)
+    password_changed_at: datetime | None = None
     last_login_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -172,6 +182,27 @@ class CustomerAccount(Aggregate):
         )
         account.record(CustomerAccountCreated(account_id=account.id, customer_id=customer_id))
         return account
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+    def needs_current_password(
+        self, *, session_method: str | None, session_started: datetime | None, fresh_since: datetime
+    ) -> bool:
+        """Whether a new password needs the current one: always once one is set, unless
+        this session was started by a sign-in link after ``fresh_since``."""
+        if not self.has_password:
+            return False
+        fresh = session_started is not None and session_started >= fresh_since
+        return not (session_method == LINK and fresh)
+
+    def set_password(self, password_hash: str, now: datetime) -> None:
+        self.change(password_hash=password_hash, password_changed_at=now)
+
+    def rehashed(self, password_hash: str) -> None:
+        """The same password under today's hashing parameters (not a change)."""
+        self.change(password_hash=password_hash)
 
     def logged_in(self, now: datetime) -> None:
         self.change(last_login_at=now)
