@@ -4,6 +4,7 @@ names, and each room keeps to what it is for. A service that drifts fails here."
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,19 @@ def test_domain_errors_are_the_kits(service: str) -> None:
                     assert not bases & {"Exception", "ValueError", "LookupError"}, (
                         f"{path}: {node.name}"
                     )
+
+
+def test_the_gateway_declares_the_owner_of_every_path_the_services_serve():
+    """A path the gateway's table lacked answered 404 until the gateway had read its
+    service's OpenAPI document, and 404 rather than 503 while that service was down."""
+    from frontdesk.gateway.settings import DECLARED_ROUTES
+
+    missing = {
+        (segment, service)
+        for service in SERVICES
+        if service != "gateway"
+        for path in modules(service, "api")
+        for segment in re.findall(r'"/v1/([a-z-]+)', path.read_text())
+        if DECLARED_ROUTES.get(segment) != service
+    }
+    assert not missing, f"add to DECLARED_ROUTES in the gateway's settings: {sorted(missing)}"

@@ -12,15 +12,23 @@ from pydantic_settings import NoDecode
 
 from frontdesk.kit.settings import Settings
 
-# Which service owns each top-level path under /v1 (what the services' OpenAPI documents
-# add to it is found at run time); FRONTDESK_ROUTES (JSON) replaces it.
+# Which service owns each top-level path under /v1, known before any service answers (a
+# service that is down is then 503, not 404); what the services' OpenAPI documents add to
+# it is found at run time; FRONTDESK_ROUTES (JSON) replaces it. tests/test_shape.py
+# checks it names every path the services serve.
 DECLARED_ROUTES = {
     "customers": "customers",
+    "custom-fields": "customers",
+    "imports": "customers",
+    "merges": "customers",
     "credit-products": "credits",
     "credit-packages": "credits",
     "credit-history": "credits",
     "membership-plans": "credits",
     "memberships": "credits",
+    "loyalty": "credits",
+    "program-products": "credits",
+    "programs": "credits",
     "appointments": "scheduling",
     "booking-policy": "scheduling",
     "bookings": "scheduling",
@@ -30,6 +38,19 @@ DECLARED_ROUTES = {
     "rooms": "scheduling",
     "sessions": "scheduling",
     "staff": "scheduling",
+    "bulk-messages": "notifications",
+    "contact-preferences": "notifications",
+    "messages": "notifications",
+    "notification-settings": "notifications",
+    "templates": "notifications",
+    "twilio": "notifications",
+    "billing-kpis": "billing",
+    "billing-profile": "billing",
+    "credit-notes": "billing",
+    "invoices": "billing",
+    "ledger": "billing",
+    "payments": "billing",
+    "vouchers": "billing",
 }
 
 
