@@ -159,7 +159,7 @@ class Stack:
         proc.send_signal(sig)
         proc.wait(timeout=20)
 
-    async def wait_api(self, service: str, timeout: float = 60) -> None:
+    async def wait_api(self, service: str, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline:
@@ -173,7 +173,7 @@ class Stack:
                 await asyncio.sleep(0.2)
         raise AssertionError(f"{service} api not ready: {self.log(service, 'api').read_text()}")
 
-    async def wait_worker(self, service: str, timeout: float = 60) -> None:
+    async def wait_worker(self, service: str, timeout: float = 180) -> None:
         """Until the worker logged that it runs (its queue and bindings are declared)."""
         log = self.log(service, "worker")
         start = self.offsets.get((service, "worker"), 0)
@@ -272,7 +272,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
 
 
 @contextlib.asynccontextmanager
-async def running(s: Stack, start_timeout: float = 60) -> AsyncIterator[Stack]:
+async def running(s: Stack, start_timeout: float = 180) -> AsyncIterator[Stack]:
     """Start every service of ``s`` and its stand-ins; stop them and delete their
     databases and queues afterwards."""
     try:
