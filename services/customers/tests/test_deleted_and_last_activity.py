@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from frontdesk.contracts.base import Contact
 from frontdesk.contracts.billing import InvoiceIssued, InvoicePaid
 from frontdesk.contracts.credits import MembershipAssigned, PackagePurchased, PackageToppedUp
+from frontdesk.contracts.identity import CustomerAccountCreated, LoginSucceeded
 from frontdesk.contracts.notifications import MessageSent
 from frontdesk.contracts.scheduling import (
     BookingAttended,
@@ -404,3 +405,36 @@ def test_only_the_customer_cancelling_is_their_activity(cancelled_by):
         BookingCancelled, customer_id=uuid.uuid4(), refund=False, cancelled_by=cancelled_by
     )
     assert customer_acted(event) is (cancelled_by == "customer")
+
+
+async def test_a_customers_self_service_sign_in_is_their_activity(sent, client, tokens, tenant_id):
+    cid = await make(client, tokens)
+    c = uuid.UUID(cid)
+    account_id = uuid.uuid4()
+    created = CustomerAccountCreated(account_id=account_id, customer_id=c)
+    await sent.emit(created, tenant_id, account_id, 1, NOW - timedelta(days=3))
+    await sent.handled()
+    assert await last_activity(client, tokens, cid) is None  # made, not yet used
+
+    def login(kind: str, method: str = "link") -> LoginSucceeded:
+        return LoginSucceeded(
+            account_id=account_id if kind == "customer" else uuid.uuid4(),
+            kind=kind,
+            customer_id=c if kind == "customer" else None,
+            role=kind,
+            method=method,
+            session_id=uuid.uuid4(),
+        )
+
+    await sent.emit(
+        login("customer", "password"), tenant_id, account_id, 2, NOW - timedelta(days=2)
+    )
+    await sent.emit(login("staff"), tenant_id, None, 1, NOW - timedelta(hours=1))
+    await sent.handled()
+    assert near(await last_activity(client, tokens, cid), NOW - timedelta(days=2))
+    r = await client.get(f"/v1/customers/{cid}/activity", headers=tokens.headers())
+    lines = [(i["kind"], i["summary"]) for i in r.json()["items"]]
+    assert lines == [
+        ("account", "Signed in to self-service with a password"),
+        ("account", "Self-service account created"),
+    ]

@@ -330,7 +330,7 @@ class BulkResult(BaseModel):
 
 class ActivityItem(BaseModel):
     id: uuid.UUID
-    kind: Literal["note", "booking", "message", "invoice"]
+    kind: Literal["note", "booking", "message", "invoice", "account"]
     event: str
     occurred_at: datetime
     subject_id: uuid.UUID

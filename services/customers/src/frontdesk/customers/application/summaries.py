@@ -22,6 +22,7 @@ from frontdesk.contracts.credits import (
     PackageToppedUp,
 )
 from frontdesk.contracts.customers import GuestResolved
+from frontdesk.contracts.identity import CustomerAccountCreated, LoginSucceeded
 from frontdesk.contracts.notifications import MessageFacts
 from frontdesk.contracts.scheduling import BookingFacts, BookingRequested, SessionChanged
 from frontdesk.customers.adapters.summaries import SummaryRepository
@@ -31,6 +32,7 @@ from frontdesk.customers.domain.summary import (
     BOOKING_STATUS,
     TITLE_MAX,
     Activity,
+    account_activity,
     booking_activity,
     credits_bought,
     customer_acted,
@@ -237,6 +239,26 @@ async def invoice_changed(uow: UnitOfWork, envelope: Envelope, event: InvoiceFac
     if invoice_paid(event):
         await model.touch(event.customer_id, envelope.occurred_at)  # the customer paid
     await _add_activity(model, envelope, event.customer_id, invoice_activity(event, envelope.type))
+    await uow.commit()
+
+
+# -- identity -----------------------------------------------------------------------------
+
+
+async def account_event(
+    uow: UnitOfWork, envelope: Envelope, event: LoginSucceeded | CustomerAccountCreated
+) -> None:
+    """A customer's self-service account: on the timeline; signing in is also the
+    customer's activity."""
+    activity = account_activity(event)
+    if activity is None or event.customer_id is None:
+        return
+    model = await _summaries(uow, envelope, event.customer_id)
+    if model is None:
+        return
+    if isinstance(event, LoginSucceeded):
+        await model.touch(event.customer_id, envelope.occurred_at)
+    await _add_activity(model, envelope, event.customer_id, activity)
     await uow.commit()
 
 

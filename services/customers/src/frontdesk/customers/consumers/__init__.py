@@ -20,7 +20,7 @@ from frontdesk.contracts.credits import (
     PackagePurchased,
     PackageToppedUp,
 )
-from frontdesk.contracts.identity import TenantChanged
+from frontdesk.contracts.identity import CustomerAccountCreated, LoginSucceeded, TenantChanged
 from frontdesk.contracts.notifications import (
     MessageDelivered,
     MessageFacts,
@@ -65,6 +65,18 @@ async def on_session_changed(uow: UnitOfWork, envelope: Envelope, event: Session
 @handlers.on(TenantChanged)
 async def on_tenant_changed(uow: UnitOfWork, envelope: Envelope, event: TenantChanged) -> None:
     await tenants.tenant_changed(uow, envelope, event)
+
+
+@handlers.on(LoginSucceeded)
+async def on_login(uow: UnitOfWork, envelope: Envelope, event: LoginSucceeded) -> None:
+    await summaries.account_event(uow, envelope, event)
+
+
+@handlers.on(CustomerAccountCreated)
+async def on_account_created(
+    uow: UnitOfWork, envelope: Envelope, event: CustomerAccountCreated
+) -> None:
+    await summaries.account_event(uow, envelope, event)
 
 
 @handlers.on(BalanceChanged)

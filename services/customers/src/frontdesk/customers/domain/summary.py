@@ -20,6 +20,7 @@ from frontdesk.contracts.credits import (
     PackagePurchased,
     PackageToppedUp,
 )
+from frontdesk.contracts.identity import CustomerAccountCreated, LoginSucceeded
 from frontdesk.contracts.notifications import MessageFacts, MessageFailed
 from frontdesk.contracts.scheduling import (
     BookingAttended,
@@ -128,6 +129,31 @@ def invoice_activity(event: InvoiceFacts, event_type: str) -> Activity:
 def invoice_paid(event: InvoiceFacts) -> bool:
     """Paying is the customer's activity; an invoice issued or cancelled is the studio's."""
     return isinstance(event, InvoicePaid)
+
+
+SIGN_IN_WORDS = {
+    "link": "by emailed link",
+    "password": "with a password",
+    "password_reset": "after a password reset",
+}
+
+
+def account_activity(event: LoginSucceeded | CustomerAccountCreated) -> Activity | None:
+    """A customer's self-service account on the timeline: made, and each sign-in (the
+    customer's own activity); a staff member's login is not about a customer."""
+    if isinstance(event, CustomerAccountCreated):
+        return Activity(
+            kind="account", subject_id=event.account_id, summary="Self-service account created"
+        )
+    if event.kind != "customer" or event.customer_id is None:
+        return None
+    how = SIGN_IN_WORDS.get(event.method, event.method)
+    return Activity(
+        kind="account",
+        subject_id=event.session_id,
+        summary=f"Signed in to self-service {how}",
+        details={"method": event.method},
+    )
 
 
 def credits_bought(event: PackagePurchased | PackageToppedUp) -> bool:
