@@ -404,3 +404,51 @@ async def test_bad_input_answers_problem_json_and_keeps_nothing(client, tokens, 
     assert await count(runtime, customers, tenant_id) == 0
     assert (await client.delete(f"/v1/imports/{job['id']}", headers=admin)).status_code == 204
     assert (await client.get(f"/v1/imports/{job['id']}", headers=admin)).status_code == 404
+
+
+async def test_a_required_custom_field_is_enforced_on_every_imported_row(
+    client, tokens, runtime, tenant_id, worker
+):
+    """C16 on C17: a row without a value for a required custom field (no cell, or an empty
+    one) is reported with its line by the dry run and the import, and never written."""
+    admin = tokens.headers()
+    for body in (
+        {"key": "waiver", "label": "Waiver signed", "type": "yes_no", "required": True},
+        {"key": "shoe", "label": "Shoe size", "type": "number"},
+    ):
+        r = await client.post("/v1/custom-fields", json=body, headers=admin)
+        assert r.status_code == 201, r.text
+    data = (
+        "First,Last,Email,Waiver,Shoe\r\n"
+        "Ada,Lovelace,ada@example.com,yes,38\r\n"  # line 2
+        "Grace,Hopper,grace@example.com,,41\r\n"  # 3: the required value is empty
+        "Alan,Turing,alan@example.com,no,\r\n"  # 4
+    )
+    mapping = {
+        "First": "first_name",
+        "Last": "last_name",
+        "Email": "email",
+        "Waiver": "cf.waiver",
+        "Shoe": "cf.shoe",
+    }
+    job = await upload(client, admin, data)
+    checked = await run(client, admin, job["id"], "dry-run", mapping=mapping)
+    assert (checked["created"], checked["errors"]) == (2, 1)
+    lines = report((await client.get(f"/v1/imports/{job['id']}/errors.csv", headers=admin)).text)
+    assert [row[:2] for row in lines[1:]] == [["3", "custom_fields.waiver: required"]]
+    assert await count(runtime, customers, tenant_id) == 0
+
+    done = await run(client, admin, job["id"], "run", mapping=mapping)
+    assert (done["created"], done["errors"]) == (2, 1)
+    lines = report((await client.get(f"/v1/imports/{job['id']}/errors.csv", headers=admin)).text)
+    assert [row[:2] for row in lines[1:]] == [["3", "custom_fields.waiver: required"]]
+    listed = (await client.get("/v1/customers?sort=last_name", headers=admin)).json()["items"]
+    assert [c["last_name"] for c in listed] == ["Lovelace", "Turing"]
+    assert len(await registered(runtime, tenant_id)) == 2
+
+    # Without the column at all, every row lacks it.
+    job = await upload(client, admin, "First,Last,Email\r\nEdsger,Dijkstra,ed@example.com\r\n")
+    without = {"First": "first_name", "Last": "last_name", "Email": "email"}
+    done = await run(client, admin, job["id"], "run", mapping=without)
+    assert (done["created"], done["errors"]) == (0, 1)
+    assert await count(runtime, customers, tenant_id) == 2

@@ -16,6 +16,8 @@ from typing import Any, Self
 from frontdesk.contracts import Event
 from frontdesk.kit.errors import StaleVersion
 
+_COLUMNS: dict[type, tuple[str, ...]] = {}
+
 
 @dataclasses.dataclass(kw_only=True, eq=False)
 class Aggregate:
@@ -27,7 +29,11 @@ class Aggregate:
 
     @classmethod
     def columns(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        # Once per class: every load, change and save asks.
+        found = _COLUMNS.get(cls)
+        if found is None:
+            found = _COLUMNS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        return found
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | Any) -> Self:

@@ -39,6 +39,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import HTTPConnection
 
 from frontdesk.kit.errors import NotFoundError
 from frontdesk.kit.problems import Forbidden, Unauthorized
@@ -355,13 +356,21 @@ class _Signer:
     algorithm: str
 
 
+@functools.lru_cache(maxsize=8)
+def _development_signer(secret: str) -> tuple[str, _Signer]:
+    """The development key's id and signer, once per secret (deriving its public key costs
+    microseconds that every request would pay)."""
+    dev = _development_key(secret)
+    return dev.kid, _Signer(dev, dev.private_key.public_key(), dev.algorithm)
+
+
 def _known_signer(settings: Settings, kid: str) -> _Signer | None:
     """The key for ``kid`` known without a fetch: the development key, or a JWKS entry
     fetched before."""
     if settings.development_key_allowed:
-        dev = _development_key(settings.jwt_secret)
-        if kid == dev.kid:
-            return _Signer(dev, dev.private_key.public_key(), dev.algorithm)
+        dev_kid, dev = _development_signer(settings.jwt_secret)
+        if kid == dev_kid:
+            return dev
     url = settings.resolved_jwks_url()
     if url is not None and url in _KEYSETS:
         found = _KEYSETS[url].keys.get(kid)
@@ -494,7 +503,30 @@ async def current_principal(
     return await verify_token(settings, credentials.credentials)
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+class BearerPrincipal(HTTPBearer):
+    """``current_principal`` as one dependency instead of two (every route that asks who
+    calls pays for each dependency it resolves): the principal the request guard verified
+    before the body was read, else the bearer token's, verified here. OpenAPI documents it
+    as the same ``HTTPBearer`` scheme."""
+
+    def __init__(self) -> None:
+        super().__init__(scheme_name="HTTPBearer", auto_error=False)
+
+    async def __call__(self, request: HTTPConnection) -> Principal:  # type: ignore[override]
+        known = request.scope.get("state", {}).get("principal")
+        if isinstance(known, Principal):
+            return known
+        credentials = await super().__call__(request)
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthorized(
+                "A bearer token is required.", headers={"WWW-Authenticate": "Bearer"}
+            )
+        settings: Settings = request.app.state.runtime.settings
+        return await verify_token(settings, credentials.credentials)
+
+
+bearer_principal = BearerPrincipal()
+CurrentPrincipal = Annotated[Principal, Depends(bearer_principal)]
 
 
 async def staff_principal(principal: CurrentPrincipal) -> Principal:

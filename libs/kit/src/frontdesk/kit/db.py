@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -31,11 +32,15 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.util import await_only, greenlet_spawn
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Full
 
 from frontdesk.kit.aggregate import Aggregate
 from frontdesk.kit.errors import NotFoundError, StaleVersion
@@ -93,6 +98,54 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
     return MessagingTables(outbox=outbox, inbox=inbox)
 
 
+class _HandOverQueue(AsyncAdaptedQueue[Any]):
+    """The pool's idle connections, kept beyond ``maxsize`` while requests wait for one.
+
+    SQLAlchemy closes a connection given back when ``maxsize`` are already queued; but the
+    requests woken to take those have not run yet, so under load it closes overflow
+    connections that waiting requests need, and the next requests open new ones (connect,
+    type introspection, every statement prepared again), many a second. Here one is closed
+    as overflow only when nobody waits for it."""
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+        super().__init__(maxsize, use_lifo)
+        self.waiting = 0
+
+    @property
+    def _queue(self) -> asyncio.Queue[Any]:
+        # Unbounded: ``put_nowait`` bounds it. Made on first use, in the running loop.
+        queue: asyncio.Queue[Any] | None = self.__dict__.get("_unbounded")
+        if queue is None:
+            queue = asyncio.LifoQueue() if self.use_lifo else asyncio.Queue()
+            self.__dict__["_unbounded"] = queue
+        return queue
+
+    def full(self) -> bool:
+        return bool(self.maxsize) and self._queue.qsize() >= self.maxsize
+
+    def put_nowait(self, item: Any) -> None:
+        # Each waiting request takes one of those queued beyond maxsize.
+        if self.maxsize and self._queue.qsize() >= self.maxsize + self.waiting:
+            raise Full()
+        self._queue.put_nowait(item)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if block and self._queue.empty():
+            self.waiting += 1
+            try:
+                return super().get(block, timeout)
+            finally:
+                self.waiting -= 1
+        return super().get(block, timeout)
+
+
+class BudgetPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio queue pool (``pool_size`` kept, ``max_overflow`` more while
+    busy), handing connections given back to waiting requests rather than closing them."""
+
+    _queue_class = _HandOverQueue
+
+
 def create_engine(
     url: str,
     *,
@@ -114,6 +167,7 @@ def create_engine(
         # dropped fails its first statement, the pool discards it and every older one,
         # and that request answers 503 with Retry-After. Recycling bounds a connection's age.
         pool_recycle=600,
+        poolclass=BudgetPool,
         connect_args=connect_args,
     )
 
@@ -131,6 +185,115 @@ def engine_for(settings: Any) -> AsyncEngine:
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Prepared:
+    """A Core statement for the driver itself (asyncpg) to run as a prepared statement, for
+    a service's hottest reads: compiled once per dialect (its SQL with the driver's
+    placeholders, the order of its parameters, the values of its constants), so a run
+    builds, compiles and processes nothing. Values left open (``bindparam("name")``) are
+    given by name at each run, as the driver takes them (UUIDs, datetimes, text, numbers,
+    lists for ``= ANY(...)``; no expanding ``IN``). Rows come back as the driver's records
+    (read by column name)."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: dict[Any, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+    def compiled(self, dialect: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+        """The SQL, the names of its parameters in order, and the constants' values."""
+        key = (type(dialect), dialect.server_version_info)
+        found = self._compiled.get(key)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            given = {name: None for bind, name in compiled.bind_names.items() if bind.required}
+            constants = {
+                name: value
+                for name, value in compiled.construct_params(given).items()
+                if name not in given
+            }
+            sql = str(compiled)
+            if "POSTCOMPILE" in sql:  # rendered per run by SQLAlchemy: not a fixed statement
+                raise ValueError("Prepared takes no expanding IN (use = ANY(:values))")
+            found = (sql, tuple(compiled.positiontup or ()), constants)
+            self._compiled[key] = found
+        return found
+
+    def arguments(self, dialect: Any, values: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        """The SQL and its positional arguments for ``values``."""
+        sql, names, constants = self.compiled(dialect)
+        try:
+            return sql, [values[n] if n in values else constants[n] for n in names]
+        except KeyError as missing:
+            raise TypeError(f"no value for the parameter {missing}") from None
+
+
+class Reads:
+    """``Prepared`` statements run on the driver's own connection: no session, no Core
+    execution, no result processing. Each read borrows a connection from the engine's
+    pool and gives it back at once (as a bare asyncpg pool would), unless ``current``
+    yields the connection of a transaction under way (a unit of work that has begun one:
+    its reads then see what it wrote)."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        current: Callable[[], Awaitable[AsyncConnection | None]] | None = None,
+    ) -> None:
+        self.engine = engine
+        self._current = current
+
+    async def row(self, statement: Prepared, /, **values: Any) -> Mapping[str, Any] | None:
+        """The first row, or None."""
+        found: Mapping[str, Any] | None = await self._run("fetchrow", statement, values)
+        return found
+
+    async def rows(self, statement: Prepared, /, **values: Any) -> list[Mapping[str, Any]]:
+        found: list[Mapping[str, Any]] = await self._run("fetch", statement, values)
+        return found
+
+    async def value(self, statement: Prepared, /, **values: Any) -> Any:
+        """The first column of the first row (None without one)."""
+        return await self._run("fetchval", statement, values)
+
+    async def _run(self, method: str, statement: Prepared, values: Mapping[str, Any]) -> Any:
+        connection = await self._current() if self._current is not None else None
+        dialect = connection.dialect if connection is not None else self.engine.dialect
+        sql, args = statement.arguments(dialect, values)
+        try:
+            if connection is not None:
+                driver = (await connection.get_raw_connection()).driver_connection
+                return await getattr(driver, method)(sql, *args)
+            # One greenlet for checkout, read and checkin: the pool may wait, connect, close.
+            return await greenlet_spawn(self._borrowed, method, sql, args)
+        except Exception as error:
+            if not sqlstate(error) or isinstance(error, DBAPIError):
+                raise
+            # As SQLAlchemy raises it, so the same problem answers it (409, 422, 503).
+            raise DBAPIError(sql, None, error) from error
+
+    def _borrowed(self, method: str, sql: str, args: list[Any]) -> Any:
+        pooled = self.engine.sync_engine.pool.connect()
+        try:
+            return await_only(getattr(pooled.driver_connection, method)(sql, *args))
+        except BaseException as error:
+            # Only an error PostgreSQL answered leaves the connection as it was; after any
+            # other (cancelled mid-read, connection lost) it is closed, not reused.
+            if not sqlstate(error) or unavailable(error):
+                pooled.invalidate(error if isinstance(error, Exception) else None)
+            raise
+        finally:
+            pooled.close()
+
+
+def session_reads(session: AsyncSession) -> Reads:
+    """``Reads`` on a session's own connection, in its transaction (for a repository, which
+    holds the unit of work's session)."""
+
+    async def connection() -> AsyncConnection:
+        return await session.connection()
+
+    return Reads(session.bind, connection)  # type: ignore[arg-type]
 
 
 class TenantRepository:

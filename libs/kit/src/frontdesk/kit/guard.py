@@ -11,8 +11,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,6 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from frontdesk.kit.auth import verify_token
 from frontdesk.kit.problems import SAFETY_HEADERS, Problem, Unauthorized, problem_response
 from frontdesk.kit.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# What to close once the request has been answered (``close_at_end``).
+_CLOSING = "frontdesk.closing"
 
 ALWAYS_PUBLIC = (r"/healthz", r"/readyz", r"/docs.*", r"/redoc.*", r"/openapi\.json")
 
@@ -37,6 +43,7 @@ class RouteTable:
     def __init__(self, app: FastAPI) -> None:
         self._app = app
         self._table: list[tuple[re.Pattern[str], frozenset[str], frozenset[str]]] | None = None
+        self._any: re.Pattern[str] | None = None
 
     def _entries(self) -> list[tuple[re.Pattern[str], frozenset[str], frozenset[str]]]:
         if self._table is None:
@@ -49,6 +56,13 @@ class RouteTable:
                 table.append((re.compile(pattern), params, methods))
             self._table = table
         return self._table
+
+    def known(self, path: str) -> bool:
+        """Whether any route serves ``path``: one match against every template at once (the
+        guard asks on every request)."""
+        if self._any is None:
+            self._any = re.compile("|".join(f"(?:{p.pattern})" for p, _, _ in self._entries()))
+        return bool(self._entries()) and self._any.fullmatch(path) is not None
 
     def methods(self, path: str, *, without: Iterable[str] = ()) -> set[str]:
         """The methods served on ``path`` (ignoring routes that take any of the path
@@ -90,7 +104,7 @@ class RequestGuard:
             await self._options(scope, receive, send)
             return
         # An unknown path is a 404 for anyone (the app answers it; there is no body to parse).
-        if not self.public.fullmatch(scope["path"]) and self.routes.methods(scope["path"]):
+        if not self.public.fullmatch(scope["path"]) and self.routes.known(scope["path"]):
             try:
                 principal = await verify_token(self.settings, _bearer(scope))
             except Problem as problem:
@@ -108,7 +122,16 @@ class RequestGuard:
                 await self._too_large(scope, receive, send, limit)
                 return
             receive = _replay(body, receive)
-        await self.app(scope, receive, send)
+        closing: list[Callable[[], Awaitable[Any]]] = []
+        scope[_CLOSING] = closing
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            for close in reversed(closing):
+                try:
+                    await close()
+                except Exception:
+                    log.exception("closing what the request opened failed")
 
     async def _options(self, scope: Scope, receive: Receive, send: Send) -> None:
         methods = self.routes.methods(scope["path"])
@@ -132,6 +155,20 @@ class RequestGuard:
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         problem = PayloadTooLarge(f"The request body is larger than {limit} bytes.")
         await problem_response(problem)(scope, receive, send)
+
+
+def close_at_end(scope: Scope, close: Callable[[], Awaitable[Any]]) -> None:
+    """Run ``close`` once the request has been answered (a streamed answer included),
+    however it ended: what a dependency with ``yield`` does, for a fraction of the cost.
+    Outside the guard, FastAPI's exit stack of the request runs it."""
+    closing = scope.get(_CLOSING)
+    if closing is not None:
+        closing.append(close)
+        return
+    stack = scope.get("fastapi_middleware_astack")
+    if stack is None:
+        raise RuntimeError("close_at_end needs the request guard or FastAPI's exit stack")
+    stack.push_async_callback(close)
 
 
 def _bearer(scope: Scope) -> str:

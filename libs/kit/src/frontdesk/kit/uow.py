@@ -9,11 +9,16 @@ from typing import Any
 
 from opentelemetry.propagate import inject
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncSession,
+    AsyncSessionTransaction,
+    async_sessionmaker,
+)
 
 from frontdesk.contracts import Envelope, Event
 from frontdesk.kit.aggregate import Aggregate
-from frontdesk.kit.db import MessagingTables
+from frontdesk.kit.db import MessagingTables, Reads
 
 
 class UnitOfWork:
@@ -22,9 +27,10 @@ class UnitOfWork:
     ``publish`` queues an event; it is written to the outbox in the same
     transaction as the state change, with the current trace context, and the
     relay is woken once the commit has succeeded.
-    """
 
-    session: AsyncSession
+    The session opens on first use: a unit that only reads through ``reads`` never opens
+    one (nor anything to roll back).
+    """
 
     def __init__(
         self,
@@ -35,6 +41,8 @@ class UnitOfWork:
         self._sessions = sessions
         self.tables = tables
         self._on_commit = on_commit
+        self._session: AsyncSession | None = None
+        self._reads: Reads | None = None
         self._pending: list[dict[str, Any]] = []
         self._cause: Envelope | None = None
         self.published: list[Envelope] = []
@@ -42,8 +50,38 @@ class UnitOfWork:
         self._part: AsyncSessionTransaction | None = None
         self._part_published = 0
 
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._sessions()
+        return self._session
+
+    @session.setter
+    def session(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @property
+    def opened(self) -> bool:
+        """Whether its session was opened (else there is nothing to roll back or close)."""
+        return self._session is not None
+
+    @property
+    def reads(self) -> Reads:
+        """Prepared statements run by the driver (``kit.db.Reads``, for the hottest reads):
+        in this unit's transaction once it has begun one, else each on a connection
+        borrowed from the pool for that read alone."""
+        if self._reads is None:
+            self._reads = Reads(self._sessions.kw["bind"], self._transaction_connection)
+        return self._reads
+
+    async def _transaction_connection(self) -> AsyncConnection | None:
+        session = self._session
+        if session is None or not session.in_transaction():
+            return None
+        return await session.connection()
+
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessions()
+        self._session = None
         self._pending = []
         self.published = []
         self._part = None
@@ -55,8 +93,9 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.session.rollback()
-        await self.session.close()
+        if self._session is not None:
+            await self._session.rollback()
+            await self._session.close()
 
     def caused_by(self, envelope: Envelope) -> None:
         """Events published from here on carry this message as cause and its correlation."""

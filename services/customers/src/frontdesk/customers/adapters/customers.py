@@ -40,7 +40,7 @@ from frontdesk.customers.adapters.tables import (
     notes,
 )
 from frontdesk.customers.domain.customer import Customer
-from frontdesk.kit.db import AggregateRepository
+from frontdesk.kit.db import AggregateRepository, Prepared, Reads
 
 DUPLICATES_SHOWN = 20
 # Set by the database when a record is inserted.
@@ -156,15 +156,8 @@ def record_statement(*, duplicates: bool) -> Select[Any]:
 
 
 @functools.cache
-def _compiled_record(dialect: Any, duplicates: bool) -> tuple[str, tuple[str, ...], dict[str, Any]]:
-    """``record_statement`` as the driver runs it: its SQL, the order of its parameters and
-    the values of its constants."""
-    compiled = record_statement(duplicates=duplicates).compile(dialect=dialect)
-    given = {"tenant_id": None, "customer_id": None, "now": None}
-    constants = {
-        name: value for name, value in compiled.construct_params(given).items() if name not in given
-    }
-    return str(compiled), tuple(compiled.positiontup or ()), constants
+def _prepared_record(duplicates: bool) -> Prepared:
+    return Prepared(record_statement(duplicates=duplicates))
 
 
 def _duplicates_of(tenant_id: Any) -> Any:
@@ -216,20 +209,6 @@ class CustomerRepository(AggregateRepository[Customer]):
         )
         return customer
 
-    async def record(
-        self, customer_id: uuid.UUID, now: datetime, *, duplicates: bool
-    ) -> Mapping[str, Any] | None:
-        """The record and what its detail shows (``record_statement``): one round trip, on
-        the unit of work's connection (in its transaction when it has begun one), the SQL
-        compiled once and run by the driver as a prepared statement: the service's hottest
-        read does no per-request statement building, compiling or result processing."""
-        connection = await self.session.connection()
-        sql, names, constants = _compiled_record(connection.dialect, duplicates)
-        values = {**constants, "tenant_id": self.tenant_id, "customer_id": customer_id, "now": now}
-        driver: Any = (await connection.get_raw_connection()).driver_connection
-        row: Mapping[str, Any] | None = await driver.fetchrow(sql, *(values[n] for n in names))
-        return row
-
     async def get_many_for_update(self, ids: Sequence[uuid.UUID]) -> list[Customer]:
         """Records locked in id order (so concurrent bulk actions never deadlock)."""
         rows = await self._all(
@@ -279,3 +258,23 @@ class CustomerRepository(AggregateRepository[Customer]):
             .limit(1)
         )
         return None if row is None else self.load(row)
+
+
+class CustomerRecords:
+    """The record as its detail shows it (``record_statement``), read through the driver
+    (``kit.db.Reads``): the service's hottest read builds, compiles and processes nothing
+    per request, and borrows a connection only for the one round trip."""
+
+    def __init__(self, reads: Reads, tenant_id: uuid.UUID) -> None:
+        self.reads = reads
+        self.tenant_id = tenant_id
+
+    async def record(
+        self, customer_id: uuid.UUID, now: datetime, *, duplicates: bool
+    ) -> Mapping[str, Any] | None:
+        return await self.reads.row(
+            _prepared_record(duplicates),
+            tenant_id=self.tenant_id,
+            customer_id=customer_id,
+            now=now,
+        )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    bindparam,
     delete,
     func,
     insert,
@@ -28,13 +29,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.customers.adapters.tables import customers, metadata, notes
 from frontdesk.customers.domain.customer import Customer
 from frontdesk.customers.domain.imports import RUNNING, CustomerImport, Record
 from frontdesk.customers.domain.notes import Note
-from frontdesk.kit.db import AggregateRepository, TenantRepository
+from frontdesk.kit.db import AggregateRepository, Prepared, TenantRepository, session_reads
+from frontdesk.kit.errors import StaleVersion
 
 _count = text("0")
 
@@ -112,6 +113,21 @@ customer_import_keys = Table(
 )
 
 STAGED = ("tenant_id", "import_id", "n", "line", "cells", "problem")
+_ROWS = Prepared(
+    select(
+        customer_import_rows.c.n,
+        customer_import_rows.c.line,
+        customer_import_rows.c.cells,
+        customer_import_rows.c.problem,
+    )
+    .where(
+        customer_import_rows.c.tenant_id == bindparam("tenant_id"),
+        customer_import_rows.c.import_id == bindparam("import_id"),
+        customer_import_rows.c.n > bindparam("after"),
+    )
+    .order_by(customer_import_rows.c.n)
+    .limit(bindparam("limit"))
+)
 i, r, e, k = (
     customer_imports.c,
     customer_import_rows.c,
@@ -147,14 +163,12 @@ class ImportRepository(AggregateRepository[CustomerImport]):
         )
 
     async def rows(self, import_id: uuid.UUID, after: int, limit: int) -> list[tuple[int, Record]]:
-        """Up to ``limit`` rows numbered after ``after``, in order."""
-        found = await self._all(
-            select(r.n, r.line, r.cells, r.problem)
-            .where(r.tenant_id == self.tenant_id, r.import_id == import_id, r.n > after)
-            .order_by(r.n)
-            .limit(limit)
+        """Up to ``limit`` rows numbered after ``after``, in order (read by the driver: the
+        cells arrive as lists, with no per-cell processing)."""
+        found = await session_reads(self.session).rows(
+            _ROWS, tenant_id=self.tenant_id, import_id=import_id, after=after, limit=limit
         )
-        return [(row.n, Record(row.line, list(row.cells), row.problem)) for row in found]
+        return [(row["n"], Record(row["line"], row["cells"], row["problem"])) for row in found]
 
     async def clear_run(self, import_id: uuid.UUID) -> None:
         """What a previous run found (errors, a dry run's keys)."""
@@ -201,16 +215,15 @@ class ImportRepository(AggregateRepository[CustomerImport]):
         """Remembers each key's first line; the keys an earlier row had, with its line."""
         if not keys:
             return {}
-        inserted = await self.session.execute(
-            pg_insert(customer_import_keys)
-            .values(
-                [
-                    {"tenant_id": self.tenant_id, "import_id": import_id, "key": key, "line": line}
-                    for key, line in keys.items()
-                ]
-            )
-            .on_conflict_do_nothing()
-            .returning(k.key)
+        driver = await _driver(self.session)
+        inserted = await driver.fetch(
+            "INSERT INTO customer_import_keys (tenant_id, import_id, key, line) "
+            "SELECT $1, $2, key, line FROM unnest($3::text[], $4::int[]) AS k(key, line) "
+            "ON CONFLICT DO NOTHING RETURNING key",
+            self.tenant_id,
+            import_id,
+            list(keys),
+            list(keys.values()),
         )
         new = {row[0] for row in inserted}
         earlier = [key for key in keys if key not in new]
@@ -266,6 +279,20 @@ async def claim_running(session: Any) -> CustomerImport | None:
 
 
 c = customers.c
+
+# The fields an import row can change (``domain.imports.apply_row``), for many records at
+# once: one row of arrays per record.
+_SAVE = """
+UPDATE customers AS c
+SET first_name = u.first_name, last_name = u.last_name, email = u.email, phone = u.phone,
+    status = u.status, tags = ARRAY(SELECT jsonb_array_elements_text(u.tags)),
+    custom_fields = u.custom_fields, version = c.version + 1, updated_at = now()
+FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[],
+            $8::text[], $9::jsonb[], $10::jsonb[])
+     AS u(id, version, first_name, last_name, email, phone, status, tags, custom_fields)
+WHERE c.tenant_id = $1 AND c.id = u.id AND c.version = u.version
+RETURNING c.*
+"""
 
 
 class ImportedCustomers(TenantRepository):
@@ -337,6 +364,34 @@ class ImportedCustomers(TenantRepository):
             self.tenant_id,
             [customer.id for customer in created],
         )
+
+    async def save(self, changed: Sequence[Customer]) -> None:
+        """The edits an import chunk made to existing records, in one statement: every
+        field a row can change written from the record, each at the version it was read
+        at (the chunk holds their locks) and bumped, as ``CustomerRepository.save`` does
+        one at a time; each record takes its new version back."""
+        if not changed:
+            return
+        driver = await _driver(self.session)
+        rows = await driver.fetch(
+            _SAVE,
+            self.tenant_id,
+            [x.id for x in changed],
+            [x.version for x in changed],
+            [x.first_name for x in changed],
+            [x.last_name for x in changed],
+            [x.email for x in changed],
+            [x.phone for x in changed],
+            [x.status for x in changed],
+            [json.dumps(list(x.tags)) for x in changed],
+            [json.dumps(x.custom_fields) for x in changed],
+        )
+        saved = {row["id"]: row for row in rows}
+        for customer in changed:
+            row = saved.get(customer.id)
+            if row is None:  # never while the chunk holds the lock; as a save would say
+                raise StaleVersion("customer", customer.version)
+            customer.saved(row)
 
     async def add_notes(self, written: Sequence[Note]) -> None:
         if written:

@@ -17,6 +17,7 @@ from frontdesk.customers.adapters.customers import (
     MEMBERSHIP_FIELDS,
     NEXT_SESSION_FIELDS,
     SUMMARY_FIELDS,
+    CustomerRecords,
     CustomerRepository,
 )
 from frontdesk.customers.adapters.notes import NoteRepository
@@ -76,7 +77,7 @@ class BulkOutcome:
 
 async def detail(uow: UnitOfWork, principal: Principal, customer: Customer) -> Detail:
     """What the record's detail shows besides the record, read in one statement."""
-    row = await CustomerRepository(uow.session, principal.tenant_id).record(
+    row = await CustomerRecords(uow.reads, principal.tenant_id).record(
         customer.id, datetime.now(UTC), duplicates=not principal.is_customer
     )
     return _detail(customer, row)
@@ -86,7 +87,7 @@ async def get(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID) -> 
     """A customer token reaches only its own record; others look absent. One statement:
     the record and everything its detail shows."""
     principal.ensure_sees(customer_id, "customer")
-    row = await CustomerRepository(uow.session, principal.tenant_id).record(
+    row = await CustomerRecords(uow.reads, principal.tenant_id).record(
         customer_id, datetime.now(UTC), duplicates=not principal.is_customer
     )
     if row is None:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from frontdesk.customers.adapters.custom_fields import DefinitionRepository
-from frontdesk.customers.adapters.customers import CustomerRepository
 from frontdesk.customers.adapters.imports import (
     ImportedCustomers,
     ImportRepository,
@@ -371,9 +370,9 @@ async def _import(
             errors.append((numbers[row.line], row.line, reason([_row_error(error)])))
     await found.insert(created)
     await found.add_notes(written)
-    records = CustomerRepository(uow.session, job.tenant_id)
-    for customer in changed.values():  # also one created above and changed by a later row
-        await records.save(customer)
+    # Also one created above and changed by a later row: one statement for them all.
+    await found.save(list(changed.values()))
+    for customer in changed.values():
         uow.publish_recorded(customer)
     counts.failed = len(errors)
     return counts, errors
