@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, func, insert, or_, select, update
+from sqlalchemy import RowMapping, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.credits.adapters.common import AppendOnlyHistory
@@ -20,7 +20,7 @@ from frontdesk.credits.adapters.tables import credit_accounts as a
 from frontdesk.credits.adapters.tables import credit_history, credit_packages
 from frontdesk.credits.domain.accounts import CreditAccount
 from frontdesk.credits.domain.packages import Entry, PackageStatus
-from frontdesk.kit.db import TableRepository
+from frontdesk.kit.db import Prepared, Reads, TableRepository
 
 
 class AccountRepository(TableRepository[CreditAccount], AppendOnlyHistory):
@@ -120,3 +120,24 @@ class AccountRepository(TableRepository[CreditAccount], AppendOnlyHistory):
         return await self.history_page(
             limit, after_seq, customer_id=customer_id, package_id=package_id, booking_id=booking_id
         )
+
+
+_ACCOUNT = Prepared(
+    select(a).where(
+        a.c.tenant_id == bindparam("tenant_id"), a.c.customer_id == bindparam("customer_id")
+    )
+)
+
+
+class AccountReads:
+    """The customer's account as the balance shows it, read through the driver
+    (``kit.db.Reads``): one prepared statement, no session, a connection borrowed for the
+    one round trip (staff screens and self-service ask for it on every page)."""
+
+    def __init__(self, reads: Reads, tenant_id: uuid.UUID) -> None:
+        self.reads = reads
+        self.tenant_id = tenant_id
+
+    async def get(self, customer_id: uuid.UUID) -> CreditAccount | None:
+        row = await self.reads.row(_ACCOUNT, tenant_id=self.tenant_id, customer_id=customer_id)
+        return None if row is None else CreditAccount.from_row(row)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from frontdesk.contracts.credits import BalanceChanged
-from frontdesk.credits.adapters.accounts import AccountRepository
+from frontdesk.credits.adapters.accounts import AccountReads, AccountRepository
 from frontdesk.credits.adapters.packages import PackageRepository
 from frontdesk.credits.domain.accounts import CreditAccount
 from frontdesk.credits.domain.packages import SALES, Entry, Package
@@ -147,7 +147,7 @@ async def balance(
     scope = principal.customer_scope(customer_id)
     if scope is None:
         raise RuleBroken("customer_id", "required")
-    found = await AccountRepository(uow.session, principal.tenant_id).get(scope)
+    found = await AccountReads(uow.reads, principal.tenant_id).get(scope)
     return found or CreditAccount(tenant_id=principal.tenant_id, customer_id=scope)
 
 
