@@ -3,6 +3,7 @@ gateway, and the mailbox the sign-in and invitation links are read from."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import uuid
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Page, expect
 from running_stack import SERVICES, Stack
 from sqlalchemy import select
 
@@ -127,3 +130,33 @@ class Mailbox:
 
         token: str = await wait_for(arrived, timeout=60, interval=0.5)
         return token
+
+
+AXE = Axe()
+
+
+async def flash(page: Page, text: str | re.Pattern[str]) -> None:
+    """The page's message after an action says ``text``."""
+    await expect(page.get_by_test_id("flash")).to_contain_text(text)
+
+
+async def check_screen(page: Page, name: str) -> None:
+    """Screenshots at desktop and phone width (into ``SCREENSHOTS``), each without serious
+    or critical axe-core violations, and nothing wider than a phone's screen."""
+    await asyncio.to_thread(SCREENSHOTS.mkdir, parents=True, exist_ok=True)
+    for width, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        await page.set_viewport_size(size)
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+        results = await AXE.run(page)
+        bad = [
+            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert not bad, f"{name} at {width} width: {bad}"
+        if width == "phone":
+            overflow = await page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 1, f"{name} scrolls sideways by {overflow}px on a phone"
+    await page.set_viewport_size(DESKTOP)

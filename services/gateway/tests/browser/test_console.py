@@ -22,8 +22,15 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from axe_playwright_python.async_playwright import Axe
-from browser_testing import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, Mailbox, Studio, sign_up
+from browser_testing import (
+    DESKTOP,
+    PASSWORD,
+    Mailbox,
+    Studio,
+    check_screen,
+    flash,
+    sign_up,
+)
 from playwright.async_api import BrowserContext, Page, expect
 from running_stack import SERVICES
 
@@ -32,7 +39,6 @@ from frontdesk.kit.testing import wait_for
 pytestmark = pytest.mark.e2e
 
 BERLIN = ZoneInfo("Europe/Berlin")
-AXE = Axe()
 
 
 def tomorrow() -> str:
@@ -73,10 +79,6 @@ async def log_in(page: Page, studio: Studio, email: str = "owner@example.com") -
     await page.wait_for_url("**/console/customers")
 
 
-async def flash(page: Page, text: str | re.Pattern[str]) -> None:
-    await expect(page.get_by_test_id("flash")).to_contain_text(text)
-
-
 async def until_shown(page: Page, test_id: str, text: str, timeout: float = 30.0) -> None:
     """Reload until the element shows ``text`` (read models catch up by events)."""
     deadline = datetime.now() + timedelta(seconds=timeout)
@@ -88,28 +90,6 @@ async def until_shown(page: Page, test_id: str, text: str, timeout: float = 30.0
             raise AssertionError(f"{test_id} shows {found!r}, not {text!r}")
         await page.wait_for_timeout(700)
         await page.reload()
-
-
-async def check_screen(page: Page, name: str) -> None:
-    """Screenshots at desktop and phone width, each checked by axe-core."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for width, size in (("desktop", DESKTOP), ("phone", PHONE)):
-        await page.set_viewport_size(size)
-        await page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
-        results = await AXE.run(page)
-        bad = [
-            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert not bad, f"{name} at {width} width: {bad}"
-        if width == "phone":
-            # Nothing wider than the phone's screen (no sideways scrolling).
-            overflow = await page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 1, f"{name} scrolls sideways by {overflow}px on a phone"
-    await page.set_viewport_size(DESKTOP)
 
 
 async def test_staff_find_note_top_up_and_book_from_the_calendar(

@@ -23,8 +23,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from axe_playwright_python.async_playwright import Axe
-from browser_testing import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, Studio, sign_up
+from browser_testing import (
+    PASSWORD,
+    Studio,
+    check_screen,
+    flash,
+    sign_up,
+)
 from playwright.async_api import Locator, Page, expect
 
 from frontdesk.kit.testing import wait_for
@@ -32,7 +37,6 @@ from frontdesk.kit.testing import wait_for
 pytestmark = pytest.mark.e2e
 
 BERLIN = ZoneInfo("Europe/Berlin")
-AXE = Axe()
 
 
 def tomorrow() -> str:
@@ -46,32 +50,6 @@ async def log_in(page: Page, studio: Studio) -> None:
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Log in").click()
     await page.wait_for_url("**/console/customers")
-
-
-async def flash(page: Page, text: str | re.Pattern[str]) -> None:
-    await expect(page.get_by_test_id("flash")).to_contain_text(text)
-
-
-async def accessible(page: Page, name: str) -> None:
-    """A screenshot at desktop and phone width, each without serious or critical axe-core
-    violations, and nothing wider than the phone's screen."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for width, size in (("desktop", DESKTOP), ("phone", PHONE)):
-        await page.set_viewport_size(size)
-        await page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
-        results = await AXE.run(page)
-        bad = [
-            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert not bad, f"{name} at {width} width: {bad}"
-        if width == "phone":
-            overflow = await page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 1, f"{name} scrolls sideways by {overflow}px on a phone"
-    await page.set_viewport_size(DESKTOP)
 
 
 async def test_payment_membership_vehicle_and_package_on_the_customer_detail(
@@ -112,7 +90,7 @@ async def test_payment_membership_vehicle_and_package_on_the_customer_detail(
     await expect(row.get_by_test_id("invoice-due")).to_have_text("€50.00")
     await row.get_by_text("Record payment").first.click()
     await expect(row.get_by_label("Amount (EUR)")).to_have_value("50.00")
-    await accessible(page, "console-customer-invoices-pay")
+    await check_screen(page, "console-customer-invoices-pay")
     await row.get_by_label("Amount (EUR)").fill("20")
     await row.get_by_label("Method").select_option("card")
     await row.get_by_role("button", name="Record payment").click()
@@ -164,7 +142,7 @@ async def test_payment_membership_vehicle_and_package_on_the_customer_detail(
     await card.get_by_role("button", name="Change plan").click()
     await flash(page, "Membership moved to the new plan")
     await expect(card.get_by_test_id("membership-plan")).to_have_text("Silver")
-    await accessible(page, "console-customer-membership")
+    await check_screen(page, "console-customer-membership")
     history = page.get_by_test_id("membership-history")
     await expect(history).to_contain_text("Loyal customer")
     for step in ("Frozen", "Unfrozen", "Downgraded"):
@@ -182,7 +160,7 @@ async def test_payment_membership_vehicle_and_package_on_the_customer_detail(
     await expect(page.get_by_test_id("vehicle-error-plate")).to_contain_text("2 to 12")
     await expect(vehicles.get_by_label("Plate")).to_have_attribute("aria-invalid", "true")
     await expect(vehicles.get_by_label("Make")).to_have_value("VW")
-    await accessible(page, "console-customer-vehicle-errors")
+    await check_screen(page, "console-customer-vehicle-errors")
     await vehicles.get_by_label("Plate").fill("hh-gh 42")
     await vehicles.get_by_role("button", name="Add vehicle").click()
     await expect(page.get_by_test_id("vehicle-error-plate")).to_contain_text("plate")
@@ -273,7 +251,7 @@ async def test_appointments_on_the_calendar_and_bulk_actions_on_the_list(
     await expect(entry.get_by_test_id("appointment-status")).to_contain_text("confirmed")
     await expect(entry).to_contain_text("Ada Lovelace · Kim Advisor · Bay 1")
     await page.get_by_text("Add an appointment", exact=True).click()
-    await accessible(page, "console-calendar-appointment")
+    await check_screen(page, "console-calendar-appointment")
 
     # The same trainer at the same time for Grace: refused, and the reason is shown.
     await appointment_for(grace)
@@ -299,7 +277,7 @@ async def test_appointments_on_the_calendar_and_bulk_actions_on_the_list(
     listed = page.get_by_test_id("appointments").get_by_role("row").filter(has_text="Inspection")
     await expect(listed).to_contain_text("Kim Advisor")
     await expect(listed).to_contain_text("Confirmed")
-    await accessible(page, "console-customer-appointments")
+    await check_screen(page, "console-customer-appointments")
     await listed.get_by_role("button", name=re.compile("^Complete Inspection")).click()
     await flash(page, "Appointment completed")
     await expect(listed).to_contain_text("Completed")

@@ -18,43 +18,16 @@ import re
 
 import httpx
 import pytest
-from axe_playwright_python.async_playwright import Axe
-from browser_testing import DESKTOP, PHONE, SCREENSHOTS, Mailbox, sign_up
+from browser_testing import Mailbox, check_screen, flash, sign_up
 from playwright.async_api import Page, expect
 
 from frontdesk.kit.testing import wait_for
 
 pytestmark = pytest.mark.e2e
 
-AXE = Axe()
 SECRET = "purple monkey dishwasher"
 # The field's label, not "New password again" (a required field's label ends in "*").
 NEW_PASSWORD = re.compile(r"^New password\W*$")
-
-
-async def accessible(page: Page, name: str) -> None:
-    """Screenshots at desktop and phone width, each with no serious or critical axe-core
-    violation and nothing wider than a phone's screen."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for width, size in (("desktop", DESKTOP), ("phone", PHONE)):
-        await page.set_viewport_size(size)
-        await page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
-        results = await AXE.run(page)
-        bad = [
-            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert not bad, f"{name} at {width} width: {bad}"
-        overflow = await page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 1, f"{name} scrolls sideways by {overflow}px at {width} width"
-    await page.set_viewport_size(DESKTOP)
-
-
-async def flash(page: Page, text: str | re.Pattern[str]) -> None:
-    await expect(page.get_by_test_id("flash")).to_contain_text(text)
 
 
 async def signs_in_by_link(
@@ -96,7 +69,7 @@ async def test_a_customer_sets_a_password_and_signs_in_with_it(
     await page.get_by_label("New password again").fill("short")
     await page.get_by_role("button", name="Set password").click()
     await expect(page.get_by_test_id("error-password")).to_contain_text("at least 10")
-    await accessible(page, "me-profile-password-errors")
+    await check_screen(page, "me-profile-password-errors")
     await page.get_by_label(NEW_PASSWORD).fill(SECRET)
     await page.get_by_label("New password again").fill(SECRET)
     await page.get_by_role("button", name="Set password").click()
@@ -109,7 +82,7 @@ async def test_a_customer_sets_a_password_and_signs_in_with_it(
     await page.goto(f"/me/sign-in?tenant={studio.slug}")
     await page.get_by_role("link", name="Sign in with your password").click()
     await expect(page.get_by_label("Studio (its short name)")).to_have_value(studio.slug)
-    await accessible(page, "me-sign-in-password")
+    await check_screen(page, "me-sign-in-password")
     await page.get_by_label("Your email").fill("pia@example.com")
     await page.get_by_label("Password").fill("not my password")
     await page.get_by_role("button", name="Sign in", exact=True).click()
