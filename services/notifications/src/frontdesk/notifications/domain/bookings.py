@@ -123,59 +123,50 @@ class Booking(Aggregate):
         """The booking confirmation, once per booking (for a promoted booking it says the
         seat came from the waitlist); none for a reminder-only booking or a session that
         already began."""
-        if self.reminder_only or self.starts_at <= now:
-            return []
         kind = Kind.waitlist_promoted if promoted else Kind.booking_confirmed
-        return [
-            Planned(kind, channel, now, f"{self.id}:confirmed:{channel}") for channel in CHANNELS
-        ]
+        return self._once(kind, "confirmed", now, before=self.starts_at)
 
     def waitlisted(self, now: datetime, position: int) -> list[Planned]:
         """Its place in the queue, told once when it joins."""
-        if self.reminder_only or self.starts_at <= now:
-            return []
         context = {"position": str(position)}
-        return [
-            Planned(Kind.waitlist_joined, channel, now, f"{self.id}:waitlisted:{channel}", context)
-            for channel in CHANNELS
-        ]
+        return self._once(
+            Kind.waitlist_joined, "waitlisted", now, before=self.starts_at, context=context
+        )
 
     def waitlist_closed(self, now: datetime) -> list[Planned]:
         """No seat freed before the class began, or the studio cancelled it: told once (a
         customer who withdrew is not told)."""
-        if self.reminder_only or self.ends_at <= now:
-            return []
-        return [
-            Planned(Kind.waitlist_closed, channel, now, f"{self.id}:waitlist_closed:{channel}")
-            for channel in CHANNELS
-        ]
+        return self._once(Kind.waitlist_closed, "waitlist_closed", now, before=self.ends_at)
 
     def rescheduled(self, now: datetime, version: int) -> list[Planned]:
-        if self.reminder_only or self.starts_at <= now:
-            return []
-        return [
-            Planned(
-                Kind.booking_rescheduled, channel, now, f"{self.id}:rescheduled:{version}:{channel}"
-            )
-            for channel in CHANNELS
-        ]
+        return self._once(
+            Kind.booking_rescheduled, f"rescheduled:{version}", now, before=self.starts_at
+        )
 
     def cancellation(self, now: datetime) -> list[Planned]:
         """Told once; not for a reminder-only booking or a session already over."""
-        if self.reminder_only or self.ends_at <= now:
-            return []
-        return [
-            Planned(Kind.booking_cancelled, channel, now, f"{self.id}:cancelled:{channel}")
-            for channel in CHANNELS
-        ]
+        return self._once(Kind.booking_cancelled, "cancelled", now, before=self.ends_at)
 
     def not_made(self, now: datetime) -> list[Planned]:
         """The saga gave up on the booking (its payment step was gone): the customer, who
         was told it was being made, hears that it was not; once, and not after the session."""
-        if self.reminder_only or self.ends_at <= now:
+        return self._once(Kind.booking_not_made, "not_made", now, before=self.ends_at)
+
+    def _once(
+        self,
+        kind: Kind,
+        key: str,
+        now: datetime,
+        *,
+        before: datetime,
+        context: dict[str, str] | None = None,
+    ) -> list[Planned]:
+        """``kind`` now on every channel, once per ``key`` (its dedupe key); nothing for a
+        reminder-only booking or once ``before`` has passed."""
+        if self.reminder_only or before <= now:
             return []
         return [
-            Planned(Kind.booking_not_made, channel, now, f"{self.id}:not_made:{channel}")
+            Planned(kind, channel, now, f"{self.id}:{key}:{channel}", context)
             for channel in CHANNELS
         ]
 
