@@ -168,65 +168,42 @@ async def grow_open_series(uows: Callable[[], UnitOfWork], *, now: datetime | No
             series = await repos.series.get(candidate["id"], lock=True)
             if series is None or not series.due_to_grow(now):
                 continue
-            grow = _grow_sessions if series.kind == "session" else _grow_appointments
-            made += await grow(uow, repos, series, now)
+            made += await _grow(uow, repos, series, now)
             await uow.commit()
     return made
 
 
-async def _grow_sessions(
-    uow: UnitOfWork, repos: Repositories, series: Series, now: datetime
-) -> int:
-    last = await repos.sessions.last_of_series(series.id)
+async def _grow(uow: UnitOfWork, repos: Repositories, series: Series, now: datetime) -> int:
+    """The series' next occurrences, each made like its last occurrence and held as one
+    made alone (a confirmed appointment announced)."""
+    placed = repos.sessions if series.kind == "session" else repos.appointments
+    last: Session | Appointment | None = await placed.last_of_series(series.id)
     grown, starts = await _grown(series, now, last)
-    made = 0
-    if last is not None and starts:
-        _, zone = await location(repos, last.location_id)
-        hours = await staff_hours(repos, last.staff_id)
-        for nominal in starts:
-            try:
-                session = last.next_occurrence(
-                    id=uuid.uuid4(), recurrence_at=nominal, zone=zone, hours=hours
-                )
-            except RuleBroken:
-                continue  # outside the trainer's hours that day
-            if await repos.occupancy.free_for(session):
-                await repos.sessions.add(session)
-                await repos.occupancy.hold("session", session)
-                made += 1
-    await repos.series.save(grown.made(made))
-    return made
-
-
-async def _grow_appointments(
-    uow: UnitOfWork, repos: Repositories, series: Series, now: datetime
-) -> int:
-    last = await repos.appointments.last_of_series(series.id)
-    grown, starts = await _grown(series, now, last)
-    made = 0
-    if last is not None and starts:
+    if last is None or not starts:
+        await repos.series.save(grown)
+        return 0
+    _, zone = await location(repos, last.location_id)
+    hours = await staff_hours(repos, last.staff_id)
+    make: Callable[..., Session | Appointment]
+    if isinstance(last, Appointment):
         customer = await repos.customers.standing(last.customer_id)
         if not customer.may_book:  # blocked or deleted: their series ends here
             await repos.series.save(grown.ended(starts[0]))
             return 0
-        _, zone = await location(repos, last.location_id)
-        hours = await staff_hours(repos, last.staff_id)
-        for nominal in starts:
-            try:
-                appointment = last.next_occurrence(
-                    id=uuid.uuid4(),
-                    recurrence_at=nominal,
-                    customer=customer,
-                    zone=zone,
-                    hours=hours,
-                )
-            except RuleBroken:
-                continue
-            if await repos.occupancy.free_for(appointment):
-                await repos.appointments.add(appointment)
-                await repos.occupancy.hold("appointment", appointment)
-                uow.publish_recorded(appointment)
-                made += 1
+        make = partial(last.next_occurrence, customer=customer, zone=zone, hours=hours)
+    else:
+        make = partial(last.next_occurrence, zone=zone, hours=hours)
+    made = 0
+    for nominal in starts:
+        try:
+            occurrence = make(id=uuid.uuid4(), recurrence_at=nominal)
+        except RuleBroken:
+            continue  # outside the trainer's hours that day
+        if await repos.occupancy.free_for(occurrence):
+            await placed.add(occurrence)  # type: ignore[arg-type]
+            await repos.occupancy.hold(series.kind, occurrence)
+            uow.publish_recorded(occurrence)
+            made += 1
     await repos.series.save(grown.made(made))
     return made
 

@@ -57,9 +57,9 @@ def _parts(rule: str, field: str) -> tuple[str, dict[str, str]]:
     return text, parts
 
 
-def open_ended(rule: str, field: str = "rrule") -> bool:
+def _open_ended(parts: dict[str, str]) -> bool:
     """The rule has no end (neither COUNT nor UNTIL)."""
-    return not {"COUNT", "UNTIL"} & _parts(rule, field)[1].keys()
+    return not {"COUNT", "UNTIL"} & parts.keys()
 
 
 def occurrences(
@@ -79,7 +79,7 @@ def occurrences(
     text, parts = _parts(rule, field)
     if parts.get("FREQ") not in FREQUENCIES:
         raise RuleBroken(field, f"FREQ must be one of {', '.join(sorted(FREQUENCIES))}")
-    unbounded = not {"COUNT", "UNTIL"} & parts.keys()
+    unbounded = _open_ended(parts)
     if unbounded and until is None:
         raise RuleBroken(field, "a rule without COUNT or UNTIL needs a window to expand")
     start = tz.to_utc(first, zone).astimezone(zone)  # the wall clock the rule keeps
@@ -159,8 +159,8 @@ class Series:
         those within ``OPEN_WINDOW`` of now or of the first, whichever is later)."""
         window = max(now, tz.to_utc(first, zone)) + OPEN_WINDOW
         starts = occurrences(rule, first, zone, until=window)
-        text, _ = _parts(rule, "rrule")
-        unbounded = open_ended(rule)
+        text, parts = _parts(rule, "rrule")
+        unbounded = _open_ended(parts)
         series = cls(
             id=uuid.uuid4(),
             tenant_id=tenant_id,
