@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from frontdesk.billing.adapters.common import keyset_page
 from frontdesk.billing.adapters.tables import loyalty_vouchers as v
 from frontdesk.billing.adapters.tables import voucher_uses as u
 from frontdesk.billing.domain.vouchers import Use, Voucher
@@ -77,15 +78,7 @@ class VoucherRepository(TenantRepository):
         if open_only is not None:
             left = v.c.amount_minor - used
             stmt = stmt.where(left > 0 if open_only else left <= 0)
-        if after is not None:
-            issued_at, voucher_id = after
-            stmt = stmt.where(
-                or_(
-                    v.c.issued_at > issued_at,
-                    and_(v.c.issued_at == issued_at, v.c.voucher_id > voucher_id),
-                )
-            )
-        rows = await self._all(stmt.order_by(v.c.issued_at, v.c.voucher_id).limit(limit))
+        rows = await self._all(keyset_page(stmt, (v.c.issued_at, v.c.voucher_id), limit, after))
         return [_voucher(row) for row in rows]
 
     async def get(self, voucher_id: uuid.UUID) -> Voucher | None:
