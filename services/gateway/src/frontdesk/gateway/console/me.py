@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 from frontdesk.gateway.console.pages import (
     SELF_SERVICE,
     Visit,
+    idempotent,
     local_time,
     parse_time,
     route_class,
@@ -221,7 +222,7 @@ async def book(request: Request) -> Response:
         "POST",
         "/v1/bookings",
         json={"session_id": form.get("session_id")},
-        headers={"Prefer": "wait=5", "Idempotency-Key": str(form.get("key") or uuid.uuid4())},
+        headers={"Prefer": "wait=5", **idempotent(form)},
     )
     back = "/me/classes" + (f"?week={form['week']}" if form.get("week") else "")
     if not answer.ok:
@@ -330,7 +331,7 @@ async def buy(request: Request) -> Response:
         "POST",
         "/v1/credit-packages",
         json={"product_id": form.get("product_id")},
-        headers={"Idempotency-Key": str(form.get("key") or uuid.uuid4())},
+        headers=idempotent(form),
     )
     if answer.ok:
         package = answer.body

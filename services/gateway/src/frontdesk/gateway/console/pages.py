@@ -169,6 +169,12 @@ def clean(form: Mapping[str, Any], *names: str) -> dict[str, Any]:
     return found
 
 
+def idempotent(form: Mapping[str, Any]) -> dict[str, str]:
+    """The ``Idempotency-Key`` header for a form's request: the key the page rendered into
+    the form (a second submit of the same page is the same request), else a new one."""
+    return {"Idempotency-Key": str(form.get("key") or uuid.uuid4().hex)}
+
+
 def as_int(value: Any) -> Any:
     """A number typed in a form, as a number when it is one (else as typed: the API names
     the field in its answer)."""

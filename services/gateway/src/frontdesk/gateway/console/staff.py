@@ -28,6 +28,7 @@ from frontdesk.gateway.console.pages import (
     Visit,
     as_int,
     clean,
+    idempotent,
     local_time,
     money,
     parse_time,
@@ -656,7 +657,7 @@ async def sell_package(request: Request, customer_id: uuid.UUID) -> Response:
         "POST",
         "/v1/credit-packages",
         json=body,
-        headers={"Idempotency-Key": str(form.get("key") or uuid.uuid4().hex)},
+        headers=idempotent(form),
     )
     if answer.ok:
         return visit.redirect(here, f"Package '{answer.body['name']}' added.")
@@ -680,7 +681,7 @@ async def package_action(request: Request, package_id: uuid.UUID, action: str) -
     headers: dict[str, str] = {}
     if action == "top-up":
         body: dict[str, Any] = {"credits": as_int(form.get("credits", "")), **reason}
-        headers["Idempotency-Key"] = str(form.get("key") or uuid.uuid4().hex)
+        headers.update(idempotent(form))
         done = "Credits added."
     elif action == "extend":
         body = {"days": as_int(form.get("days", "")), **reason}
@@ -810,7 +811,7 @@ async def record_payment(request: Request, invoice_id: uuid.UUID) -> Response:
         "POST",
         "/v1/payments",
         json=body,
-        headers={"Idempotency-Key": str(form.get("key") or uuid.uuid4().hex)},
+        headers=idempotent(form),
     )
     if not answer.ok:
         return visit.redirect(here, f"Not recorded: {_explain(answer)}", "error")
@@ -934,7 +935,7 @@ async def book(request: Request) -> Response:
         "POST",
         "/v1/bookings",
         json=body,
-        headers={"Prefer": "wait=5", "Idempotency-Key": str(form.get("key") or uuid.uuid4())},
+        headers={"Prefer": "wait=5", **idempotent(form)},
     )
     if not answer.ok:
         return visit.redirect(back, f"Not booked: {answer.message}", "error")
@@ -995,7 +996,7 @@ async def create_appointment(request: Request) -> Response:
         "POST",
         "/v1/appointments",
         json=body,
-        headers={"Idempotency-Key": str(form.get("key") or uuid.uuid4().hex)},
+        headers=idempotent(form),
     )
     if answer.ok:
         a = answer.body
