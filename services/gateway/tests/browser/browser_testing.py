@@ -7,8 +7,10 @@ import asyncio
 import os
 import re
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from axe_playwright_python.async_playwright import Axe
@@ -160,3 +162,21 @@ async def check_screen(page: Page, name: str) -> None:
             )
             assert overflow <= 1, f"{name} scrolls sideways by {overflow}px on a phone"
     await page.set_viewport_size(DESKTOP)
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def tomorrow() -> str:
+    """Tomorrow's date in Berlin, where the test studios are."""
+    return (datetime.now(BERLIN) + timedelta(days=1)).date().isoformat()
+
+
+async def log_in(page: Page, studio: Studio, email: str = "owner@example.com") -> None:
+    """A staff member of ``studio`` logs in to the console."""
+    await page.goto("/console/login")
+    await page.get_by_label("Studio (its short name)").fill(studio.slug)
+    await page.get_by_role("textbox", name="Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url("**/console/customers")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -29,7 +28,9 @@ from browser_testing import (
     Studio,
     check_screen,
     flash,
+    log_in,
     sign_up,
+    tomorrow,
 )
 from playwright.async_api import BrowserContext, Page, expect
 from running_stack import SERVICES
@@ -37,12 +38,6 @@ from running_stack import SERVICES
 from frontdesk.kit.testing import wait_for
 
 pytestmark = pytest.mark.e2e
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def tomorrow() -> str:
-    return (datetime.now(BERLIN) + timedelta(days=1)).date().isoformat()
 
 
 async def studio_with_a_class(
@@ -68,15 +63,6 @@ async def studio_with_a_class(
         {"name": "5er card", "credits": 5, "price_minor": 4500, "currency": "EUR"},
     )
     return studio, location, session, product
-
-
-async def log_in(page: Page, studio: Studio, email: str = "owner@example.com") -> None:
-    await page.goto("/console/login")
-    await page.get_by_label("Studio (its short name)").fill(studio.slug)
-    await page.get_by_role("textbox", name="Email").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_url("**/console/customers")
 
 
 async def until_shown(page: Page, test_id: str, text: str, timeout: float = 30.0) -> None:

@@ -16,40 +16,25 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from browser_testing import (
-    PASSWORD,
     Studio,
     check_screen,
     flash,
+    log_in,
     sign_up,
+    tomorrow,
 )
 from playwright.async_api import Locator, Page, expect
 
 from frontdesk.kit.testing import wait_for
 
 pytestmark = pytest.mark.e2e
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def tomorrow() -> str:
-    return (datetime.now(BERLIN) + timedelta(days=1)).date().isoformat()
-
-
-async def log_in(page: Page, studio: Studio) -> None:
-    await page.goto("/console/login")
-    await page.get_by_label("Studio (its short name)").fill(studio.slug)
-    await page.get_by_role("textbox", name="Email").fill("owner@example.com")
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_url("**/console/customers")
 
 
 async def test_payment_membership_vehicle_and_package_on_the_customer_detail(
