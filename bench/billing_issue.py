@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from benchkit import report
-from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.billing.adapters.tables import document_counters
 from frontdesk.billing.app import SPEC
@@ -30,6 +29,7 @@ from frontdesk.billing.domain.pricing import LineRequest
 from frontdesk.kit import migrations
 from frontdesk.kit.auth import Principal, Role
 from frontdesk.kit.service import Runtime
+from frontdesk.kit.upsert import insert
 
 TENANT = uuid.uuid4()
 STAFF = Principal(sub="bench", tenant_id=TENANT, role=Role.admin)

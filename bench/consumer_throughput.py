@@ -25,7 +25,6 @@ import orjson
 from aio_pika.abc import AbstractIncomingMessage
 from benchkit import report, scratch_database, scratch_settings
 from sqlalchemy import Column, Integer, MetaData, Table, Uuid, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.contracts import Envelope
 from frontdesk.contracts.customers import CustomerRegistered
@@ -33,6 +32,7 @@ from frontdesk.kit import bus, db, inbox
 from frontdesk.kit.consumer import Consumer
 from frontdesk.kit.settings import Settings
 from frontdesk.kit.uow import UnitOfWork
+from frontdesk.kit.upsert import insert as pg_insert
 
 CONSUMER = "bench"
 

@@ -128,3 +128,14 @@ def test_the_gateway_declares_the_owner_of_every_path_the_services_serve():
         if DECLARED_ROUTES.get(segment) != service
     }
     assert not missing, f"add to DECLARED_ROUTES in the gateway's settings: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_upserts_are_the_kits_cached_ones(service: str) -> None:
+    # sqlalchemy.dialects.postgresql.insert is compiled again on every call
+    # (sqlalchemy#10445); kit.upsert.insert renders the same SQL from the cache.
+    for path in modules(service, "adapters") + modules(service, "application"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "sqlalchemy.dialects.postgresql":
+                assert "insert" not in {a.name for a in node.names}, f"{path}: use kit.upsert"

@@ -198,10 +198,12 @@ async def test_messages_that_arrive_together_commit_together_and_a_failing_one_a
         await asyncio.gather(*(pub.send(e) for e in envs))
         counts = await wait_for(lambda: _when(seen_counts(rt), lambda c: len(c) == 40), timeout=30)
         assert set(counts.values()) == {1}
-        # The failing message ran again alone; none of the others ran twice.
+        # The failing message ran again alone. Of the rest only those its batch had handled
+        # before it ran again (their first try undone with the batch), and only once more.
         calls = collections.Counter(customer for customer, _ in CALLS)
         assert calls[uuid.UUID(poison)] == 2
-        assert sorted(calls.values()) == [1] * 39 + [2]
+        again = [c for c, n in calls.items() if n > 1 and c != uuid.UUID(poison)]
+        assert max(calls.values()) == 2 and len(again) < rt.settings.consumer_batch_max
         # Rows committed together share their transaction's start time (now()).
         async with rt.engine.connect() as conn:
             commits = (

@@ -70,6 +70,14 @@ class _Delivery:
     attempt: int
 
 
+class _FailedInBatch(Exception):
+    """A message's handler failed within a batch (the error is its ``__cause__``)."""
+
+    def __init__(self, item: _Delivery) -> None:
+        super().__init__(item.envelope.id)
+        self.item = item
+
+
 # After a failure to settle a message, wait this long before requeueing it.
 REQUEUE_PAUSE_SECONDS = 1.0
 FORWARD_TIMEOUT_SECONDS = 30.0
@@ -197,22 +205,33 @@ class Consumer:
             await self._run_batch(batch)
 
     async def _run_batch(self, batch: list[AbstractIncomingMessage]) -> None:
-        """Handle what arrived together in one transaction (one commit instead of one per
-        message), each message in a savepoint of its own: one that fails is undone alone
-        and then handled again on its own, so a poison message never holds back the rest.
+        """Handle what arrived together in one transaction: one inbox statement, the
+        handlers one after the other, one commit. A message whose handler fails is taken
+        out and handled again alone (so a poison message never holds back the rest), and
+        the others are handled together again: nothing of the failed attempt was kept.
         Nothing is acked before the commit that holds its effects."""
         ready = [item for message in batch if (item := await self._read(message)) is not None]
-        if len(ready) > 1:
+        alone: list[_Delivery] = []
+        while len(ready) > 1:
             try:
-                handled, alone = await self._handle_together(ready)
+                handled = await self._handle_together(ready)
+            except _FailedInBatch as failed:
+                log.info(
+                    "%s failed within a batch (%r); again alone",
+                    failed.item.envelope.id,
+                    failed.__cause__,
+                )
+                ready.remove(failed.item)
+                alone.append(failed.item)
+                continue
             except Exception as error:  # the commit itself, or the connection: each alone
                 log.warning("batch of %d not committed (%r); each again alone", len(ready), error)
-                handled, alone = [], ready
+                break
             for item, first_time in handled:
                 await self._settle(item.message.ack())
                 self._handled(item, first_time)
-            ready = alone
-        for item in ready:
+            ready = []
+        for item in alone + ready:
             await self._run_alone(item)
 
     async def _read(self, message: AbstractIncomingMessage) -> _Delivery | None:
@@ -262,30 +281,28 @@ class Consumer:
             },
         )
 
-    async def _handle_together(
-        self, items: list[_Delivery]
-    ) -> tuple[list[tuple[_Delivery, bool]], list[_Delivery]]:
-        """The messages handled in one transaction (with whether each was new) and those
-        that failed in it (undone, to be handled again alone)."""
+    async def _handle_together(self, items: list[_Delivery]) -> list[tuple[_Delivery, bool]]:
+        """The messages handled in one transaction, each with whether it was new (a
+        duplicate, in the inbox already or twice in the batch, is acked unhandled)."""
         handled: list[tuple[_Delivery, bool]] = []
-        failed: list[_Delivery] = []
         async with self._uow_factory() as uow:
+            uow.hold_commits()
+            new = await inbox.claim_many(
+                uow.session, uow.tables, [item.envelope for item in items], self.name
+            )
             for item in items:
-                with self._span(item):
-                    await uow.begin_part(item.envelope)
-                    try:
-                        first_time = await self._claim_and_handle(uow, item)
-                        await uow.end_part()
-                    except Exception as error:
-                        log.info(
-                            "%s failed within a batch (%r); again alone", item.envelope.id, error
-                        )
-                        await uow.abandon_part()
-                        failed.append(item)
-                        continue
+                first_time = item.envelope.id in new
+                new.discard(item.envelope.id)
+                if first_time:
+                    with self._span(item):
+                        uow.caused_by(item.envelope)
+                        try:
+                            await item.handler(uow, item.envelope, item.event)
+                        except Exception as error:
+                            raise _FailedInBatch(item) from error
                 handled.append((item, first_time))
-            await uow.commit()
-        return handled, failed
+            await uow.commit_held()
+        return handled
 
     async def _run_alone(self, item: _Delivery) -> None:
         await self._guarded(item.message, self._process(item))

@@ -14,11 +14,11 @@ from typing import Annotated, Any
 
 from fastapi import Header
 from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid, func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.kit.db import TenantRepository
 from frontdesk.kit.problems import Conflict
+from frontdesk.kit.upsert import insert as pg_insert
 
 IdempotencyKey = Annotated[
     str | None,

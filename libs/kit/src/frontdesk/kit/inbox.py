@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.contracts import Envelope
 from frontdesk.kit.db import MessagingTables
+from frontdesk.kit.upsert import insert
 
 
 async def claim(
@@ -29,3 +31,26 @@ async def claim(
         .returning(tables.inbox.c.message_id)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+async def claim_many(
+    session: AsyncSession, tables: MessagingTables, envelopes: list[Envelope], consumer: str
+) -> set[uuid.UUID]:
+    """The ids of ``envelopes`` this consumer sees for the first time, claimed in one
+    statement (a message twice in the list is claimed once)."""
+    rows = [
+        {
+            "message_id": envelope.id,
+            "consumer": consumer,
+            "tenant_id": envelope.tenant_id,
+            "routing_key": envelope.routing_key,
+        }
+        for envelope in envelopes
+    ]
+    stmt = (
+        insert(tables.inbox)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(tables.inbox.c.message_id)
+    )
+    return set((await session.execute(stmt)).scalars())

@@ -12,7 +12,6 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncSession,
-    AsyncSessionTransaction,
     async_sessionmaker,
 )
 
@@ -46,9 +45,8 @@ class UnitOfWork:
         self._pending: list[dict[str, Any]] = []
         self._cause: Envelope | None = None
         self.published: list[Envelope] = []
-        # In a consumer's batch: the savepoint of the message being handled.
-        self._part: AsyncSessionTransaction | None = None
-        self._part_published = 0
+        self._held = False  # in a consumer's batch: commit() leaves it to commit_held()
+        self._committed = 0  # how many of ``published`` are committed
 
     @property
     def session(self) -> AsyncSession:
@@ -84,7 +82,8 @@ class UnitOfWork:
         self._session = None
         self._pending = []
         self.published = []
-        self._part = None
+        self._held = False
+        self._committed = 0
         return self
 
     async def __aexit__(
@@ -154,35 +153,25 @@ class UnitOfWork:
             self._pending = []
 
     async def commit(self) -> None:
-        await self.flush_outbox()
-        if self._part is not None:
-            # In a batch the consumer commits once for all its messages: this message's
-            # work so far is kept (the savepoint released), and a new one guards the rest.
-            await self._part.commit()
-            self._part = await self.session.begin_nested()
-            self._part_published = len(self.published)
-            return
-        await self.session.commit()
-        if self.published and self._on_commit is not None:
-            self._on_commit()
+        if self._held:
+            return  # a consumer's batch: its one commit comes after its last message
+        await self.commit_held()
 
-    async def begin_part(self, cause: Envelope) -> None:
-        """One message's work within a batch: undoable on its own (a savepoint)."""
-        self.caused_by(cause)
-        self._part = await self.session.begin_nested()
-        self._part_published = len(self.published)
-
-    async def end_part(self) -> None:
-        """The message's work is done: keep it for the batch's commit."""
-        assert self._part is not None, "begin_part() first"
-        await self.flush_outbox()
-        await self._part.commit()
-        self._part = None
-
-    async def abandon_part(self) -> None:
-        """The message failed: undo what it did since its last commit, and only that."""
-        assert self._part is not None, "begin_part() first"
+    async def rollback(self) -> None:
+        """Undo everything since the last commit: its writes and the events it published."""
+        if self._session is not None:
+            await self._session.rollback()
         self._pending = []
-        del self.published[self._part_published :]
-        await self._part.rollback()
-        self._part = None
+        del self.published[self._committed :]
+
+    def hold_commits(self) -> None:
+        """Make ``commit()`` wait for ``commit_held()``: the several messages of a
+        consumer's batch commit together (or, if one fails, not at all)."""
+        self._held = True
+
+    async def commit_held(self) -> None:
+        await self.flush_outbox()
+        await self.session.commit()
+        if len(self.published) > self._committed and self._on_commit is not None:
+            self._on_commit()
+        self._committed = len(self.published)

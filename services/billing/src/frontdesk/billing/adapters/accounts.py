@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.billing.adapters.tables import billing_accounts as a
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert
 
 
 class AccountRepository(TenantRepository):

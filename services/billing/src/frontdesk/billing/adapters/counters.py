@@ -9,11 +9,10 @@ row is held briefly.
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert
-
 from frontdesk.billing.adapters.tables import document_counters as t
 from frontdesk.billing.domain.numbering import Series
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert
 
 
 class CounterRepository(TenantRepository):

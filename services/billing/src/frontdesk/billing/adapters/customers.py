@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.billing.adapters.tables import billing_customers as c
 from frontdesk.billing.adapters.tables import customer_memberships as m
 from frontdesk.billing.domain.customers import KnownCustomer
 from frontdesk.billing.domain.memberships import KnownMembership
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert
 
 
 class CustomerRepository(TenantRepository):

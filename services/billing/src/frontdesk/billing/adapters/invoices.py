@@ -7,13 +7,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.billing.adapters.common import CreatedKey, created_page
 from frontdesk.billing.adapters.tables import closed_sources
 from frontdesk.billing.adapters.tables import invoices as i
 from frontdesk.billing.domain.invoices import Invoice, InvoiceStatus, Source
 from frontdesk.kit.db import AggregateRepository
+from frontdesk.kit.upsert import insert
 
 
 class InvoiceRepository(AggregateRepository[Invoice]):

@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Column, Table, cast, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.billing.adapters.tables import (
     credit_notes,
@@ -24,6 +23,7 @@ from frontdesk.billing.adapters.tables import (
 )
 from frontdesk.billing.domain.merges import CustomerMerge
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert
 
 mm = merge_moves
 cm = customer_merges

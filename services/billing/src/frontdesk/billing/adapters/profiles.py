@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
-
 from frontdesk.billing.adapters.tables import billing_profiles as t
 from frontdesk.billing.domain.profiles import BillingProfile
 from frontdesk.kit.db import AggregateRepository
+from frontdesk.kit.upsert import insert
 
 
 class ProfileRepository(AggregateRepository[BillingProfile]):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.billing.adapters.tables import tenant_settings as t
 from frontdesk.billing.domain.tenants import TenantCopy
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert
 
 
 class TenantCopyRepository(TenantRepository):

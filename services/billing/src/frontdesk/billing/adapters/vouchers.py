@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.billing.adapters.common import keyset_page
 from frontdesk.billing.adapters.tables import loyalty_vouchers as v
 from frontdesk.billing.adapters.tables import voucher_uses as u
 from frontdesk.billing.domain.vouchers import Use, Voucher
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert
 
 
 class VoucherRepository(TenantRepository):

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.credits.adapters.common import AppendOnlyHistory
 from frontdesk.credits.adapters.tables import credit_accounts as a
@@ -21,6 +20,7 @@ from frontdesk.credits.adapters.tables import credit_history, credit_packages
 from frontdesk.credits.domain.accounts import CreditAccount
 from frontdesk.credits.domain.packages import Entry, PackageStatus
 from frontdesk.kit.db import Prepared, Reads, TableRepository
+from frontdesk.kit.upsert import insert as pg_insert
 
 
 class AccountRepository(TableRepository[CreditAccount], AppendOnlyHistory):

@@ -7,11 +7,11 @@ import uuid
 from typing import Any
 
 from sqlalchemy import RowMapping
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.credits.adapters.tables import booking_debits as b
 from frontdesk.credits.domain.debits import BookingDebit
 from frontdesk.kit.db import TableRepository
+from frontdesk.kit.upsert import insert as pg_insert
 
 
 class BookingDebitRepository(TableRepository[BookingDebit]):

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, delete, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.credits.adapters.common import AppendOnlyHistory
 from frontdesk.credits.adapters.tables import (
@@ -19,6 +18,7 @@ from frontdesk.credits.adapters.tables import (
 )
 from frontdesk.credits.domain.loyalty import LoyaltyAccount, LoyaltyEntry, LoyaltyRule
 from frontdesk.kit.db import TableRepository
+from frontdesk.kit.upsert import insert as pg_insert
 
 a = loyalty_accounts
 e = loyalty_entries

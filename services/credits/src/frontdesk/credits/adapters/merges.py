@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, Table, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.credits.adapters.tables import customer_merges as cm
 from frontdesk.credits.adapters.tables import merge_moves as mm
 from frontdesk.credits.adapters.tables import metadata
 from frontdesk.credits.domain.merges import CustomerMerge
 from frontdesk.kit.db import TableRepository
+from frontdesk.kit.upsert import insert as pg_insert
 
 
 class MergeRepository(TableRepository[CustomerMerge]):

@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.credits.adapters.catalogue import CatalogueRepository
 from frontdesk.credits.adapters.common import CreatedKey, created_page
 from frontdesk.credits.adapters.tables import program_products, program_uses, programs
 from frontdesk.credits.domain.programs import Program, ProgramProduct, ProgramStatus
 from frontdesk.kit.db import AggregateRepository
+from frontdesk.kit.upsert import insert as pg_insert
 
 p = programs
 u = program_uses

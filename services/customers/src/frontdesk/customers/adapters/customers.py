@@ -25,7 +25,6 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.customers.adapters.summaries import lock_customer
 from frontdesk.customers.adapters.tables import (
@@ -41,6 +40,7 @@ from frontdesk.customers.adapters.tables import (
 )
 from frontdesk.customers.domain.customer import Customer
 from frontdesk.kit.db import AggregateRepository, Prepared, Reads
+from frontdesk.kit.upsert import insert as pg_insert
 
 DUPLICATES_SHOWN = 20
 # Set by the database when a record is inserted.

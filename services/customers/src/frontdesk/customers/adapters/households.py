@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import RowMapping, delete, insert, literal_column, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.customers.adapters.tables import customers, household_links, household_versions
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert as pg_insert
 
 h = household_links.c
 c = customers.c

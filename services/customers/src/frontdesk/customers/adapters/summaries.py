@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, case, func, literal, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.customers.adapters.tables import (
@@ -30,6 +29,7 @@ from frontdesk.customers.adapters.tables import (
 )
 from frontdesk.customers.domain.summary import Activity
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert
 
 # Bookings that count towards the customer's bookings (a rejected or cancelled one does not).
 COUNTED = ("confirmed", "attended", "no_show")

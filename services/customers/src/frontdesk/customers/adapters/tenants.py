@@ -15,11 +15,11 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.customers.adapters.tables import metadata
 from frontdesk.customers.domain.tenants import TenantSettings
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert as pg_insert
 
 tenant_settings = Table(
     "tenant_settings",

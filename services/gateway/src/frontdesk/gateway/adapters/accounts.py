@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.gateway.adapters.common import CreatedKey, created_page
 from frontdesk.gateway.adapters.tables import customer_accounts, customer_contacts, users
 from frontdesk.gateway.domain.accounts import CustomerAccount, User
 from frontdesk.kit.db import AggregateRepository, TenantRepository
+from frontdesk.kit.upsert import insert as pg_insert
 
 
 class UserRepository(AggregateRepository[User]):

@@ -13,11 +13,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import RowMapping, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.gateway.adapters.tables import signing_keys
 from frontdesk.kit.auth import SigningKey
+from frontdesk.kit.upsert import insert as pg_insert
 
 
 def generate(algorithm: str) -> SigningKey:

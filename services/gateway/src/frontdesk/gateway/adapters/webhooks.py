@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import RowMapping, and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.gateway.adapters.common import CreatedKey, created_page
@@ -18,6 +17,7 @@ from frontdesk.gateway.adapters.tables import (
 )
 from frontdesk.gateway.domain.webhooks import PENDING, Delivery, WebhookEndpoint
 from frontdesk.kit.db import AggregateRepository, TenantRepository
+from frontdesk.kit.upsert import insert as pg_insert
 
 
 class EndpointRepository(AggregateRepository[WebhookEndpoint]):

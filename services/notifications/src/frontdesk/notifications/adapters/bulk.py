@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import RowMapping, select
-from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert
 from frontdesk.notifications.adapters.tables import bulk_requests as r
 
 

@@ -7,10 +7,10 @@ from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.kit.aggregate import Aggregate
 from frontdesk.kit.db import AggregateRepository
+from frontdesk.kit.upsert import insert
 
 A = TypeVar("A", bound=Aggregate)
 

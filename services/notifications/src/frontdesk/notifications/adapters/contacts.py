@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, exists, select, text
-from sqlalchemy.dialects.postgresql import insert
 
+from frontdesk.kit.upsert import insert
 from frontdesk.notifications.adapters.common import ReadModelRepository
 from frontdesk.notifications.adapters.tables import contacts as c
 from frontdesk.notifications.adapters.tables import sms_opt_outs as o

@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert
 from frontdesk.notifications.adapters.tables import bookings, customer_merges, merge_moves, messages
 from frontdesk.notifications.domain.merges import CustomerMerge
 

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.kit.db import AggregateRepository
+from frontdesk.kit.upsert import insert
 from frontdesk.notifications.adapters.tables import messages as m
 from frontdesk.notifications.domain.messages import Message, Status
 

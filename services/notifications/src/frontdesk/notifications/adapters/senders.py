@@ -7,11 +7,11 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import RowMapping, func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.kit.db import TableRepository
 from frontdesk.kit.errors import StaleVersion
+from frontdesk.kit.upsert import insert
 from frontdesk.notifications.adapters.secrets import Secrets
 from frontdesk.notifications.adapters.tables import send_slots, sender_settings
 from frontdesk.notifications.domain.senders import SenderSettings

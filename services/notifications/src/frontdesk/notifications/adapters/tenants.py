@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert
 from frontdesk.notifications.adapters.tables import tenant_settings as t
 from frontdesk.notifications.domain.tenants import TenantCopy
 

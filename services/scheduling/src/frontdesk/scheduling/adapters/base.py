@@ -123,10 +123,16 @@ class PlacedRepository(AggregateRepository[P]):
         rows = await self._all(stmt.order_by(c.starts_at, c.id).limit(limit))
         return [self.load(row) for row in rows]
 
-    async def get(self, row_id: uuid.UUID, *, for_update: bool = False) -> P | None:
+    async def get(
+        self, row_id: uuid.UUID, *, for_update: bool = False, for_key_share: bool = False
+    ) -> P | None:
+        """``for_key_share``: held against edits (which lock it for update) but not against
+        the seat counter's writes, nor other key-share holders."""
         stmt = self._zoned().where(self._where(row_id))
         if for_update:
             stmt = stmt.with_for_update(of=self.table)
+        elif for_key_share:
+            stmt = stmt.with_for_update(of=self.table, read=True, key_share=True)
         row = await self._first(stmt)
         return None if row is None else self.load(row)
 

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Collection
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert as pg_insert
 from frontdesk.scheduling.adapters.tables import customer_states
 from frontdesk.scheduling.domain.customers import BARRED, CustomerStanding
 

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import RowMapping, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert as pg_insert
 from frontdesk.scheduling.adapters.tables import customer_assets, household_links
 
 

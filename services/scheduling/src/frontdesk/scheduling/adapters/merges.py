@@ -8,9 +8,9 @@ import uuid
 from typing import Literal
 
 from sqlalchemy import Table, and_, exists, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert as pg_insert
 from frontdesk.scheduling.adapters.tables import (
     appointments,
     bookings,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.upsert import insert as pg_insert
 from frontdesk.scheduling.adapters.tables import booking_policies
 
 

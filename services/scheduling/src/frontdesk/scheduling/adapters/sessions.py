@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from frontdesk.kit.errors import StaleVersion
 from frontdesk.scheduling.adapters.base import PlacedRepository, conflicts, occurrences_from
 from frontdesk.scheduling.adapters.tables import bookings, sessions
 from frontdesk.scheduling.domain.sessions import Session
@@ -26,19 +27,25 @@ class SessionRepository(PlacedRepository[Session]):
     what = "session"
     conflict_fields = CAPACITY_BELOW_SEATS
 
-    async def save_seats(self, session: Session) -> None:
-        """The seat counter, when it moved: not versioned (a booking leaves the session's
-        ETag as it is). Callers hold the session's row lock, so the counter they changed
-        is the current one; the CHECK constraint keeps it within the capacity."""
-        if not session.seats_moved:
+    async def save_seats(self, session: Session, *, as_read: bool = False) -> None:
+        """The seat counter, moved by the seats this step took or freed: not versioned (a
+        booking leaves the session's ETag as it is); the CHECK constraint keeps it within
+        the capacity. ``as_read``: the session was read without its row lock, so only if
+        it is still as read (no edit since, the seats still free), else ``StaleVersion``.
+        The row is locked from here to the commit: callers write it last."""
+        delta = session.seats_delta
+        if delta == 0:
             return
+        c = sessions.c
+        stmt = update(sessions).where(self._where(session.id))
+        if as_read:
+            stmt = stmt.where(c.version == session.version, c.seats_taken + delta <= c.capacity)
+        stmt = stmt.values(seats_taken=c.seats_taken + delta).returning(c.seats_taken)
         with conflicts():
-            await self.session.execute(
-                update(sessions)
-                .where(self._where(session.id))
-                .values(seats_taken=session.seats_taken)
-            )
-        session.seats_saved()
+            taken = (await self.session.execute(stmt)).scalar()
+        if taken is None:
+            raise StaleVersion("session", session.version)
+        session.seats_saved(taken)
 
     async def page(
         self,

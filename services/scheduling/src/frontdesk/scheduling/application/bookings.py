@@ -29,7 +29,7 @@ from opentelemetry import metrics
 from frontdesk.contracts.scheduling import BookingConfirmed, BookingRejected
 from frontdesk.kit.auth import Principal
 from frontdesk.kit.db import unavailable
-from frontdesk.kit.errors import NotFoundError, RuleBroken
+from frontdesk.kit.errors import NotFoundError, RuleBroken, StaleVersion
 from frontdesk.kit.notices import Notices, wait
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling.adapters import Repositories
@@ -111,10 +111,14 @@ DECIDED_CHANNEL = "scheduling_booking_decided"
 _DECISIONS = frozenset({BookingConfirmed.routing_key(), BookingRejected.routing_key()})
 
 
-async def _store(uow: UnitOfWork, repos: Repositories, booking: Booking, session: Session) -> None:
-    """Save a booking's step (with the seats it took or freed) and publish its events at
-    the version the save gave it; a decision is announced to whoever waits for it."""
-    await repos.sessions.save_seats(session)
+async def _store(
+    uow: UnitOfWork, repos: Repositories, booking: Booking, session: Session, *, seats: bool = True
+) -> None:
+    """Save a booking's step (with the seats it took or freed, unless the caller saves
+    them itself) and publish its events at the version the save gave it; a decision is
+    announced to whoever waits for it."""
+    if seats:
+        await repos.sessions.save_seats(session)
     await repos.bookings.save(booking)
     published = uow.publish_recorded(booking)
     if any(envelope.routing_key in _DECISIONS for envelope in published):
@@ -143,13 +147,20 @@ def _count_decision(booking: Booking) -> None:
         _time_to_decision.record(max(seconds, 0.0), {"outcome": booking.status})
 
 
-async def _lock(repos: Repositories, booking_id: uuid.UUID) -> tuple[Booking, Session] | None:
+async def _lock(
+    repos: Repositories, booking_id: uuid.UUID, *, seats_stay: bool = False
+) -> tuple[Booking, Session] | None:
     """The booking and its session, both locked: always the session first (no deadlocks,
-    and a booking's events carry the session's current time)."""
+    and a booking's events carry the session's current time). ``seats_stay``: a step
+    that moves no seats holds the session against edits only, not against bookings."""
     found = await repos.bookings.get(booking_id)
     if found is None:
         return None
-    session = await repos.sessions.require(found.session_id, for_update=True)
+    session = await repos.sessions.get(
+        found.session_id, for_update=not seats_stay, for_key_share=seats_stay
+    )
+    if session is None:
+        raise NotFoundError.of("session")
     booking = await repos.bookings.require(booking_id, for_update=True)
     return booking, session
 
@@ -219,7 +230,27 @@ async def request_booking(
 ) -> tuple[BookingView, bool]:
     """Take the seats, add the booking (pending) and start the saga; settle at once when
     nothing else is awaited. With an ``Idempotency-Key`` used before for the same
-    request: the earlier booking as it is now, and True (replayed)."""
+    request: the earlier booking as it is now, and True (replayed).
+
+    A rush books one class many times a second, so the session's row is not locked while
+    the booking is decided: the seats are taken last, only if the session is still as
+    read (``StaleVersion`` otherwise, and then all again with the lock held)."""
+    if not request.waitlist:  # a waitlist's order needs the lock from the start
+        try:
+            return await _request_booking(uow, principal, request, idempotency, locked=False)
+        except StaleVersion:  # the session moved under the unlocked read
+            await uow.rollback()
+    return await _request_booking(uow, principal, request, idempotency, locked=True)
+
+
+async def _request_booking(
+    uow: UnitOfWork,
+    principal: Principal,
+    request: BookingRequest,
+    idempotency: Idempotency | None,
+    *,
+    locked: bool,
+) -> tuple[BookingView, bool]:
     repos = repositories(uow, principal.tenant_id)
     guest = None
     if request.guest is not None:
@@ -250,9 +281,10 @@ async def request_booking(
         )
     elif request.payer_customer_id is not None:
         raise RuleBroken("payer_customer_id", "a guest pays for itself")
-    # Locked: a concurrent cancel or edit of the session is seen (a booking never slips
-    # into a just-cancelled session, and its event carries the session's current time).
-    session = await repos.sessions.get(request.session_id, for_update=True)
+    # Locked (or, unlocked, checked when the seats are taken): a concurrent cancel or
+    # edit of the session is seen (a booking never slips into a just-cancelled session,
+    # and its event carries the session's current time).
+    session = await repos.sessions.get(request.session_id, for_update=locked)
     if session is None:
         raise RuleBroken("session_id", "no such session")
     now = tz.now()
@@ -272,12 +304,13 @@ async def request_booking(
         waitlist=request.waitlist,
         waiting_ahead=waiting_ahead,
     )
-    await repos.sessions.save_seats(session)
     await repos.bookings.add(booking)
     uow.publish_recorded(booking)
     if booking.settles_at_once:
         booking.confirm(session, now)
-        await _store(uow, repos, booking, session)
+        await _store(uow, repos, booking, session, seats=False)
+    await uow.flush_outbox()
+    await repos.sessions.save_seats(session, as_read=not locked)  # last: locks the row
     await uow.commit()
     position = waiting_ahead + 1 if booking.waiting else None
     return BookingView.of(booking, session, position), False
@@ -328,7 +361,8 @@ async def on_debit(
     """credits answered. A late answer for a booking already decided changes nothing here:
     credits refunds a debit of a rejected booking from our ``BookingRejected``."""
     repos = repositories(uow, tenant_id)
-    locked = await _lock(repos, booking_id)
+    # A confirmation keeps its seats: it does not wait for the class's other bookings.
+    locked = await _lock(repos, booking_id, seats_stay=succeeded)
     if locked is None:
         log.warning("debit answer for unknown booking %s", booking_id)
         return
@@ -337,10 +371,11 @@ async def on_debit(
         return
     if succeeded:
         booking.confirm(session, tz.now())
+        await _store(uow, repos, booking, session)
     else:
         booking.reject(session, reason or "debit_rejected", tz.now())
-    await _store(uow, repos, booking, session)
-    await promote(uow, repos, session)  # a rejected promotion moves on to the next
+        await _store(uow, repos, booking, session)
+        await promote(uow, repos, session)  # a rejected promotion moves on to the next
     await uow.commit()
 
 

@@ -241,7 +241,15 @@ class Session(Placed):
     def seats_moved(self) -> bool:
         return self.seats_taken != self._seats_saved
 
-    def seats_saved(self) -> None:
+    @property
+    def seats_delta(self) -> int:
+        """The seats taken (positive) or freed (negative) since the counter was saved."""
+        return self.seats_taken - self._seats_saved
+
+    def seats_saved(self, taken: int | None = None) -> None:
+        """Saved; ``taken``: the counter as saved, others' seats included."""
+        if taken is not None:
+            self.seats_taken = taken
         self._seats_saved = self.seats_taken
 
     # the studio's edits --------------------------------------------------------------
