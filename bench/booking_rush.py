@@ -3,8 +3,10 @@ worker each, as `make run` starts them), bookings paid by credits sent open-loop
 
 For each rate (bookings per second, sent on a fixed clock whatever the answers) it
 prints the share confirmed, POST -> confirmed p50 / p95 / p99 (the answer itself when
-`Prefer: wait` saw the decision, else when a poll first saw it), the count of 5xx
-answers, and the most PostgreSQL connections in use during the run. Every customer has
+`Prefer: wait` saw the decision, else when a poll first saw it; from the first try), the
+count of 5xx answers other than overload, the 503 + Retry-After answers (overload: the
+client tries again after Retry-After with the same Idempotency-Key, as a customer's app
+would), and the most PostgreSQL connections in use during the run. Every customer has
 the credit and the class the seat, so anything short of 100 % confirmed is the saga's
 own failing. Baseline in the same run: the same POSTs answered by a free class, which
 settles without the saga (the API and the database alone).
@@ -87,22 +89,35 @@ async def _rush(
     latencies: list[float] = []
     outcomes: dict[str, int] = {}
     server_errors = 0
+    refused = 0
 
     async def one(customer: str) -> None:
-        nonlocal server_errors
+        nonlocal server_errors, refused
         started = time.perf_counter()
-        r = await tenant.scheduling.post(
-            "/v1/bookings",
-            json={"session_id": session_id, "customer_id": customer},
-            headers={"Prefer": "wait=10"},
-        )
+        key = str(uuid.uuid4())  # a retry after 503 is the same booking
+        while True:
+            r = await tenant.scheduling.post(
+                "/v1/bookings",
+                json={"session_id": session_id, "customer_id": customer},
+                headers={"Prefer": "wait=10", "Idempotency-Key": key},
+            )
+            if r.status_code != 503 or "Retry-After" not in r.headers:
+                break
+            # Overload answered as it should be: the customer tries again when told to.
+            refused += 1
+            await asyncio.sleep(float(r.headers["Retry-After"]))
         if r.status_code >= 500:
             server_errors += 1
             return
         booking = r.json()
         while booking.get("status") == "pending":
-            await asyncio.sleep(0.05)
-            booking = (await tenant.scheduling.get(f"/v1/bookings/{booking['id']}")).json()
+            await asyncio.sleep(0.25)
+            polled = await tenant.scheduling.get(f"/v1/bookings/{booking['id']}")
+            if polled.status_code == 503:  # overload: look again later
+                refused += 1
+                await asyncio.sleep(float(polled.headers.get("Retry-After", "1")))
+                continue
+            booking = polled.json()
         status = str(booking.get("status", r.status_code))
         outcomes[status] = outcomes.get(status, 0) + 1
         if status == "confirmed":
@@ -117,7 +132,12 @@ async def _rush(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(customer)))
     await asyncio.gather(*tasks)
-    return {"latencies": latencies, "outcomes": outcomes, "5xx": server_errors}
+    return {
+        "latencies": latencies,
+        "outcomes": outcomes,
+        "5xx": server_errors,
+        "503": refused,
+    }
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -144,7 +164,7 @@ async def main(rates: list[float], seconds: float) -> None:
         print(f"booking_rush: open-loop bookings paid by credits, {seconds:g} s per rate")
         print(
             f"  {'rate':>6} {'confirmed':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
-            f" {'5xx':>5} {'pg conns':>9}"
+            f" {'5xx':>5} {'503+RA':>7} {'pg conns':>9}"
         )
         for rate in rates:
             count = int(rate * seconds)
@@ -161,13 +181,14 @@ async def main(rates: list[float], seconds: float) -> None:
             lat = result["latencies"]
             print(
                 f"  {rate:>6g} {confirmed:>9.1%} {_pct(lat, 50):>8.0f} {_pct(lat, 95):>8.0f}"
-                f" {_pct(lat, 99):>8.0f} {result['5xx']:>5} {max(seen or [0]):>9}"
+                f" {_pct(lat, 99):>8.0f} {result['5xx']:>5} {result['503']:>7}"
+                f" {max(seen or [0]):>9}"
                 f"   outcomes {result['outcomes']}"
             )
             base = baseline["latencies"]
             print(
                 f"  {'':>6} {'baseline':>10} {_pct(base, 50):>8.0f} {_pct(base, 95):>8.0f}"
-                f" {_pct(base, 99):>8.0f} {baseline['5xx']:>5}"
+                f" {_pct(base, 99):>8.0f} {baseline['5xx']:>5} {baseline['503']:>7}"
                 "   (a free class: the same POST without the saga)"
             )
         await tenant.close()

@@ -16,7 +16,7 @@ from frontdesk.kit import problems
 from frontdesk.kit.auth import Role
 from frontdesk.kit.problems import PROBLEM_JSON
 from frontdesk.kit.service import Runtime
-from frontdesk.kit.testing import app_client
+from frontdesk.kit.testing import app_client, wait_for
 
 POOL_TIMEOUT = 0.5
 
@@ -174,3 +174,39 @@ async def test_other_database_errors_keep_their_answers(raising):
     assert "retry-after" not in r.headers
     assert "23505" not in r.text and "SELECT" not in r.text
     assert_unavailable(await raising.get("/oserror"))
+
+
+async def test_past_the_waiting_bound_a_request_is_refused_at_once(runtime, tokens):
+    # Overload: the queue in front of the pool is bounded. Two requests may wait for the
+    # one connection; the third is answered 503 at once, not after the pool's timeout.
+    settings = runtime.spec.settings(
+        database_url=runtime.settings.resolved_database_url(),
+        db_pool_size=1,
+        db_max_overflow=0,
+        db_pool_timeout_seconds=30,
+        db_pool_max_waiting=2,
+    )
+    rt = Runtime(runtime.spec, settings)
+    h = tokens.headers(Role.staff)
+    try:
+        async with app_client(rt) as client, rt.engine.connect() as held:
+            await held.execute(text("SELECT 1"))  # the one connection is ours now
+            waiting = [
+                asyncio.create_task(client.post("/v1/probes", json={"name": n}, headers=h))
+                for n in ("Ada", "Grace")
+            ]
+            await wait_for(lambda: _async(rt.engine.pool._pool.waiting == 2), timeout=10)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            refused = await client.post("/v1/probes", json={"name": "Third"}, headers=h)
+            assert loop.time() - started < 5
+            assert_unavailable(refused)
+            await held.rollback()
+            await held.close()  # the waiting two get the connection in turn
+            assert [r.status_code for r in await asyncio.gather(*waiting)] == [201, 201]
+    finally:
+        await rt.engine.dispose()
+
+
+async def _async(value):
+    return value or None

@@ -611,3 +611,38 @@ async def test_prefer_wait_listens_instead_of_polling_the_database(studio):
     assert waited >= 2
     reads_of_the_booking = [s for s in statements if "FROM bookings" in s]
     assert len(reads_of_the_booking) <= 3, reads_of_the_booking  # polling would make ~40
+
+
+async def test_a_rush_past_the_payment_step_is_refused_with_retry_after(studio, runtime):
+    # Bookings awaiting their debit pile up (credits is not answering here): beyond the
+    # backlog limit a new booking is refused before it takes a seat, and admitted again
+    # once the payment step caught up.
+    limit = runtime.settings.saga_backlog_limit
+    runtime.settings.saga_backlog_limit = 3
+    try:
+        session = await studio.session(capacity=10)
+        waiting = [uuid.uuid4() for _ in range(3)]
+        booked = [await studio.book(session, customer, expect=(202,)) for customer in waiting]
+        await asyncio.sleep(0.6)  # the process counts the backlog at most twice a second
+        refused = await studio.client.post(
+            "/v1/bookings",
+            json={"session_id": session["id"], "customer_id": str(uuid.uuid4())},
+            headers=studio.admin,
+        )
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.headers["Retry-After"] == "1"
+        assert "awaiting payment" in refused.json()["detail"]
+        assert await seats_taken(runtime, session["id"]) == 3  # it took nothing
+        await studio.publish(
+            DebitSucceeded(
+                booking_id=uuid.UUID(booked[0]["id"]), customer_id=waiting[0], credits=1
+            ),
+            waiting[0],
+        )
+        await studio.wait_status(booked[0]["id"], "confirmed")
+        await asyncio.sleep(0.6)
+        await studio.book(session, expect=(202,))
+        assert await seats_taken(runtime, session["id"]) == 4
+    finally:
+        runtime.settings.saga_backlog_limit = limit

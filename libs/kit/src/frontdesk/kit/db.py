@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import await_only, greenlet_spawn
-from sqlalchemy.util.queue import AsyncAdaptedQueue, Full
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty, Full
 
 from frontdesk.kit.aggregate import Aggregate
 from frontdesk.kit.errors import NotFoundError, StaleVersion
@@ -105,11 +106,15 @@ class _HandOverQueue(AsyncAdaptedQueue[Any]):
     requests woken to take those have not run yet, so under load it closes overflow
     connections that waiting requests need, and the next requests open new ones (connect,
     type introspection, every statement prepared again), many a second. Here one is closed
-    as overflow only when nobody waits for it."""
+    as overflow only when nobody waits for it.
 
-    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+    At most ``max_waiting`` requests wait: the next is refused at once (the pool's
+    timeout error: 503 with Retry-After), so overload never queues without bound."""
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False, max_waiting: int = 0) -> None:
         super().__init__(maxsize, use_lifo)
         self.waiting = 0
+        self.max_waiting = max_waiting
 
     @property
     def _queue(self) -> asyncio.Queue[Any]:
@@ -131,6 +136,8 @@ class _HandOverQueue(AsyncAdaptedQueue[Any]):
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         if block and self._queue.empty():
+            if self.max_waiting and self.waiting >= self.max_waiting:
+                raise Empty()
             self.waiting += 1
             try:
                 return super().get(block, timeout)
@@ -146,12 +153,22 @@ class BudgetPool(AsyncAdaptedQueuePool):
     _queue_class = _HandOverQueue
 
 
+def _budget_pool(max_waiting: int) -> type[BudgetPool]:
+    """A BudgetPool whose queue lets at most ``max_waiting`` requests wait (0: any)."""
+    return type(
+        "BudgetPool",
+        (BudgetPool,),
+        {"_queue_class": functools.partial(_HandOverQueue, max_waiting=max_waiting)},
+    )
+
+
 def create_engine(
     url: str,
     *,
     pool_size: int = 3,
     max_overflow: int = 2,
     pool_timeout: float = 15.0,
+    pool_max_waiting: int = 0,
     statement_cache: bool = True,
 ) -> AsyncEngine:
     """An engine whose connections stay within the process's budget (see Settings)."""
@@ -167,7 +184,7 @@ def create_engine(
         # dropped fails its first statement, the pool discards it and every older one,
         # and that request answers 503 with Retry-After. Recycling bounds a connection's age.
         pool_recycle=600,
-        poolclass=BudgetPool,
+        poolclass=_budget_pool(pool_max_waiting),
         connect_args=connect_args,
     )
 
@@ -179,6 +196,7 @@ def engine_for(settings: Any) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
+        pool_max_waiting=settings.db_pool_max_waiting,
         statement_cache=settings.db_statement_cache,
     )
 

@@ -7,6 +7,8 @@
 - ``StaleVersion``: the caller's version is not the current one (412, with the ETag).
 - ``NotAllowed``: a rule of the domain keeps this principal from this change (403), e.g.
   only a note's author deletes it (roles and permissions stay checks of the API).
+- ``Overloaded``: more work waits than the service takes on now; nothing was changed and
+  the same request may come again after ``Retry-After`` seconds (503).
 """
 
 from __future__ import annotations
@@ -73,3 +75,11 @@ class StaleVersion(DomainError):
             headers={"ETag": f'"{current}"'},
         )
         self.current = current
+
+
+class Overloaded(DomainError):
+    status = 503
+    title = "Service unavailable"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after_seconds)})

@@ -104,6 +104,15 @@ class BookingRepository(AggregateRepository[Booking]):
         rows = await self._all(stmt.order_by(bookings.c.waitlisted_at, bookings.c.id))
         return [self.load(row) for row in rows]
 
+    async def pending_count(self) -> int:
+        """The tenant's bookings awaiting their payment step (a partial index holds them)."""
+        row = await self._one(
+            select(func.count().label("n")).where(
+                bookings.c.tenant_id == self.tenant_id, bookings.c.status == "pending"
+            )
+        )
+        return int(row["n"])
+
     async def waiting_count(self, session_id: uuid.UUID) -> int:
         row = await self._one(
             select(func.count().label("n")).where(

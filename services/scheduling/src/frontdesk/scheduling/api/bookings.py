@@ -34,6 +34,13 @@ from frontdesk.scheduling.domain.bookings import BookingStatus
 
 router = APIRouter(prefix="/v1/bookings", tags=["bookings"])
 
+# This process's count of each tenant's bookings awaiting payment (admission in a rush).
+_backlogs: dict[int, bookings.SagaBacklog] = {}
+
+
+def saga_backlog(limit: int) -> bookings.SagaBacklog:
+    return _backlogs.setdefault(limit, bookings.SagaBacklog(limit))
+
 
 @router.post(
     "",
@@ -49,6 +56,7 @@ router = APIRouter(prefix="/v1/bookings", tags=["bookings"])
             "description": "Full, already booked, blocked, not bookable, "
             "or the Idempotency-Key was used for another booking"
         },
+        503: {"description": "Too many bookings await payment: try again after Retry-After"},
     },
 )
 async def create_booking(
@@ -76,7 +84,11 @@ async def create_booking(
     else:
         may_book_for_others(principal)
     view, replayed = await bookings.request_booking(
-        uow, principal, body.request(), idempotency(idempotency_key, body)
+        uow,
+        principal,
+        body.request(),
+        idempotency(idempotency_key, body),
+        backlog=saga_backlog(rt.settings.saga_backlog_limit),
     )
     booking = view.booking
     response.headers["Location"] = f"/v1/bookings/{booking.id}"

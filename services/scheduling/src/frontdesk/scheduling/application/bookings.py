@@ -18,6 +18,7 @@ other (credits debit it then), and if that fails its seat goes to the next in li
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from frontdesk.scheduling.domain.bookings import (
     Booking,
     CancellationPolicy,
     Guest,
+    ensure_saga_keeps_up,
     promote_waiting,
 )
 from frontdesk.scheduling.domain.customers import household_payer
@@ -222,11 +224,33 @@ async def tenant_policy(repos: Repositories, default: CancellationPolicy) -> Can
 
 
 # step 1: the request --------------------------------------------------------------------
+class SagaBacklog:
+    """Admission for a rush: each tenant's bookings awaiting their payment step, counted
+    at most every ``refresh_seconds`` per process (a rush's requests do not each count),
+    refuse new bookings once ``limit`` wait (``ensure_saga_keeps_up``)."""
+
+    def __init__(self, limit: int, refresh_seconds: float = 0.5) -> None:
+        self.limit = limit
+        self.refresh_seconds = refresh_seconds
+        self._counted: dict[uuid.UUID, tuple[int, float]] = {}
+
+    async def admit(self, repos: Repositories) -> None:
+        tenant = repos.bookings.tenant_id
+        now = time.monotonic()
+        counted = self._counted.get(tenant)
+        if counted is None or now - counted[1] >= self.refresh_seconds:
+            counted = (await repos.bookings.pending_count(), now)
+            self._counted[tenant] = counted
+        ensure_saga_keeps_up(counted[0], self.limit)
+
+
 async def request_booking(
     uow: UnitOfWork,
     principal: Principal,
     request: BookingRequest,
     idempotency: Idempotency | None = None,
+    *,
+    backlog: SagaBacklog | None = None,
 ) -> tuple[BookingView, bool]:
     """Take the seats, add the booking (pending) and start the saga; settle at once when
     nothing else is awaited. With an ``Idempotency-Key`` used before for the same
@@ -234,13 +258,18 @@ async def request_booking(
 
     A rush books one class many times a second, so the session's row is not locked while
     the booking is decided: the seats are taken last, only if the session is still as
-    read (``StaleVersion`` otherwise, and then all again with the lock held)."""
+    read (``StaleVersion`` otherwise, and then all again with the lock held).
+
+    ``backlog``: refuse a new booking (503) while too many of the tenant's bookings await
+    payment (a replay still answers)."""
     if not request.waitlist:  # a waitlist's order needs the lock from the start
         try:
-            return await _request_booking(uow, principal, request, idempotency, locked=False)
+            return await _request_booking(
+                uow, principal, request, idempotency, backlog, locked=False
+            )
         except StaleVersion:  # the session moved under the unlocked read
             await uow.rollback()
-    return await _request_booking(uow, principal, request, idempotency, locked=True)
+    return await _request_booking(uow, principal, request, idempotency, backlog, locked=True)
 
 
 async def _request_booking(
@@ -248,6 +277,7 @@ async def _request_booking(
     principal: Principal,
     request: BookingRequest,
     idempotency: Idempotency | None,
+    backlog: SagaBacklog | None,
     *,
     locked: bool,
 ) -> tuple[BookingView, bool]:
@@ -265,6 +295,8 @@ async def _request_booking(
         _ensure_sees(principal, view.booking)
         await uow.commit()  # nothing changed: ends the transaction before any wait
         return view, True
+    if backlog is not None:
+        await backlog.admit(repos)
     payer = None
     if request.customer_id is not None:
         (await repos.customers.standing(request.customer_id)).ensure_may_book()

@@ -38,7 +38,7 @@ from frontdesk.contracts.scheduling import (
     BookingWaitlistLeft,
     PaymentMethod,
 )
-from frontdesk.kit.errors import ConflictError, RuleBroken
+from frontdesk.kit.errors import ConflictError, Overloaded, RuleBroken
 from frontdesk.scheduling.domain.base import Entity, illegal_move
 from frontdesk.scheduling.domain.sessions import Session, SessionEdit
 from frontdesk.scheduling.domain.slots import Charge, booking_event
@@ -491,6 +491,16 @@ def announce_edit(
         booking.session_moved(session, edit.previous_starts_at)
     session.announce(edit, [b.id for b in active])
     return told
+
+
+def ensure_saga_keeps_up(pending: int, limit: int) -> None:
+    """A rush beyond what the payment step answers: the booking is refused before it takes
+    a seat (the customer tries again shortly), not left pending behind a growing queue."""
+    if pending >= limit:
+        raise Overloaded(
+            f"{pending} bookings are awaiting payment; try again in a moment.",
+            retry_after_seconds=1,
+        )
 
 
 def promote_waiting(
