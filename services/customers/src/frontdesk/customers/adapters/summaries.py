@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, case, func, literal, or_, select, text, update
+from sqlalchemy import RowMapping, case, exists, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.customers.adapters.tables import (
@@ -46,6 +46,14 @@ async def lock_customer(
     )
 
 
+def _at_most_now(at: datetime | None, type_: Any) -> Any:
+    """A last activity never past the present: a producer's clock ahead of ours cannot pin
+    it in the future (None stays None: LEAST would skip it and give the present)."""
+    if at is None:
+        return literal(None, type_=type_)
+    return func.least(literal(at, type_=type_), func.now())
+
+
 @dataclass(frozen=True)
 class BookingApplied:
     """The booking's customer and customer activity after the event, and the customers
@@ -66,6 +74,26 @@ class SummaryRepository(TenantRepository):
         )
         return bool(found)
 
+    async def standing(self, customer_id: uuid.UUID) -> tuple[bool, uuid.UUID]:
+        """``forgotten`` and ``survivor_of`` in one read (after the same shared lock):
+        whether the customer was deleted here, and the record that is the customer now."""
+        await lock_customer(self.session, self.tenant_id, customer_id, shared=True)
+        d, c = deleted_customers.c, customers.c
+        row = (
+            await self.session.execute(
+                select(
+                    exists()
+                    .where(d.tenant_id == self.tenant_id, d.customer_id == customer_id)
+                    .label("forgotten"),
+                    select(c.merged_into)
+                    .where(c.tenant_id == self.tenant_id, c.id == customer_id)
+                    .scalar_subquery()
+                    .label("survivor"),
+                )
+            )
+        ).one()
+        return bool(row.forgotten), row.survivor or customer_id
+
     async def survivor_of(self, customer_id: uuid.UUID) -> uuid.UUID:
         """0006: the record that is the customer now: the survivor of a merged record,
         else the customer itself (also one not known yet)."""
@@ -79,7 +107,7 @@ class SummaryRepository(TenantRepository):
         """Moves the customer's last activity forward to ``at`` (never back, never
         past the present: a producer's clock ahead of ours cannot pin it in the future)."""
         table = customer_summaries
-        at_most_now = func.least(literal(at, type_=table.c.last_activity_at.type), func.now())
+        at_most_now = _at_most_now(at, table.c.last_activity_at.type)
         stmt = insert(table).values(
             tenant_id=self.tenant_id, customer_id=customer_id, last_activity_at=at_most_now
         )
@@ -225,33 +253,36 @@ class SummaryRepository(TenantRepository):
             .values(title=title, session_version=session_version)
         )
 
-    async def recompute_bookings(self, customer_id: uuid.UUID) -> None:
-        """Bookings count and first/last booking, from the bookings table (last activity
-        moves on its own, by ``touch``: it has more sources than bookings).
+    async def recompute_bookings(
+        self, customer_id: uuid.UUID, *, active_at: datetime | None = None
+    ) -> None:
+        """Bookings count and first/last booking, from the bookings table; ``active_at``:
+        the last activity moved forward as ``touch`` does, in the same write.
 
         The summary row is locked first: two bookings of one customer handled at once
         would otherwise each count without the other's (uncommitted) row. Under READ
         COMMITTED the counting statement, run after the lock, sees the other's commit.
         """
         summary = customer_summaries.c
-        await self.session.execute(
-            insert(customer_summaries)
-            .values(tenant_id=self.tenant_id, customer_id=customer_id)
-            .on_conflict_do_nothing()
-        )
-        await self.session.execute(
-            select(summary.customer_id)
-            .where(summary.tenant_id == self.tenant_id, summary.customer_id == customer_id)
-            .with_for_update()
-        )
+        mine = (summary.tenant_id == self.tenant_id, summary.customer_id == customer_id)
+        lock = select(summary.customer_id).where(*mine).with_for_update()
+        if await self.session.scalar(lock) is None:  # the customer's first summary row
+            await self.session.execute(
+                insert(customer_summaries)
+                .values(tenant_id=self.tenant_id, customer_id=customer_id)
+                .on_conflict_do_nothing()
+            )
+            await self.session.execute(lock)
         b = customer_bookings.c
         counted = b.status.in_(COUNTED)
+        at = summary.last_activity_at
         source = select(
             literal(self.tenant_id).label("tenant_id"),
             literal(customer_id).label("customer_id"),
             func.count().filter(counted).label("bookings_count"),
             func.min(b.starts_at).filter(counted).label("first_booking_at"),
             func.max(b.starts_at).filter(counted).label("last_booking_at"),
+            _at_most_now(active_at, at.type).label("last_activity_at"),
         ).where(b.tenant_id == self.tenant_id, b.customer_id == customer_id)
         names = [
             "tenant_id",
@@ -259,11 +290,15 @@ class SummaryRepository(TenantRepository):
             "bookings_count",
             "first_booking_at",
             "last_booking_at",
+            "last_activity_at",
         ]
         stmt = insert(customer_summaries).from_select(names, source)
         stmt = stmt.on_conflict_do_update(
             index_elements=[customer_summaries.c.tenant_id, customer_summaries.c.customer_id],
-            set_={n: stmt.excluded[n] for n in names[2:]} | {"updated_at": func.now()},
+            set_={n: stmt.excluded[n] for n in names[2:5]}
+            # GREATEST skips NULL: without ``active_at`` the last activity stays as it is.
+            | {"last_activity_at": func.greatest(at, stmt.excluded.last_activity_at)}
+            | {"updated_at": func.now()},
         )
         await self.session.execute(stmt)
 

@@ -121,13 +121,14 @@ async def _apply_booking(
     uow: UnitOfWork, envelope: Envelope, event: BookingFacts, customer_id: uuid.UUID | None
 ) -> None:
     model = SummaryRepository(uow.session, envelope.tenant_id)
-    if customer_id is not None and await model.forgotten(customer_id):
-        _gone(envelope, customer_id)
-        return
     if customer_id is not None:
         # A booking of a merged record (scheduling not caught up with the merge yet) is
         # the survivor's: the merge moved it there, this event must not move it back.
-        customer_id = await model.survivor_of(customer_id)
+        forgotten, survivor = await model.standing(customer_id)
+        if forgotten:
+            _gone(envelope, customer_id)
+            return
+        customer_id = survivor
     status = BOOKING_STATUS[type(event)]
     applied = await model.apply_booking(
         event.booking_id,
@@ -148,13 +149,13 @@ async def _apply_booking(
         _stale(envelope, f"for booking {event.booking_id}")
     else:
         gone = {c for c in applied.affected if c != customer_id and await model.forgotten(c)}
-        for customer in sorted(applied.affected - gone):  # a fixed order: no deadlocks
-            await model.recompute_bookings(customer)
         # The booking's customer activity, carried to the customer it belongs to now
         # (a guest booking linked later brings its booking time along).
         owner, acted_at = applied.customer_id, applied.activity_at
-        if owner is not None and owner not in gone and acted_at is not None:
-            await model.touch(owner, acted_at)
+        for customer in sorted(applied.affected - gone):  # a fixed order: no deadlocks
+            await model.recompute_bookings(
+                customer, active_at=acted_at if customer == owner else None
+            )
     activity = booking_activity(event)
     if activity is not None and customer_id is not None:
         # The timeline keeps every event, stale or not: each one happened.
