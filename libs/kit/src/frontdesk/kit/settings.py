@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     db_pool_timeout_seconds: float = Field(default=15.0, gt=0)
     # And so does one that finds this many already waiting: under overload the queue in
     # front of the pool stays short instead of growing without bound.
-    db_pool_max_waiting: int = Field(default=48, ge=1)
+    db_pool_max_waiting: int = Field(default=256, ge=1)
     # Behind PgBouncer in transaction mode asyncpg must not keep prepared statements.
     db_statement_cache: bool = True
 

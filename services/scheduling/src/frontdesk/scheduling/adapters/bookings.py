@@ -10,6 +10,7 @@ from sqlalchemy import (
     ColumnElement,
     RowMapping,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -20,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.kit.db import AggregateRepository
+from frontdesk.kit.db import AggregateRepository, Prepared, Reads
 from frontdesk.scheduling.adapters.base import conflicts
 from frontdesk.scheduling.adapters.tables import bookings, household_links, sessions
 from frontdesk.scheduling.domain.bookings import Booking
@@ -271,3 +272,33 @@ async def stale_waitlists(
         .limit(limit)
     )
     return result.mappings().all()
+
+
+_VIEW = Prepared(
+    select(
+        bookings,
+        sessions.c.title,
+        sessions.c.starts_at,
+        sessions.c.ends_at,
+        _position().label("waitlist_position"),
+    )
+    .join(
+        sessions,
+        and_(sessions.c.id == bookings.c.session_id, sessions.c.tenant_id == bookings.c.tenant_id),
+    )
+    .where(bookings.c.tenant_id == bindparam("tenant_id"), bookings.c.id == bindparam("booking_id"))
+)
+
+
+class BookingReads:
+    """One booking as its answers show it (with its session's title and times and its
+    waitlist position), read through the driver (``kit.db.Reads``): one prepared
+    statement, no session. What a waiting ``POST`` and a client's polling ask for."""
+
+    def __init__(self, reads: Reads, tenant_id: uuid.UUID) -> None:
+        self.reads = reads
+        self.tenant_id = tenant_id
+
+    async def view(self, booking_id: uuid.UUID) -> RowMapping | None:
+        row = await self.reads.row(_VIEW, tenant_id=self.tenant_id, booking_id=booking_id)
+        return row  # type: ignore[return-value]

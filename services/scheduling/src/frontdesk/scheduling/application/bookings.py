@@ -35,6 +35,7 @@ from frontdesk.kit.notices import Notices, wait
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling.adapters import Repositories
 from frontdesk.scheduling.adapters.bookings import (
+    BookingReads,
     expired_pending,
     payment_answered_since,
     stale_waitlists,
@@ -378,7 +379,14 @@ async def _read(
     uows: Callable[[], UnitOfWork], tenant_id: uuid.UUID, booking_id: uuid.UUID
 ) -> BookingView | None:
     async with uows() as uow:
-        return await _view(repositories(uow, tenant_id), booking_id)
+        return await _prepared_view(uow, tenant_id, booking_id)
+
+
+async def _prepared_view(
+    uow: UnitOfWork, tenant_id: uuid.UUID, booking_id: uuid.UUID
+) -> BookingView | None:
+    row = await BookingReads(uow.reads, tenant_id).view(booking_id)
+    return None if row is None else BookingView.of_row(row)
 
 
 # the saga's answers ---------------------------------------------------------------------
@@ -495,7 +503,7 @@ async def close_waitlists(uows: Callable[[], UnitOfWork]) -> int:
 
 # reads ----------------------------------------------------------------------------------
 async def get_booking(uow: UnitOfWork, principal: Principal, booking_id: uuid.UUID) -> BookingView:
-    view = await _view(repositories(uow, principal.tenant_id), booking_id)
+    view = await _prepared_view(uow, principal.tenant_id, booking_id)
     if view is None:
         raise NotFoundError.of("booking")
     _ensure_sees(principal, view.booking)
