@@ -86,6 +86,23 @@ async def _connections_in_use(stop: asyncio.Event, seen: list[int]) -> None:
 async def _rush(
     tenant: Tenant, session_id: str, customers: list[str], rate: float
 ) -> dict[str, Any]:
+    # Each customer on a connection of their own, as a rush of separate phones is: the
+    # server, not a client-side pool, decides what waits.
+    client = httpx.AsyncClient(
+        base_url=tenant.stack.url("scheduling"),
+        headers=tenant.headers,
+        timeout=120,
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
+    )
+    try:
+        return await _send(client, session_id, customers, rate)
+    finally:
+        await client.aclose()
+
+
+async def _send(
+    client: httpx.AsyncClient, session_id: str, customers: list[str], rate: float
+) -> dict[str, Any]:
     latencies: list[float] = []
     outcomes: dict[str, int] = {}
     server_errors = 0
@@ -96,7 +113,7 @@ async def _rush(
         started = time.perf_counter()
         key = str(uuid.uuid4())  # a retry after 503 is the same booking
         while True:
-            r = await tenant.scheduling.post(
+            r = await client.post(
                 "/v1/bookings",
                 json={"session_id": session_id, "customer_id": customer},
                 headers={"Prefer": "wait=10", "Idempotency-Key": key},
@@ -112,7 +129,7 @@ async def _rush(
         booking = r.json()
         while booking.get("status") == "pending":
             await asyncio.sleep(0.25)
-            polled = await tenant.scheduling.get(f"/v1/bookings/{booking['id']}")
+            polled = await client.get(f"/v1/bookings/{booking['id']}")
             if polled.status_code == 503:  # overload: look again later
                 refused += 1
                 await asyncio.sleep(float(polled.headers.get("Retry-After", "1")))
@@ -193,8 +210,7 @@ async def main(rates: list[float], seconds: float) -> None:
             )
         await tenant.close()
     finally:
-        stack.stop_all()
-        await stack.drop_databases()
+        await stack.remove()
 
 
 if __name__ == "__main__":
