@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 _CLOSING = "frontdesk.closing"
 
 ALWAYS_PUBLIC = (r"/healthz", r"/readyz", r"/docs.*", r"/redoc.*", r"/openapi\.json")
+HEALTH = re.compile(r"/healthz|/readyz|/metrics")
+# More requests under way than the process takes on (Settings.max_requests_in_flight).
+BUSY = Problem(
+    "The service is busy; nothing was changed. Try again shortly.",
+    status=503,
+    title="Service unavailable",
+    headers={"Retry-After": "1"},
+)
 
 
 class PayloadTooLarge(Problem):
@@ -94,12 +102,25 @@ class RequestGuard:
         self.settings = settings
         self.routes = routes
         self.public = re.compile("|".join(f"(?:{p})" for p in (*ALWAYS_PUBLIC, *public_paths)))
+        self.in_flight = 0  # requests under way in this process
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         send = _with_safety_headers(send)
+        if self.in_flight >= self.settings.max_requests_in_flight and not HEALTH.fullmatch(
+            scope["path"]
+        ):
+            await problem_response(BUSY)(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self._guarded(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] == "OPTIONS":
             await self._options(scope, receive, send)
             return

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # Behind PgBouncer in transaction mode asyncpg must not keep prepared statements.
     db_statement_cache: bool = True
 
+    # Requests one process works on at once; the next is answered 503 with Retry-After at
+    # once (health checks excepted), so a rush beyond its means is refused, not queued.
+    max_requests_in_flight: int = Field(default=256, ge=1)
+
     # Request bodies larger than this answer 413 before any of it is parsed.
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
 
