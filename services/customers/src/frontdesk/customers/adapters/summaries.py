@@ -67,16 +67,13 @@ class BookingApplied:
 class SummaryRepository(TenantRepository):
     async def forgotten(self, customer_id: uuid.UUID) -> bool:
         """Whether the customer was deleted here (then nothing about them is kept)."""
-        await lock_customer(self.session, self.tenant_id, customer_id, shared=True)
-        d = deleted_customers.c
-        found = await self.session.scalar(
-            select(literal(True)).where(d.tenant_id == self.tenant_id, d.customer_id == customer_id)
-        )
-        return bool(found)
+        forgotten, _ = await self.standing(customer_id)
+        return forgotten
 
     async def standing(self, customer_id: uuid.UUID) -> tuple[bool, uuid.UUID]:
-        """``forgotten`` and ``survivor_of`` in one read (after the same shared lock):
-        whether the customer was deleted here, and the record that is the customer now."""
+        """Whether the customer was deleted here, and (0006) the record that is the
+        customer now: the survivor of a merged record, else the customer itself (also one
+        not known yet). One read, after the customer's shared lock."""
         await lock_customer(self.session, self.tenant_id, customer_id, shared=True)
         d, c = deleted_customers.c, customers.c
         row = (
@@ -93,15 +90,6 @@ class SummaryRepository(TenantRepository):
             )
         ).one()
         return bool(row.forgotten), row.survivor or customer_id
-
-    async def survivor_of(self, customer_id: uuid.UUID) -> uuid.UUID:
-        """0006: the record that is the customer now: the survivor of a merged record,
-        else the customer itself (also one not known yet)."""
-        c = customers.c
-        survivor = await self.session.scalar(
-            select(c.merged_into).where(c.tenant_id == self.tenant_id, c.id == customer_id)
-        )
-        return survivor or customer_id
 
     async def touch(self, customer_id: uuid.UUID, at: datetime) -> None:
         """Moves the customer's last activity forward to ``at`` (never back, never

@@ -57,6 +57,18 @@ async def _summaries(
     return model
 
 
+async def _survivor(
+    model: SummaryRepository, envelope: Envelope, customer_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The record that is the customer now (a merged record's survivor); None (and
+    logged) for a deleted customer."""
+    forgotten, survivor = await model.standing(customer_id)
+    if forgotten:
+        _gone(envelope, customer_id)
+        return None
+    return survivor
+
+
 def _gone(envelope: Envelope, customer_id: uuid.UUID) -> None:
     log.info(
         "%s for deleted customer %s (tenant %s) dropped",
@@ -124,11 +136,9 @@ async def _apply_booking(
     if customer_id is not None:
         # A booking of a merged record (scheduling not caught up with the merge yet) is
         # the survivor's: the merge moved it there, this event must not move it back.
-        forgotten, survivor = await model.standing(customer_id)
-        if forgotten:
-            _gone(envelope, customer_id)
+        customer_id = await _survivor(model, envelope, customer_id)
+        if customer_id is None:
             return
-        customer_id = survivor
     status = BOOKING_STATUS[type(event)]
     applied = await model.apply_booking(
         event.booking_id,
@@ -210,11 +220,12 @@ async def account_changed(uow: UnitOfWork, envelope: Envelope, event: AccountCha
 async def membership_changed(
     uow: UnitOfWork, envelope: Envelope, event: MembershipSnapshot
 ) -> None:
-    model = await _summaries(uow, envelope, event.customer_id)
-    if model is None:
+    model = SummaryRepository(uow.session, envelope.tenant_id)
+    survivor = await _survivor(model, envelope, event.customer_id)  # as for bookings
+    if survivor is None:
         return
     values = membership_values(event)
-    values["customer_id"] = await model.survivor_of(event.customer_id)  # as for bookings
+    values["customer_id"] = survivor
     await model.apply_membership(values, envelope.aggregate_version)
     await uow.commit()
 
