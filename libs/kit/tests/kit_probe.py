@@ -480,3 +480,42 @@ async def delete_queues(spec: ServiceSpec[Settings]) -> None:
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE))
     main(renamed(os.environ.get("KIT_PROBE_NAME", "kitprobe")))
+
+
+@contextlib.asynccontextmanager
+async def one_connection(runtime: Runtime[Any], **overrides: Any) -> AsyncIterator[Runtime[Any]]:
+    """The probe's database behind a pool of ONE connection and no overflow (``overrides``
+    set the rest), for tests of what a process does when it has no connection to give."""
+    settings = runtime.spec.settings(
+        database_url=runtime.settings.resolved_database_url(),
+        db_pool_size=1,
+        db_max_overflow=0,
+        **overrides,
+    )
+    narrow = Runtime(runtime.spec, settings)
+    try:
+        yield narrow
+    finally:
+        await narrow.engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def posts_waiting_for_the_connection(
+    narrow: Runtime[Any], client: Any, headers: dict[str, str], names: list[str]
+) -> AsyncIterator[list[asyncio.Task[Any]]]:
+    """The pool's one connection held here while a ``POST /v1/probes`` for each name waits
+    for it (yielded once they all wait); on leaving, the connection is given back and
+    they go on."""
+    async with narrow.engine.connect() as held:
+        await held.execute(text("SELECT 1"))  # the one connection is ours now
+        posts = [
+            asyncio.create_task(client.post("/v1/probes", json={"name": n}, headers=headers))
+            for n in names
+        ]
+        for _ in range(200):
+            if narrow.engine.pool._pool.waiting == len(names):  # type: ignore[attr-defined]
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"{len(names)} requests never waited for the connection")
+        yield posts

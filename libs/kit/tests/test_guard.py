@@ -1,11 +1,12 @@
 """The request guard in front of every app: authentication before the body is read, a body
 size limit with or without Content-Length, OPTIONS with Allow, and the safety headers."""
 
+import asyncio
 import uuid
 
 import httpx
 import pytest
-from kit_probe import probe_service, things
+from kit_probe import one_connection, posts_waiting_for_the_connection, probe_service, things
 from sqlalchemy import func, select
 
 from frontdesk.kit.auth import Role
@@ -299,40 +300,17 @@ async def test_requests_beyond_what_a_process_takes_on_are_refused_at_once(runti
     # Two requests under way (held waiting for the pool's one connection): a third is
     # answered 503 with Retry-After at once, health checks still answer, and once the two
     # are done requests are taken again.
-    import asyncio
-
-    from sqlalchemy import text
-
-    from frontdesk.kit.service import Runtime
-
-    settings = runtime.spec.settings(
-        database_url=runtime.settings.resolved_database_url(),
-        db_pool_size=1,
-        db_max_overflow=0,
-        db_pool_timeout_seconds=30,
-        max_requests_in_flight=2,
-    )
-    busy = Runtime(runtime.spec, settings)
     h = tokens.headers(Role.staff)
-    try:
-        async with app_client(busy) as c:
-            async with busy.engine.connect() as held:
-                await held.execute(text("SELECT 1"))  # the one connection is ours now
-                under_way = [
-                    asyncio.create_task(c.post("/v1/probes", json={"name": n}, headers=h))
-                    for n in ("Ada", "Grace")
-                ]
-                for _ in range(100):
-                    if busy.engine.pool._pool.waiting == 2:
-                        break
-                    await asyncio.sleep(0.05)
-                refused = await c.post("/v1/probes", json={"name": "Third"}, headers=h)
-                assert_problem(refused, 503)
-                assert refused.headers["retry-after"] == "1"
-                assert_safe(refused)
-                assert (await c.get("/healthz")).status_code == 200
-            assert [r.status_code for r in await asyncio.gather(*under_way)] == [201, 201]
-            again = await c.post("/v1/probes", json={"name": "Fourth"}, headers=h)
-            assert again.status_code == 201, again.text
-    finally:
-        await busy.engine.dispose()
+    async with (
+        one_connection(runtime, db_pool_timeout_seconds=30, max_requests_in_flight=2) as busy,
+        app_client(busy) as c,
+    ):
+        async with posts_waiting_for_the_connection(busy, c, h, ["Ada", "Grace"]) as under_way:
+            refused = await c.post("/v1/probes", json={"name": "Third"}, headers=h)
+            assert_problem(refused, 503)
+            assert refused.headers["retry-after"] == "1"
+            assert_safe(refused)
+            assert (await c.get("/healthz")).status_code == 200
+        assert [r.status_code for r in await asyncio.gather(*under_way)] == [201, 201]
+        again = await c.post("/v1/probes", json={"name": "Fourth"}, headers=h)
+        assert again.status_code == 201, again.text

@@ -8,7 +8,13 @@ import uuid
 import httpx
 import pytest
 from fastapi import FastAPI
-from kit_probe import SPEC, probe_service, things
+from kit_probe import (
+    SPEC,
+    one_connection,
+    posts_waiting_for_the_connection,
+    probe_service,
+    things,
+)
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -16,7 +22,7 @@ from frontdesk.kit import problems
 from frontdesk.kit.auth import Role
 from frontdesk.kit.problems import PROBLEM_JSON
 from frontdesk.kit.service import Runtime
-from frontdesk.kit.testing import app_client, wait_for
+from frontdesk.kit.testing import app_client
 
 POOL_TIMEOUT = 0.5
 
@@ -30,17 +36,8 @@ async def runtime():
 @pytest.fixture
 async def tight(runtime):
     """The probe's database behind a pool of ONE connection, no overflow, a short wait."""
-    settings = runtime.spec.settings(
-        database_url=runtime.settings.resolved_database_url(),
-        db_pool_size=1,
-        db_max_overflow=0,
-        db_pool_timeout_seconds=POOL_TIMEOUT,
-    )
-    rt = Runtime(runtime.spec, settings)
-    try:
+    async with one_connection(runtime, db_pool_timeout_seconds=POOL_TIMEOUT) as rt:
         yield rt
-    finally:
-        await rt.engine.dispose()
 
 
 @pytest.fixture
@@ -179,34 +176,16 @@ async def test_other_database_errors_keep_their_answers(raising):
 async def test_past_the_waiting_bound_a_request_is_refused_at_once(runtime, tokens):
     # Overload: the queue in front of the pool is bounded. Two requests may wait for the
     # one connection; the third is answered 503 at once, not after the pool's timeout.
-    settings = runtime.spec.settings(
-        database_url=runtime.settings.resolved_database_url(),
-        db_pool_size=1,
-        db_max_overflow=0,
-        db_pool_timeout_seconds=30,
-        db_pool_max_waiting=2,
-    )
-    rt = Runtime(runtime.spec, settings)
     h = tokens.headers(Role.staff)
-    try:
-        async with app_client(rt) as client, rt.engine.connect() as held:
-            await held.execute(text("SELECT 1"))  # the one connection is ours now
-            waiting = [
-                asyncio.create_task(client.post("/v1/probes", json={"name": n}, headers=h))
-                for n in ("Ada", "Grace")
-            ]
-            await wait_for(lambda: _async(rt.engine.pool._pool.waiting == 2), timeout=10)
+    async with (
+        one_connection(runtime, db_pool_timeout_seconds=30, db_pool_max_waiting=2) as rt,
+        app_client(rt) as client,
+    ):
+        async with posts_waiting_for_the_connection(rt, client, h, ["Ada", "Grace"]) as waiting:
             loop = asyncio.get_running_loop()
             started = loop.time()
             refused = await client.post("/v1/probes", json={"name": "Third"}, headers=h)
             assert loop.time() - started < 5
             assert_unavailable(refused)
-            await held.rollback()
-            await held.close()  # the waiting two get the connection in turn
-            assert [r.status_code for r in await asyncio.gather(*waiting)] == [201, 201]
-    finally:
-        await rt.engine.dispose()
-
-
-async def _async(value):
-    return value or None
+        # the waiting two get the connection in turn
+        assert [r.status_code for r in await asyncio.gather(*waiting)] == [201, 201]

@@ -20,7 +20,13 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from frontdesk.kit.auth import verify_token
-from frontdesk.kit.problems import SAFETY_HEADERS, Problem, Unauthorized, problem_response
+from frontdesk.kit.problems import (
+    SAFETY_HEADERS,
+    Busy,
+    Problem,
+    Unauthorized,
+    problem_response,
+)
 from frontdesk.kit.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,13 +36,6 @@ _CLOSING = "frontdesk.closing"
 
 ALWAYS_PUBLIC = (r"/healthz", r"/readyz", r"/docs.*", r"/redoc.*", r"/openapi\.json")
 HEALTH = re.compile(r"/healthz|/readyz|/metrics")
-# More requests under way than the process takes on (Settings.max_requests_in_flight).
-BUSY = Problem(
-    "The service is busy; nothing was changed. Try again shortly.",
-    status=503,
-    title="Service unavailable",
-    headers={"Retry-After": "1"},
-)
 
 
 class PayloadTooLarge(Problem):
@@ -112,7 +111,8 @@ class RequestGuard:
         if self.in_flight >= self.settings.max_requests_in_flight and not HEALTH.fullmatch(
             scope["path"]
         ):
-            await problem_response(BUSY)(scope, receive, send)
+            # More requests under way than the process takes on.
+            await problem_response(Busy(retry_after_seconds=1))(scope, receive, send)
             return
         self.in_flight += 1
         try:

@@ -19,18 +19,7 @@ async def claim(
     A concurrent duplicate blocks on the primary key until the first
     transaction ends, then sees the conflict, so the handler runs once.
     """
-    stmt = (
-        insert(tables.inbox)
-        .values(
-            message_id=envelope.id,
-            consumer=consumer,
-            tenant_id=envelope.tenant_id,
-            routing_key=envelope.routing_key,
-        )
-        .on_conflict_do_nothing()
-        .returning(tables.inbox.c.message_id)
-    )
-    return (await session.execute(stmt)).first() is not None
+    return envelope.id in await claim_many(session, tables, [envelope], consumer)
 
 
 async def claim_many(

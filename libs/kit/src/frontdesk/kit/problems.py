@@ -102,6 +102,19 @@ class PreconditionFailed(Problem):
     title = "Precondition failed"
 
 
+class Busy(Problem):
+    """Overload, not a bug: nothing was changed and the same request may come again."""
+
+    status = 503
+    title = "Service unavailable"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            "The service is busy; nothing was changed. Try again shortly.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
 def patch_changes(body: BaseModel, not_null: Iterable[str], **dump: Any) -> dict[str, Any]:
     """The fields a PATCH body sets; 422 naming the field when one that cannot be
     cleared is sent as null (absent means unchanged, null would mean "remove")."""
@@ -208,14 +221,7 @@ def install(app: FastAPI) -> None:
     async def on_unavailable(_: Request, exc: Exception) -> JSONResponse:
         # The database refused or had no connection to give in time: overload, not a bug.
         log.warning("database unavailable (%r); answering 503", exc)
-        return problem_response(
-            Problem(
-                "The service is busy; nothing was changed. Try again shortly.",
-                status=503,
-                title="Service unavailable",
-                headers={"Retry-After": "2"},
-            )
-        )
+        return problem_response(Busy(retry_after_seconds=2))
 
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
         if unavailable(exc):
