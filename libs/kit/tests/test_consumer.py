@@ -17,7 +17,9 @@ from frontdesk.contracts import Envelope
 from frontdesk.contracts.customers import CustomerRegistered
 from frontdesk.kit import bus
 from frontdesk.kit.cli import app as cli
+from frontdesk.kit.consumer import Handlers
 from frontdesk.kit.testing import wait_for
+from frontdesk.kit.uow import UnitOfWork
 
 
 def envelope(customer_id: uuid.UUID | None = None, **payload) -> Envelope:
@@ -172,7 +174,11 @@ async def test_message_is_not_lost_when_parking_fails() -> None:
 
 
 async def test_prefetch_gives_bounded_concurrency() -> None:
-    async with probe_service(relay=False, consumer_prefetch=8) as rt, Publisher(rt) as pub:
+    # Slow handlers (0.3 s each) run side by side, as many as the consumer's concurrency.
+    async with (
+        probe_service(relay=False, consumer_prefetch=8, consumer_concurrency=4) as rt,
+        Publisher(rt) as pub,
+    ):
         kit_probe.DELAY["seconds"] = 0.3
         envs = [envelope() for _ in range(24)]
         loop = asyncio.get_running_loop()
@@ -180,7 +186,7 @@ async def test_prefetch_gives_bounded_concurrency() -> None:
         await asyncio.gather(*(pub.send(e) for e in envs))
         counts = await wait_for(lambda: _when(seen_counts(rt), lambda c: len(c) == 24), timeout=20)
         assert set(counts.values()) == {1}
-        assert 1 < kit_probe.CONCURRENCY["max"] <= 8
+        assert 2 < kit_probe.CONCURRENCY["max"] <= 4
         assert loop.time() - started < 24 * 0.3 / 2
 
 
@@ -210,6 +216,49 @@ async def test_messages_that_arrive_together_commit_together_and_a_failing_one_a
                 await conn.execute(text("SELECT count(DISTINCT seen_at) FROM seen"))
             ).scalar_one()
         assert commits < 40 / 2
+
+
+async def test_a_handler_of_several_gets_what_arrived_together_and_a_failing_run_alone() -> None:
+    calls: list[list[uuid.UUID]] = []
+    envs = [envelope() for _ in range(40)]
+    poison = envs[20].aggregate_id
+    failures = {poison: 1}
+    handlers = Handlers()
+
+    @handlers.on_many(CustomerRegistered)
+    async def on_many(uow: UnitOfWork, events: list[tuple[Envelope, CustomerRegistered]]) -> None:
+        ids = [event.customer_id for _, event in events]
+        calls.append(ids)
+        await asyncio.sleep(0.02)  # so that the rest queues up behind this call
+        if failures[poison] and poison in ids:
+            failures[poison] -= 1
+            raise RuntimeError("told to fail once")
+        await uow.session.execute(
+            text(
+                "INSERT INTO things (tenant_id, id, name) "
+                "SELECT :t, unnest(CAST(:ids AS uuid[])), 'seen'"
+            ),
+            {"t": uuid.uuid4(), "ids": ids},
+        )
+
+    async with (
+        probe_service(relay=False, handlers=handlers, consumer_concurrency=1) as rt,
+        Publisher(rt) as pub,
+    ):
+        await asyncio.gather(*(pub.send(e) for e in envs))
+
+        async def things() -> list[uuid.UUID]:
+            async with rt.engine.connect() as conn:
+                return list((await conn.execute(text("SELECT id FROM things"))).scalars())
+
+        seen = await wait_for(lambda: _when(things(), lambda ids: len(ids) == 40), timeout=30)
+    # Each message's effect is kept once, though some were handled again after the failure.
+    assert sorted(seen) == sorted(e.aggregate_id for e in envs)
+    assert any(len(ids) > 1 for ids in calls) and len(calls) < 40
+    # The failing call's messages were each handled again alone, the poison among them.
+    failed = next(ids for ids in calls if poison in ids)
+    assert len(failed) > 1 and [poison] in calls[calls.index(failed) + 1 :]
+    assert all([other] in calls for other in failed)
 
 
 async def _when(coro, cond):

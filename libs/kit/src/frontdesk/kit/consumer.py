@@ -28,6 +28,21 @@ Handler = Callable[[UnitOfWork, Envelope, E], Awaitable[None]]
 AnyHandler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Batched:
+    """A handler of several messages of one event type at once (a projection that writes
+    them in one statement), registered with ``Handlers.on_many``. The consumer gives it
+    the consecutive messages of its type within a batch, in their order; alone (a retry,
+    a batch of one) it gets a list of one. If it raises, each of its messages is handled
+    again alone. Events it publishes carry the first message as cause unless it calls
+    ``uow.caused_by`` for each."""
+
+    handle: Callable[[UnitOfWork, list[tuple[Envelope, Any]]], Awaitable[None]]
+
+    async def __call__(self, uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+        await self.handle(uow, [(envelope, event)])
+
+
 class Handlers(Mapping[type[Event], AnyHandler]):
     """A service's handlers, one per contract class, registered with their event's type:
 
@@ -46,6 +61,20 @@ class Handlers(Mapping[type[Event], AnyHandler]):
                 raise ValueError(f"{event_type.__name__} already has a handler")
             self._by_type[event_type] = handler
             return handler
+
+        return register
+
+    def on_many(
+        self, event_type: type[E]
+    ) -> Callable[[Callable[[UnitOfWork, list[tuple[Envelope, E]]], Awaitable[None]]], Batched]:
+        """Register a handler of a list of (envelope, event) of ``event_type`` (``Batched``)."""
+
+        def register(
+            handle: Callable[[UnitOfWork, list[tuple[Envelope, E]]], Awaitable[None]],
+        ) -> Batched:
+            batched = Batched(handle)
+            self.on(event_type)(batched)
+            return batched
 
         return register
 
@@ -71,11 +100,25 @@ class _Delivery:
 
 
 class _FailedInBatch(Exception):
-    """A message's handler failed within a batch (the error is its ``__cause__``)."""
+    """A handler failed within a batch on these messages (the error is its ``__cause__``):
+    one message, or the run a ``Batched`` handler had."""
 
-    def __init__(self, item: _Delivery) -> None:
-        super().__init__(item.envelope.id)
-        self.item = item
+    def __init__(self, items: list[_Delivery]) -> None:
+        super().__init__([item.envelope.id for item in items])
+        self.items = items
+
+
+def _runs(items: list[_Delivery]) -> Iterator[list[_Delivery]]:
+    """The items one handler call takes: consecutive items of one ``Batched`` handler
+    together, any other alone."""
+    run: list[_Delivery] = []
+    for item in items:
+        if run and not (isinstance(item.handler, Batched) and item.handler is run[0].handler):
+            yield run
+            run = []
+        run.append(item)
+    if run:
+        yield run
 
 
 # After a failure to settle a message, wait this long before requeueing it.
@@ -118,7 +161,11 @@ class Consumer:
         # connection it could time out on.
         self._concurrency = max(
             1,
-            min(settings.consumer_prefetch, settings.db_pool_size + settings.db_max_overflow - 1),
+            min(
+                settings.consumer_concurrency,
+                settings.consumer_prefetch,
+                settings.db_pool_size + settings.db_max_overflow - 1,
+            ),
         )
         self._batch_max = max(1, settings.consumer_batch_max)
         self._arrivals: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
@@ -216,13 +263,9 @@ class Consumer:
             try:
                 handled = await self._handle_together(ready)
             except _FailedInBatch as failed:
-                log.info(
-                    "%s failed within a batch (%r); again alone",
-                    failed.item.envelope.id,
-                    failed.__cause__,
-                )
-                ready.remove(failed.item)
-                alone.append(failed.item)
+                log.info("%s failed within a batch (%r); again alone", failed, failed.__cause__)
+                ready = [item for item in ready if all(item is not f for f in failed.items)]
+                alone.extend(failed.items)
                 continue
             except Exception as error:  # the commit itself, or the connection: each alone
                 log.warning("batch of %d not committed (%r); each again alone", len(ready), error)
@@ -268,17 +311,21 @@ class Consumer:
         except Exception as error:
             log.warning("could not ack/nack (the broker will redeliver): %r", error)
 
-    def _span(self, item: _Delivery) -> Any:
+    def _span(self, item: _Delivery, count: int = 1) -> Any:
+        """The span of handling ``item`` (and the ``count`` - 1 of its run after it)."""
+        attributes: dict[str, Any] = {
+            "messaging.system": "rabbitmq",
+            "messaging.consumer.group.name": self.name,
+            "messaging.message.id": str(item.envelope.id),
+            "messaging.rabbitmq.destination.routing_key": item.envelope.routing_key,
+        }
+        if count > 1:
+            attributes["messaging.batch.message_count"] = count
         return _tracer.start_as_current_span(
             f"{item.envelope.routing_key} process",
             context=extract(dict(item.message.headers or {})),
             kind=trace.SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "rabbitmq",
-                "messaging.consumer.group.name": self.name,
-                "messaging.message.id": str(item.envelope.id),
-                "messaging.rabbitmq.destination.routing_key": item.envelope.routing_key,
-            },
+            attributes=attributes,
         )
 
     async def _handle_together(self, items: list[_Delivery]) -> list[tuple[_Delivery, bool]]:
@@ -291,16 +338,22 @@ class Consumer:
                 uow.session, uow.tables, [item.envelope for item in items], self.name
             )
             for item in items:
-                first_time = item.envelope.id in new
+                handled.append((item, item.envelope.id in new))
                 new.discard(item.envelope.id)
-                if first_time:
-                    with self._span(item):
-                        uow.caused_by(item.envelope)
-                        try:
-                            await item.handler(uow, item.envelope, item.event)
-                        except Exception as error:
-                            raise _FailedInBatch(item) from error
-                handled.append((item, first_time))
+            for run in _runs([item for item, first_time in handled if first_time]):
+                first = run[0]
+                with self._span(first, len(run)):
+                    uow.caused_by(first.envelope)
+                    try:
+                        if len(run) > 1:
+                            assert isinstance(first.handler, Batched)
+                            await first.handler.handle(
+                                uow, [(item.envelope, item.event) for item in run]
+                            )
+                        else:
+                            await first.handler(uow, first.envelope, first.event)
+                    except Exception as error:
+                        raise _FailedInBatch(run) from error
             await uow.commit_held()
         return handled
 

@@ -274,6 +274,10 @@ class Reads:
         """The first column of the first row (None without one)."""
         return await self._run("fetchval", statement, values)
 
+    async def execute(self, statement: Prepared, /, **values: Any) -> None:
+        """Run a statement that returns nothing (a write, with ``session_writes``)."""
+        await self._run("execute", statement, values)
+
     async def _run(self, method: str, statement: Prepared, values: Mapping[str, Any]) -> Any:
         connection = await self._current() if self._current is not None else None
         dialect = connection.dialect if connection is not None else self.engine.dialect
@@ -312,6 +316,28 @@ def session_reads(session: AsyncSession) -> Reads:
         return await session.connection()
 
     return Reads(session.bind, connection)  # type: ignore[arg-type]
+
+
+def session_writes(session: AsyncSession) -> Reads:
+    """Prepared statements that write (INSERT/UPDATE … RETURNING run by ``row``, ``rows``
+    or ``value``) in the session's transaction, for a service's hottest writes: its BEGIN
+    is sent first, so they commit or roll back with everything else the unit did."""
+
+    async def connection() -> AsyncConnection:
+        return await begun(session)
+
+    return Reads(session.bind, connection)  # type: ignore[arg-type]
+
+
+async def begun(session: AsyncSession) -> AsyncConnection:
+    """The session's connection with its transaction begun on the server. SQLAlchemy's
+    asyncpg adapter sends BEGIN lazily, before its own first statement; a statement sent
+    to the driver before that one would run outside the transaction (and commit alone)."""
+    connection = await session.connection()
+    adapted = (await connection.get_raw_connection()).dbapi_connection
+    if not adapted._started:  # type: ignore[union-attr]
+        await adapted._start_transaction()  # type: ignore[union-attr]
+    return connection
 
 
 class TenantRepository:

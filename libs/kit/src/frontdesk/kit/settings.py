@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # A publication not confirmed within this time counts as failed (the row stays unsent).
     relay_publish_timeout_seconds: float = 10.0
     consumer_prefetch: int = 32
+    # Batches a consumer handles at once. Two keep the database busy while the process
+    # works; more only make the process and PostgreSQL fight over a small machine's cores.
+    consumer_concurrency: int = Field(default=2, ge=1)
     # Messages that arrived together are handled in one transaction, up to this many.
     consumer_batch_max: int = Field(default=16, ge=1)
     # Delays before each retry of a failed message; after the last, it is parked.
