@@ -10,7 +10,9 @@ Baselines on the same messages, queue kind and prefetch:
   - raw aio-pika + the same transaction through a bare asyncpg-backed SQLAlchemy
     session (what the database allows per message at this concurrency).
 
-    uv run python bench/consumer_throughput.py [--events 3000] [--prefetch 32] [--rounds 2]
+    uv run python bench/consumer_throughput.py [--events 6000] [--prefetch 64] [--rounds 2]
+
+The prefetch is the services' own (``Settings.consumer_prefetch``) unless given.
 """
 
 from __future__ import annotations
@@ -220,8 +222,8 @@ async def main(events: int, prefetch: int, rounds: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=3000)
-    parser.add_argument("--prefetch", type=int, default=32)
+    parser.add_argument("--events", type=int, default=6000)
+    parser.add_argument("--prefetch", type=int, default=Settings().consumer_prefetch)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     asyncio.run(main(args.events, args.prefetch, args.rounds))

@@ -103,7 +103,9 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = 1.0
     # A publication not confirmed within this time counts as failed (the row stays unsent).
     relay_publish_timeout_seconds: float = 10.0
-    consumer_prefetch: int = 32
+    # Messages the broker lets a consumer hold unacked: room for two full batches under
+    # way and the next two arriving meanwhile.
+    consumer_prefetch: int = 64
     # Batches a consumer handles at once. Two keep the database busy while the process
     # works; more only make the process and PostgreSQL fight over a small machine's cores.
     consumer_concurrency: int = Field(default=2, ge=1)
