@@ -1,14 +1,15 @@
 """Booking debit throughput (credits' side of the saga) beside one raw UPDATE.
 
 Figure: debits/s of ``debits.debit_for_booking`` — claim the booking's debit row,
-lock the customer's account and usable packages, plan earliest-expiry-first, update,
-write history, publish DebitSucceeded and BalanceChanged to the outbox, commit — with
+lock the customer's account and usable packages, plan earliest-expiry-first, then one
+statement that updates the packages, the debit row and the account and writes the
+history and the outbox (DebitSucceeded, BalanceChanged), commit — with
 C concurrent bookings. Two shapes: spread (every booking a different customer) and hot
 (every booking the same customer, serialised on the account lock by design).
 Baseline, same run, same concurrency: one raw guarded UPDATE of the package balance
 per transaction (``balance = balance - 1 WHERE balance >= 1``), the least a debit does.
 
-    uv run python bench/credit_debit.py [--bookings 1000] [--concurrency 16]
+    uv run python bench/credit_debit.py [--bookings 2000] [--concurrency 16]
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ async def main(bookings: int, concurrency: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bookings", type=int, default=1000)
+    parser.add_argument("--bookings", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     asyncio.run(main(args.bookings, args.concurrency))

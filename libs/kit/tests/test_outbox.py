@@ -12,11 +12,13 @@ from kit_probe import (
     seen_counts,
     things,
 )
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from frontdesk.contracts import Envelope
 from frontdesk.contracts.customers import CustomerErased, CustomerRegistered
+from frontdesk.kit.db import Prepared, session_writes
 from frontdesk.kit.testing import wait_for
+from frontdesk.kit.uow import OUTBOX_INSERT
 
 
 async def _counts(runtime) -> tuple[int, int]:
@@ -55,6 +57,37 @@ async def test_rolled_back_unit_of_work_leaves_neither_state_nor_outbox_row() ->
             await _write(uow, tenant)
             await uow.commit()
         assert await _counts(rt) == (1, 1)
+
+
+def _publish(uow, tenant: uuid.UUID) -> None:
+    customer = uuid.uuid4()
+    uow.publish(
+        CustomerRegistered(customer_id=customer, first_name="A", last_name="B"),
+        tenant_id=tenant,
+        aggregate_id=customer,
+        aggregate_version=1,
+    )
+
+
+async def test_a_unit_whose_first_statement_goes_through_the_driver_still_rolls_back() -> None:
+    # The outbox rows are written by the driver itself (a prepared statement), before
+    # SQLAlchemy sent anything: they must be inside the transaction, not committed alone.
+    async with probe_service(relay=False, consumer=False) as rt:
+        async with rt.uow() as uow:
+            _publish(uow, uuid.uuid4())
+            await uow.flush_outbox()
+        assert await _counts(rt) == (0, 0)
+
+
+async def test_outbox_rows_taken_by_a_statement_are_written_once() -> None:
+    async with probe_service(relay=False, consumer=False) as rt:
+        async with rt.uow() as uow:
+            _publish(uow, uuid.uuid4())
+            _publish(uow, uuid.uuid4())
+            rows = uow.take_outbox()
+            await session_writes(uow.session).execute(Prepared(text(OUTBOX_INSERT)), **rows)
+            await uow.commit()
+        assert await _counts(rt) == (0, 2)
 
 
 async def test_events_committed_while_no_relay_runs_are_published_later_exactly_once() -> None:

@@ -19,7 +19,7 @@ from frontdesk.credits.adapters.tables import credit_accounts as a
 from frontdesk.credits.adapters.tables import credit_history, credit_packages
 from frontdesk.credits.domain.accounts import CreditAccount
 from frontdesk.credits.domain.packages import Entry, PackageStatus
-from frontdesk.kit.db import Prepared, Reads, TableRepository
+from frontdesk.kit.db import Prepared, Reads, TableRepository, session_writes
 from frontdesk.kit.upsert import insert as pg_insert
 
 
@@ -35,15 +35,17 @@ class AccountRepository(TableRepository[CreditAccount], AppendOnlyHistory):
         return (a.c.tenant_id == self.tenant_id) & (a.c.customer_id == row_id)
 
     async def lock(self, customer_id: uuid.UUID) -> CreditAccount:
-        """The customer's account, created if missing, locked for this transaction."""
-        await self.session.execute(
-            pg_insert(a)
-            .values(tenant_id=self.tenant_id, customer_id=customer_id)
-            .on_conflict_do_nothing()
-        )
-        found = await self.get(customer_id, for_update=True)
+        """The customer's account, created if missing, locked for this transaction (every
+        change to credits, a booking's debit among them: one prepared round trip when the
+        account exists)."""
+        writes = session_writes(self.session)
+        key = {"tenant_id": self.tenant_id, "customer_id": customer_id}
+        found = await writes.row(_LOCK, **key)
+        if found is None:
+            await writes.execute(_OPEN, **key)
+            found = await writes.row(_LOCK, **key)
         assert found is not None
-        return found
+        return CreditAccount.from_row(found)
 
     async def recount(
         self,
@@ -126,6 +128,12 @@ _ACCOUNT = Prepared(
     select(a).where(
         a.c.tenant_id == bindparam("tenant_id"), a.c.customer_id == bindparam("customer_id")
     )
+)
+_LOCK = Prepared(_ACCOUNT.statement.with_for_update())
+_OPEN = Prepared(
+    pg_insert(a)
+    .values(tenant_id=bindparam("tenant_id"), customer_id=bindparam("customer_id"))
+    .on_conflict_do_nothing()
 )
 
 

@@ -7,17 +7,30 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.credits.adapters.common import CreatedKey, created_page
 from frontdesk.credits.adapters.tables import credit_packages as p
 from frontdesk.credits.domain.packages import Package, PackageStatus
-from frontdesk.kit.db import AggregateRepository
+from frontdesk.kit.db import AggregateRepository, Prepared, session_writes
 
 
 def _by_expiry(stmt: Select[tuple[object]]) -> Select[tuple[object]]:
     return stmt.order_by(p.c.expires_at.asc().nulls_last(), p.c.created_at, p.c.id)
+
+
+_USABLE = Prepared(
+    _by_expiry(
+        select(p).where(
+            p.c.tenant_id == bindparam("tenant_id"),
+            p.c.customer_id == bindparam("customer_id"),
+            p.c.status == PackageStatus.active,
+            p.c.balance > 0,
+            or_(p.c.expires_at.is_(None), p.c.expires_at > bindparam("now")),
+        )
+    ).with_for_update()
+)
 
 
 class PackageRepository(AggregateRepository[Package]):
@@ -32,13 +45,12 @@ class PackageRepository(AggregateRepository[Package]):
         return [self.load(row) for row in await self._all(stmt.with_for_update())]
 
     async def lock_usable(self, customer_id: uuid.UUID, now: datetime) -> list[Package]:
-        """The customer's usable packages, locked, earliest expiry first."""
-        stmt = self._of(customer_id).where(
-            p.c.status == PackageStatus.active,
-            p.c.balance > 0,
-            or_(p.c.expires_at.is_(None), p.c.expires_at > now),
+        """The customer's usable packages, locked, earliest expiry first (every booking's
+        debit: one prepared statement)."""
+        rows = await session_writes(self.session).rows(
+            _USABLE, tenant_id=self.tenant_id, customer_id=customer_id, now=now
         )
-        return await self._locked(_by_expiry(stmt))
+        return [Package.from_row(row) for row in rows]
 
     async def lock_many(self, package_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Package]:
         stmt = select(p).where(p.c.tenant_id == self.tenant_id, p.c.id.in_(list(package_ids)))

@@ -10,6 +10,7 @@ version.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -17,8 +18,10 @@ from typing import Any
 
 from frontdesk.contracts.credits import BalanceChanged
 from frontdesk.credits.adapters.accounts import AccountReads, AccountRepository
+from frontdesk.credits.adapters.debits import BookingDebitRepository
 from frontdesk.credits.adapters.packages import PackageRepository
 from frontdesk.credits.domain.accounts import CreditAccount
+from frontdesk.credits.domain.debits import BookingDebit
 from frontdesk.credits.domain.packages import SALES, Entry, Package
 from frontdesk.kit.auth import Principal
 from frontdesk.kit.errors import RuleBroken
@@ -77,6 +80,30 @@ class Ledger:
         self.uow.publish_recorded(package)
         return package
 
+    async def close_booking_debit(
+        self, debits: BookingDebitRepository, debit: BookingDebit, usable: list[Package]
+    ) -> CreditAccount:
+        """A booking's debit from the ``usable`` packages (all the holder's, locked, as the
+        debit left them): its writes and the events published so far with
+        ``BalanceChanged`` in one statement. The usable
+        credits are recounted from ``usable`` itself, as ``close`` would from the table."""
+        paid_from = {a.package_id for a in debit.debits}
+        self.account = dataclasses.replace(
+            self.account,
+            available=sum(package.balance for package in usable),
+            version=self.account.version + 1,
+        )
+        packages = [package for package in usable if package.id in paid_from]
+        for package in packages:
+            self._entries.extend(package.collect_entries())
+        self._publish_balance("debit")
+        outbox = self.uow.take_outbox()
+        await debits.save_paid(debit, packages, self.account, self._entries, self.actor, outbox)
+        self._entries = []
+        for package in packages:
+            package.saved({"version": package.version + 1})
+        return self.account
+
     async def close(
         self, reason: str, *, closed_at: datetime | None = None, purchased_moved: int = 0
     ) -> CreditAccount:
@@ -93,19 +120,22 @@ class Ledger:
             customer_id, self.actor, self.account.available, self._entries
         )
         self._entries = []
+        self._publish_balance(reason)
+        return self.account
+
+    def _publish_balance(self, reason: str) -> None:
         self.uow.publish(
             BalanceChanged(
-                customer_id=customer_id,
+                customer_id=self.account.customer_id,
                 available=self.account.available,
                 paused=self.account.paused,
                 purchased_total=self.account.purchased_total,
                 reason=reason,
             ),
             tenant_id=self.account.tenant_id,
-            aggregate_id=customer_id,
+            aggregate_id=self.account.customer_id,
             aggregate_version=self.account.version,
         )
-        return self.account
 
 
 # --- steps of the customers' lifecycle (the caller commits) -------------------------

@@ -107,11 +107,14 @@ async def debit_for_booking(
         holder = debit.holder_id
         assert holder is not None
         ledger = await Ledger.open(uow, tenant_id, holder, SYSTEM, now, allow_closed=True)
-        usable = {p.id: p for p in await ledger.packages.lock_usable(holder, now)}
-        debit.pay(ledger.account, usable.values(), now)
-        for allocation in debit.debits:
-            await ledger.save(usable[allocation.package_id])
-    await _save(uow, debits, debit, ledger if debit.debits else None, "debit")
+        usable = await ledger.packages.lock_usable(holder, now)
+        debit.pay(ledger.account, usable, now)
+        if debit.debits:
+            _publish(uow, tenant_id, debit)  # the saga's event before BalanceChanged
+            await ledger.close_booking_debit(debits, debit, usable)
+            await uow.commit()
+            return DebitOutcome("debited", debits=list(debit.debits))
+    await _save(uow, debits, debit, None, "debit")
     if debit.status == DebitStatus.rejected:
         return DebitOutcome("rejected", debit.reason)
     return DebitOutcome("debited", debits=list(debit.debits))
