@@ -7,10 +7,11 @@ import functools
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import (
     BigInteger,
+    ClauseElement,
     Column,
     DateTime,
     Identity,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    bindparam,
     func,
     insert,
     select,
@@ -30,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -205,6 +207,13 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[typ
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+class _Compiled(NamedTuple):
+    sql: str
+    names: tuple[str, ...]
+    constants: dict[str, Any]
+    processors: dict[str, Callable[[Any], Any]]
+
+
 class Prepared:
     """A Core statement for the driver itself (asyncpg) to run as a prepared statement, for
     a service's hottest reads: compiled once per dialect (its SQL with the driver's
@@ -216,10 +225,11 @@ class Prepared:
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._compiled: dict[Any, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+        self._compiled: dict[Any, _Compiled] = {}
 
-    def compiled(self, dialect: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
-        """The SQL, the names of its parameters in order, and the constants' values."""
+    def compiled(self, dialect: Any) -> _Compiled:
+        """The SQL, the names of its parameters in order, the constants' values and the
+        types' conversions of the values given (JSON to text, as SQLAlchemy would)."""
         key = (type(dialect), dialect.server_version_info)
         found = self._compiled.get(key)
         if found is None:
@@ -233,17 +243,28 @@ class Prepared:
             sql = str(compiled)
             if "POSTCOMPILE" in sql:  # rendered per run by SQLAlchemy: not a fixed statement
                 raise ValueError("Prepared takes no expanding IN (use = ANY(:values))")
-            found = (sql, tuple(compiled.positiontup or ()), constants)
+            processors = {
+                name: process
+                for name, process in compiled._bind_processors.items()
+                if name in given and callable(process)
+            }
+            found = _Compiled(sql, tuple(compiled.positiontup or ()), constants, processors)
             self._compiled[key] = found
         return found
 
     def arguments(self, dialect: Any, values: Mapping[str, Any]) -> tuple[str, list[Any]]:
         """The SQL and its positional arguments for ``values``."""
-        sql, names, constants = self.compiled(dialect)
+        sql, names, constants, processors = self.compiled(dialect)
         try:
-            return sql, [values[n] if n in values else constants[n] for n in names]
+            arguments = [values[n] if n in values else constants[n] for n in names]
         except KeyError as missing:
             raise TypeError(f"no value for the parameter {missing}") from None
+        if processors:
+            for position, name in enumerate(names):
+                process = processors.get(name)
+                if process is not None and arguments[position] is not None:
+                    arguments[position] = process(arguments[position])
+        return sql, arguments
 
 
 class Reads:
@@ -292,7 +313,8 @@ class Reads:
             if not sqlstate(error) or isinstance(error, DBAPIError):
                 raise
             # As SQLAlchemy raises it, so the same problem answers it (409, 422, 503).
-            raise DBAPIError(sql, None, error) from error
+            wrapper = IntegrityError if sqlstate(error).startswith("23") else DBAPIError
+            raise wrapper(sql, None, error) from error
 
     def _borrowed(self, method: str, sql: str, args: list[Any]) -> Any:
         pooled = self.engine.sync_engine.pool.connect()
@@ -360,10 +382,39 @@ class TenantRepository:
 Found = TypeVar("Found")
 
 
+# The statements of repositories whose rows are found by tenant and id, by what they do.
+_KEYED: dict[tuple[Any, ...], Prepared] = {}
+
+
+def keyed(key: tuple[Any, ...], build: Callable[[], Any]) -> Prepared:
+    """The prepared statement ``build`` makes, built once for ``key``."""
+    found = _KEYED.get(key)
+    if found is None:
+        found = _KEYED[key] = Prepared(build())
+    return found
+
+
+def by_key(table: Table) -> Any:
+    """Tenant and id, as the keyed statements' parameters ``key_tenant_id`` and ``key_id``."""
+    c = table.c
+    return (c.tenant_id == bindparam("key_tenant_id", type_=c.tenant_id.type)) & (
+        c.id == bindparam("key_id", type_=c.id.type)
+    )
+
+
+def _locked(stmt: Any, for_update: bool) -> Any:
+    return stmt.with_for_update() if for_update else stmt
+
+
 class TableRepository(TenantRepository, Generic[Found]):
     """One aggregate's table: get / require / insert / update with the version bump, every
     statement filtered by tenant. ``load`` turns a row into what callers get (the row
-    itself by default; ``AggregateRepository`` gives the domain object)."""
+    itself by default; ``AggregateRepository`` gives the domain object).
+
+    Where rows are found by tenant and id (``_where`` as here) and loaded as domain
+    objects (``loads_driver_rows``), get, add and update run as prepared statements
+    (``Prepared``), one per table and shape, built once: they are every service's most
+    frequent statements."""
 
     table: ClassVar[Table]
     what: ClassVar[str] = "item"
@@ -374,7 +425,24 @@ class TableRepository(TenantRepository, Generic[Found]):
     def _where(self, row_id: uuid.UUID) -> Any:
         return (self.table.c.tenant_id == self.tenant_id) & (self.table.c.id == row_id)
 
+    # Whether ``load`` takes the driver's own rows (a domain object's ``from_row``): then
+    # get, add and update run as prepared statements.
+    loads_driver_rows: ClassVar[bool] = False
+
+    @property
+    def _keyed(self) -> bool:
+        return self.loads_driver_rows and type(self)._where is TableRepository._where
+
     async def get(self, row_id: uuid.UUID, *, for_update: bool = False) -> Found | None:
+        if self._keyed:
+            statement = keyed(
+                (self.table, "get", for_update),
+                lambda: _locked(select(self.table).where(by_key(self.table)), for_update),
+            )
+            found = await session_writes(self.session).row(
+                statement, key_tenant_id=self.tenant_id, key_id=row_id
+            )
+            return None if found is None else self.load(found)  # type: ignore[arg-type]
         stmt = select(self.table).where(self._where(row_id))
         if for_update:
             stmt = stmt.with_for_update()
@@ -401,6 +469,8 @@ class TableRepository(TenantRepository, Generic[Found]):
     ) -> Found:
         """Write ``values`` and bump the version (and ``updated_at`` where the table has one).
         With ``expected_version``: only if the row is still at it, else ``StaleVersion``."""
+        if self._keyed and not any(isinstance(v, ClauseElement) for v in values.values()):
+            return await self._update_prepared(row_id, values, expected_version)
         columns = self.table.c
         changes: dict[str, Any] = dict(values)
         if "version" in columns:
@@ -414,11 +484,49 @@ class TableRepository(TenantRepository, Generic[Found]):
             update(self.table).where(where).values(**changes).returning(self.table)
         )
         if row is None:
-            current = await self._first(select(self.table).where(self._where(row_id)))
-            if current is None:
-                raise NotFoundError.of(self.what)
-            raise StaleVersion(self.what, current["version"])
-        return self.load(row)
+            await self._missing(row_id)
+        return self.load(row)  # type: ignore[arg-type]
+
+    async def _missing(self, row_id: uuid.UUID) -> None:
+        """Why an update found no row: ``NotFoundError``, or ``StaleVersion``."""
+        current = await self._first(select(self.table).where(self._where(row_id)))
+        if current is None:
+            raise NotFoundError.of(self.what)
+        raise StaleVersion(self.what, current["version"])
+
+    async def _update_prepared(
+        self, row_id: uuid.UUID, values: Mapping[str, Any], expected_version: int | None
+    ) -> Found:
+        names = tuple(sorted(name for name in values if name != "version"))
+        versioned = expected_version is not None
+        statement = keyed(
+            (self.table, "update", names, versioned),
+            lambda: self._update_statement(names, versioned),
+        )
+        row = await session_writes(self.session).row(
+            statement,
+            key_tenant_id=self.tenant_id,
+            key_id=row_id,
+            key_version=expected_version,
+            **{f"set_{name}": values[name] for name in names},
+        )
+        if row is None:
+            await self._missing(row_id)
+        return self.load(row)  # type: ignore[arg-type]
+
+    def _update_statement(self, names: tuple[str, ...], versioned: bool) -> Any:
+        c = self.table.c
+        changes: dict[str, Any] = {
+            name: bindparam(f"set_{name}", type_=c[name].type) for name in names
+        }
+        if "version" in c:
+            changes["version"] = c.version + 1
+        if "updated_at" in c and "updated_at" not in names:
+            changes["updated_at"] = func.now()
+        where = by_key(self.table)
+        if versioned:
+            where = where & (c.version == bindparam("key_version", type_=c.version.type))
+        return update(self.table).where(where).values(**changes).returning(self.table)
 
 
 A = TypeVar("A", bound=Aggregate)
@@ -429,6 +537,7 @@ class AggregateRepository(TableRepository[A]):
     the fields it changed if nobody else saved it meanwhile (else ``StaleVersion``)."""
 
     aggregate: ClassVar[type[Aggregate]]
+    loads_driver_rows = True
 
     def load(self, row: RowMapping) -> A:
         return self.aggregate.from_row(row)  # type: ignore[return-value]
@@ -443,8 +552,24 @@ class AggregateRepository(TableRepository[A]):
             for name, value in aggregate.to_row().items()
             if value is not None or self.table.c[name].server_default is None
         }
-        row = await self._one(insert(self.table).values(**values).returning(self.table))
-        aggregate.saved(row)
+        if not self._keyed:
+            row = await self._one(insert(self.table).values(**values).returning(self.table))
+            aggregate.saved(row)
+            return aggregate
+        names = tuple(values)
+        c = self.table.c
+        statement = keyed(
+            (self.table, "add", names),
+            lambda: (
+                insert(self.table)
+                .values({name: bindparam(f"add_{name}", type_=c[name].type) for name in names})
+                .returning(self.table)
+            ),
+        )
+        added = await session_writes(self.session).row(
+            statement, **{f"add_{name}": value for name, value in values.items()}
+        )
+        aggregate.saved(added)
         return aggregate
 
     async def save(self, aggregate: A) -> A:

@@ -80,9 +80,8 @@ class BookingDebitRepository(TableRepository[BookingDebit]):
     async def claim(self, debit: BookingDebit) -> bool:
         """Insert the booking's row; False if one already exists (then ``lock`` it). Every
         step of every booking's saga starts here: one prepared statement."""
-        row = debit.to_row()
-        row["debits"] = orjson.dumps(row["debits"]).decode()  # the driver takes JSON text
-        found = await session_writes(self.session).value(_CLAIM, tenant_id=self.tenant_id, **row)
+        writes = session_writes(self.session)
+        found = await writes.value(_CLAIM, tenant_id=self.tenant_id, **debit.to_row())
         return found is not None
 
     async def lock(self, booking_id: uuid.UUID) -> BookingDebit:

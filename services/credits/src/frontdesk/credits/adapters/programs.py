@@ -8,17 +8,30 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, func, select, update
+from sqlalchemy import RowMapping, and_, bindparam, func, select, update
 
 from frontdesk.credits.adapters.catalogue import CatalogueRepository
 from frontdesk.credits.adapters.common import CreatedKey, created_page
 from frontdesk.credits.adapters.tables import program_products, program_uses, programs
 from frontdesk.credits.domain.programs import Program, ProgramProduct, ProgramStatus
-from frontdesk.kit.db import AggregateRepository
+from frontdesk.kit.db import AggregateRepository, Prepared, session_writes
 from frontdesk.kit.upsert import insert as pg_insert
 
 p = programs
 u = program_uses
+
+
+_ACTIVE = Prepared(
+    select(p)
+    .where(
+        p.c.tenant_id == bindparam("tenant_id"),
+        p.c.customer_id == bindparam("customer_id"),
+        p.c.status == ProgramStatus.active,
+        p.c.sessions_used < p.c.sessions_total,
+    )
+    .order_by(p.c.expires_at.asc().nulls_last(), p.c.created_at, p.c.id)
+    .with_for_update()
+)
 
 
 class ProgramProductRepository(CatalogueRepository[ProgramProduct]):
@@ -33,19 +46,12 @@ class ProgramRepository(AggregateRepository[Program]):
     what = "program"
 
     async def lock_active_of(self, customer_id: uuid.UUID) -> list[Program]:
-        """The customer's programs that may still pay, locked, earliest expiry first."""
-        stmt = (
-            select(p)
-            .where(
-                p.c.tenant_id == self.tenant_id,
-                p.c.customer_id == customer_id,
-                p.c.status == ProgramStatus.active,
-                p.c.sessions_used < p.c.sessions_total,
-            )
-            .order_by(p.c.expires_at.asc().nulls_last(), p.c.created_at, p.c.id)
-            .with_for_update()
+        """The customer's programs that may still pay, locked, earliest expiry first (every
+        booking's debit asks: one prepared statement)."""
+        rows = await session_writes(self.session).rows(
+            _ACTIVE, tenant_id=self.tenant_id, customer_id=customer_id
         )
-        return [self.load(row) for row in await self._all(stmt)]
+        return [Program.from_row(row) for row in rows]
 
     async def lock_open_of(self, customer_id: uuid.UUID) -> list[Program]:
         stmt = (

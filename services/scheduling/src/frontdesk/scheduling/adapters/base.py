@@ -12,7 +12,7 @@ from typing import Any, ClassVar, TypeVar
 from sqlalchemy import ColumnElement, RowMapping, Select, and_, literal, select, tuple_
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from frontdesk.kit.db import AggregateRepository
+from frontdesk.kit.db import AggregateRepository, by_key, keyed, session_writes
 from frontdesk.kit.errors import ConflictError
 from frontdesk.scheduling.adapters.tables import OCCUPANCY_OVERLAP, locations
 from frontdesk.scheduling.domain.base import Placed
@@ -44,8 +44,10 @@ Fields = Mapping[str, tuple[str, str]]
 
 
 def constraint_name(error: DBAPIError) -> str | None:
+    """The constraint the driver named: on the error SQLAlchemy's adapter raised from it,
+    or on the error itself (a prepared statement run by the driver, ``kit.db.Reads``)."""
     cause = getattr(error.orig, "__cause__", None)
-    return getattr(cause, "constraint_name", None)
+    return getattr(cause, "constraint_name", None) or getattr(error.orig, "constraint_name", None)
 
 
 @contextmanager
@@ -127,14 +129,22 @@ class PlacedRepository(AggregateRepository[P]):
         self, row_id: uuid.UUID, *, for_update: bool = False, for_key_share: bool = False
     ) -> P | None:
         """``for_key_share``: held against edits (which lock it for update) but not against
-        the seat counter's writes, nor other key-share holders."""
-        stmt = self._zoned().where(self._where(row_id))
-        if for_update:
-            stmt = stmt.with_for_update(of=self.table)
-        elif for_key_share:
-            stmt = stmt.with_for_update(of=self.table, read=True, key_share=True)
-        row = await self._first(stmt)
-        return None if row is None else self.load(row)
+        the seat counter's writes, nor other key-share holders. A prepared statement: every
+        step of every booking reads its booking and session."""
+        lock = "update" if for_update else "key share" if for_key_share else None
+        statement = keyed((self.table, "zoned", lock), lambda: self._zoned_by_key(lock))
+        row = await session_writes(self.session).row(
+            statement, key_tenant_id=self.tenant_id, key_id=row_id
+        )
+        return None if row is None else self.load(row)  # type: ignore[arg-type]
+
+    def _zoned_by_key(self, lock: str | None) -> Select[Any]:
+        stmt = self._zoned().where(by_key(self.table))
+        if lock == "update":
+            return stmt.with_for_update(of=self.table)
+        if lock == "key share":
+            return stmt.with_for_update(of=self.table, read=True, key_share=True)
+        return stmt
 
     async def last_of_series(self, series_id: uuid.UUID) -> P | None:
         """A series' occurrence with the latest start in the rule (what it grows from)."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, bindparam, select, update
 
+from frontdesk.kit.db import Prepared, by_key, session_writes
 from frontdesk.kit.errors import StaleVersion
 from frontdesk.scheduling.adapters.base import PlacedRepository, conflicts, occurrences_from
 from frontdesk.scheduling.adapters.tables import bookings, sessions
@@ -19,6 +20,21 @@ CAPACITY_BELOW_SEATS = {
         "The capacity cannot go below the seats already taken.",
     )
 }
+
+
+# The seat counter moved by a booking's step (prepared: every booking moves it).
+_SEATS = Prepared(
+    update(sessions)
+    .where(by_key(sessions))
+    .values(seats_taken=sessions.c.seats_taken + bindparam("delta", type_=Integer))
+    .returning(sessions.c.seats_taken)
+)
+_SEATS_AS_READ = Prepared(
+    _SEATS.statement.where(
+        sessions.c.version == bindparam("version", type_=Integer),
+        sessions.c.seats_taken + bindparam("delta", type_=Integer) <= sessions.c.capacity,
+    )
+)
 
 
 class SessionRepository(PlacedRepository[Session]):
@@ -36,13 +52,15 @@ class SessionRepository(PlacedRepository[Session]):
         delta = session.seats_delta
         if delta == 0:
             return
-        c = sessions.c
-        stmt = update(sessions).where(self._where(session.id))
-        if as_read:
-            stmt = stmt.where(c.version == session.version, c.seats_taken + delta <= c.capacity)
-        stmt = stmt.values(seats_taken=c.seats_taken + delta).returning(c.seats_taken)
+        statement = _SEATS_AS_READ if as_read else _SEATS
         with conflicts():
-            taken = (await self.session.execute(stmt)).scalar()
+            taken = await session_writes(self.session).value(
+                statement,
+                key_tenant_id=self.tenant_id,
+                key_id=session.id,
+                version=session.version,
+                delta=delta,
+            )
         if taken is None:
             raise StaleVersion("session", session.version)
         session.seats_saved(taken)
