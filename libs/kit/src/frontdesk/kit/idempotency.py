@@ -13,10 +13,20 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Header
-from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid, func
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    func,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.db import Prepared, TenantRepository, keyed, session_writes
 from frontdesk.kit.problems import Conflict
 from frontdesk.kit.upsert import insert as pg_insert
 
@@ -55,6 +65,22 @@ def fingerprint(request: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _claim(table: Table) -> Prepared:
+    """The key's claim (every creation with a key makes one): prepared once per table."""
+    return keyed(
+        (table, "idempotency claim"),
+        lambda: (
+            pg_insert(table)
+            .values({name: bindparam(name, type_=table.c[name].type) for name in _CLAIMED})
+            .on_conflict_do_nothing()
+            .returning(table.c.resource_id)
+        ),
+    )
+
+
+_CLAIMED = ("tenant_id", "scope", "key", "fingerprint", "resource_id")
+
+
 class IdempotencyKeys(TenantRepository):
     def __init__(self, session: AsyncSession, tenant_id: uuid.UUID, table: Table) -> None:
         super().__init__(session, tenant_id)
@@ -72,19 +98,15 @@ class IdempotencyKeys(TenantRepository):
         """
         t = self.table
         digest = fingerprint(request)
-        stmt = (
-            pg_insert(t)
-            .values(
-                tenant_id=self.tenant_id,
-                scope=scope,
-                key=key,
-                fingerprint=digest,
-                resource_id=resource_id,
-            )
-            .on_conflict_do_nothing()
-            .returning(t.c.resource_id)
+        claimed = await session_writes(self.session).value(
+            _claim(t),
+            tenant_id=self.tenant_id,
+            scope=scope,
+            key=key,
+            fingerprint=digest,
+            resource_id=resource_id,
         )
-        if (await self.session.execute(stmt)).first() is not None:
+        if claimed is not None:
             return None
         earlier = await self._one(
             t.select().where(t.c.tenant_id == self.tenant_id, t.c.scope == scope, t.c.key == key)

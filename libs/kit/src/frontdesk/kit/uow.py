@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from opentelemetry.propagate import inject
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncSession,
@@ -37,6 +37,7 @@ OUTBOX_INSERT = (
     "CAST(:outbox_headers AS jsonb[]))"
 )
 _OUTBOX = Prepared(text(OUTBOX_INSERT))
+_NOTIFY = Prepared(text("SELECT pg_notify(:channel, :key)"))
 
 
 class UnitOfWork:
@@ -164,7 +165,7 @@ class UnitOfWork:
 
     async def notify(self, channel: str, key: str) -> None:
         """Tell a process waiting on ``channel`` for ``key`` (kit.notices), at commit."""
-        await self.session.execute(select(func.pg_notify(channel, key)))
+        await session_writes(self.session).execute(_NOTIFY, channel=channel, key=key)
 
     async def flush_outbox(self) -> None:
         if self._pending:

@@ -34,6 +34,17 @@ _ACTIVE = Prepared(
 )
 
 
+_CONFIRM_USE = Prepared(
+    update(u)
+    .where(
+        u.c.tenant_id == bindparam("tenant_id"),
+        u.c.booking_id == bindparam("booking_id"),
+        u.c.status == "held",
+    )
+    .values(status="confirmed", starts_at=bindparam("starts_at"), updated_at=func.now())
+)
+
+
 class ProgramProductRepository(CatalogueRepository[ProgramProduct]):
     table = program_products
     aggregate = ProgramProduct
@@ -106,6 +117,13 @@ class ProgramRepository(AggregateRepository[Program]):
             update(u).where(where).values(**values, updated_at=func.now()).returning(u.c.booking_id)
         )
         return (await self.session.execute(stmt)).first() is not None
+
+    async def confirm_use(self, booking_id: uuid.UUID, starts_at: datetime) -> None:
+        """The booking a program holds a session for is confirmed (every confirmed booking
+        asks, most have no program: one prepared statement)."""
+        await session_writes(self.session).execute(
+            _CONFIRM_USE, tenant_id=self.tenant_id, booking_id=booking_id, starts_at=starts_at
+        )
 
     async def next_sessions(
         self, program_ids: Sequence[uuid.UUID], now: datetime

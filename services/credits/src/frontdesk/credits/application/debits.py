@@ -275,9 +275,7 @@ async def booking_confirmed(uow: UnitOfWork, tenant_id: uuid.UUID, event: Bookin
     """A booking a program paid is confirmed: it counts as the program's next session
     while it is still to come."""
     programs = ProgramRepository(uow.session, tenant_id)
-    await programs.set_use(
-        event.booking_id, only_from=("held",), status="confirmed", starts_at=event.starts_at
-    )
+    await programs.confirm_use(event.booking_id, event.starts_at)
     await uow.commit()
 
 
