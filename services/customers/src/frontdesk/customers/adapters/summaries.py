@@ -16,7 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, case, exists, func, literal, or_, select, text, update
+from sqlalchemy import (
+    RowMapping,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.customers.adapters.tables import (
@@ -28,7 +40,7 @@ from frontdesk.customers.adapters.tables import (
     deleted_customers,
 )
 from frontdesk.customers.domain.summary import Activity
-from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.db import Prepared, TenantRepository, keyed, session_writes
 from frontdesk.kit.upsert import insert
 
 # Bookings that count towards the customer's bookings (a rejected or cancelled one does not).
@@ -39,11 +51,105 @@ async def lock_customer(
     session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, *, shared: bool
 ) -> None:
     """Until the transaction ends: shared by event handlers, exclusive by the delete."""
-    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    await session.execute(
-        text(f"SELECT {function}(hashtextextended(:key, 0))"),
-        {"key": f"customers:customer:{tenant_id}:{customer_id}"},
+    statement = _SHARED_LOCK if shared else _EXCLUSIVE_LOCK
+    await session_writes(session).execute(
+        statement, key=f"customers:customer:{tenant_id}:{customer_id}"
     )
+
+
+_SHARED_LOCK = Prepared(text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))"))
+_EXCLUSIVE_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"))
+
+# The statements every booking event runs, prepared once (the rest are built per call).
+_d, _c, _b, _s = deleted_customers.c, customers.c, customer_bookings.c, customer_summaries.c
+_STANDING = Prepared(
+    select(
+        exists()
+        .where(_d.tenant_id == bindparam("tenant_id"), _d.customer_id == bindparam("customer_id"))
+        .label("forgotten"),
+        select(_c.merged_into)
+        .where(_c.tenant_id == bindparam("tenant_id"), _c.id == bindparam("customer_id"))
+        .scalar_subquery()
+        .label("survivor"),
+    )
+)
+_BOOKING_VERSION = Prepared(
+    select(_b.customer_id, _b.version)
+    .where(_b.tenant_id == bindparam("tenant_id"), _b.booking_id == bindparam("booking_id"))
+    .with_for_update()
+)
+_SUMMARY_LOCK = Prepared(
+    select(_s.customer_id)
+    .where(_s.tenant_id == bindparam("tenant_id"), _s.customer_id == bindparam("customer_id"))
+    .with_for_update()
+)
+_SUMMARY_OPEN = Prepared(
+    insert(customer_summaries)
+    .values(tenant_id=bindparam("tenant_id"), customer_id=bindparam("customer_id"))
+    .on_conflict_do_nothing()
+)
+
+
+def _recount(acted: bool) -> Any:
+    """The customer's booking figures recounted from their bookings; ``acted``: with the
+    last activity moved forward to ``:active_at`` (never past the present)."""
+    # Written into the statement (an IN of bound values would be expanded per run).
+    counted = _b.status.in_([literal_column(f"'{status}'") for status in COUNTED])
+    at = _s.last_activity_at
+    active_at = (
+        func.least(bindparam("active_at", type_=at.type), func.now())
+        if acted
+        else literal(None, type_=at.type)
+    )
+    source = select(
+        bindparam("tenant_id", type_=_s.tenant_id.type).label("tenant_id"),
+        bindparam("customer_id", type_=_s.customer_id.type).label("customer_id"),
+        func.count().filter(counted).label("bookings_count"),
+        func.min(_b.starts_at).filter(counted).label("first_booking_at"),
+        func.max(_b.starts_at).filter(counted).label("last_booking_at"),
+        active_at.label("last_activity_at"),
+    ).where(_b.tenant_id == bindparam("tenant_id"), _b.customer_id == bindparam("customer_id"))
+    names = [
+        "tenant_id",
+        "customer_id",
+        "bookings_count",
+        "first_booking_at",
+        "last_booking_at",
+        "last_activity_at",
+    ]
+    stmt = insert(customer_summaries).from_select(names, source)
+    return stmt.on_conflict_do_update(
+        index_elements=[customer_summaries.c.tenant_id, customer_summaries.c.customer_id],
+        set_={n: stmt.excluded[n] for n in names[2:5]}
+        # GREATEST skips NULL: without ``active_at`` the last activity stays as it is.
+        | {"last_activity_at": func.greatest(at, stmt.excluded.last_activity_at)}
+        | {"updated_at": func.now()},
+    )
+
+
+_RECOUNT = {acted: Prepared(_recount(acted)) for acted in (False, True)}
+
+
+def _booking_upsert(names: tuple[str, ...], keep_status: bool) -> Any:
+    """The booking's latest state over an older one (see ``apply_booking``)."""
+    columns = customer_bookings.c
+    stmt = insert(customer_bookings).values(
+        {
+            name: bindparam(f"v_{name}", type_=columns[name].type)
+            for name in ("tenant_id", "booking_id", "version", *names)
+        }
+    )
+    kept = {"customer_id", "activity_at"} | ({"status"} if keep_status else set())
+    set_: dict[str, Any] = {k: stmt.excluded[k] for k in names if k not in kept}
+    set_["customer_id"] = func.coalesce(stmt.excluded.customer_id, _b.customer_id)
+    set_["activity_at"] = func.greatest(_b.activity_at, stmt.excluded.activity_at)
+    set_["title"] = case((_b.session_version.is_(None), stmt.excluded.title), else_=_b.title)
+    set_["version"] = stmt.excluded.version
+    return stmt.on_conflict_do_update(
+        index_elements=[_b.tenant_id, _b.booking_id],
+        set_=set_,
+        where=_b.version < stmt.excluded.version,
+    ).returning(_b.customer_id, _b.activity_at)
 
 
 def _at_most_now(at: datetime | None, type_: Any) -> Any:
@@ -75,21 +181,11 @@ class SummaryRepository(TenantRepository):
         customer now: the survivor of a merged record, else the customer itself (also one
         not known yet). One read, after the customer's shared lock."""
         await lock_customer(self.session, self.tenant_id, customer_id, shared=True)
-        d, c = deleted_customers.c, customers.c
-        row = (
-            await self.session.execute(
-                select(
-                    exists()
-                    .where(d.tenant_id == self.tenant_id, d.customer_id == customer_id)
-                    .label("forgotten"),
-                    select(c.merged_into)
-                    .where(c.tenant_id == self.tenant_id, c.id == customer_id)
-                    .scalar_subquery()
-                    .label("survivor"),
-                )
-            )
-        ).one()
-        return bool(row.forgotten), row.survivor or customer_id
+        row = await session_writes(self.session).row(
+            _STANDING, tenant_id=self.tenant_id, customer_id=customer_id
+        )
+        assert row is not None
+        return bool(row["forgotten"]), row["survivor"] or customer_id
 
     async def touch(self, customer_id: uuid.UUID, at: datetime) -> None:
         """Moves the customer's last activity forward to ``at`` (never back, never
@@ -194,37 +290,29 @@ class SummaryRepository(TenantRepository):
         known. ``values["activity_at"]`` (the event's time when the customer acted, else
         None) only ever moves the booking's activity forward.
         """
-        b = customer_bookings.c
-        current = (
-            await self.session.execute(
-                select(b.customer_id, b.version)
-                .where(b.tenant_id == self.tenant_id, b.booking_id == booking_id)
-                .with_for_update()
-            )
-        ).first()
-        if current is not None and current.version >= version:
-            return None
-        stmt = insert(customer_bookings).values(
-            tenant_id=self.tenant_id, booking_id=booking_id, version=version, **values
+        writes = session_writes(self.session)
+        current = await writes.row(
+            _BOOKING_VERSION, tenant_id=self.tenant_id, booking_id=booking_id
         )
-        kept = {"customer_id", "activity_at"} | ({"status"} if keep_status else set())
-        set_: dict[str, Any] = {k: stmt.excluded[k] for k in values if k not in kept}
-        set_["customer_id"] = func.coalesce(stmt.excluded.customer_id, b.customer_id)
-        set_["activity_at"] = func.greatest(b.activity_at, stmt.excluded.activity_at)
-        set_["title"] = case((b.session_version.is_(None), stmt.excluded.title), else_=b.title)
-        set_["version"] = stmt.excluded.version
-        upsert = stmt.on_conflict_do_update(
-            index_elements=[b.tenant_id, b.booking_id],
-            set_=set_,
-            where=b.version < stmt.excluded.version,
-        ).returning(b.customer_id, b.activity_at)
-        row = (await self.session.execute(upsert)).first()
+        if current is not None and current["version"] >= version:
+            return None
+        names = tuple(values)
+        upsert = keyed(
+            ("customer booking", names, keep_status), lambda: _booking_upsert(names, keep_status)
+        )
+        row = await writes.row(
+            upsert,
+            v_tenant_id=self.tenant_id,
+            v_booking_id=booking_id,
+            v_version=version,
+            **{f"v_{name}": value for name, value in values.items()},
+        )
         if row is None:
             return None
-        affected = {row.customer_id} if row.customer_id else set()
-        if current is not None and current.customer_id:
-            affected.add(current.customer_id)
-        return BookingApplied(row.customer_id, row.activity_at, affected)
+        affected = {row["customer_id"]} if row["customer_id"] else set()
+        if current is not None and current["customer_id"]:
+            affected.add(current["customer_id"])
+        return BookingApplied(row["customer_id"], row["activity_at"], affected)
 
     async def retitle_bookings(
         self, booking_ids: list[uuid.UUID], title: str, session_version: int
@@ -251,44 +339,12 @@ class SummaryRepository(TenantRepository):
         would otherwise each count without the other's (uncommitted) row. Under READ
         COMMITTED the counting statement, run after the lock, sees the other's commit.
         """
-        summary = customer_summaries.c
-        mine = (summary.tenant_id == self.tenant_id, summary.customer_id == customer_id)
-        lock = select(summary.customer_id).where(*mine).with_for_update()
-        if await self.session.scalar(lock) is None:  # the customer's first summary row
-            await self.session.execute(
-                insert(customer_summaries)
-                .values(tenant_id=self.tenant_id, customer_id=customer_id)
-                .on_conflict_do_nothing()
-            )
-            await self.session.execute(lock)
-        b = customer_bookings.c
-        counted = b.status.in_(COUNTED)
-        at = summary.last_activity_at
-        source = select(
-            literal(self.tenant_id).label("tenant_id"),
-            literal(customer_id).label("customer_id"),
-            func.count().filter(counted).label("bookings_count"),
-            func.min(b.starts_at).filter(counted).label("first_booking_at"),
-            func.max(b.starts_at).filter(counted).label("last_booking_at"),
-            _at_most_now(active_at, at.type).label("last_activity_at"),
-        ).where(b.tenant_id == self.tenant_id, b.customer_id == customer_id)
-        names = [
-            "tenant_id",
-            "customer_id",
-            "bookings_count",
-            "first_booking_at",
-            "last_booking_at",
-            "last_activity_at",
-        ]
-        stmt = insert(customer_summaries).from_select(names, source)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[customer_summaries.c.tenant_id, customer_summaries.c.customer_id],
-            set_={n: stmt.excluded[n] for n in names[2:5]}
-            # GREATEST skips NULL: without ``active_at`` the last activity stays as it is.
-            | {"last_activity_at": func.greatest(at, stmt.excluded.last_activity_at)}
-            | {"updated_at": func.now()},
-        )
-        await self.session.execute(stmt)
+        writes = session_writes(self.session)
+        mine = {"tenant_id": self.tenant_id, "customer_id": customer_id}
+        if await writes.value(_SUMMARY_LOCK, **mine) is None:  # the customer's first row
+            await writes.execute(_SUMMARY_OPEN, **mine)
+            await writes.value(_SUMMARY_LOCK, **mine)
+        await writes.execute(_RECOUNT[active_at is not None], active_at=active_at, **mine)
 
     async def add_activity(
         self,
