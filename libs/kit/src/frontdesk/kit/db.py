@@ -355,7 +355,11 @@ async def begun(session: AsyncSession) -> AsyncConnection:
     """The session's connection with its transaction begun on the server. SQLAlchemy's
     asyncpg adapter sends BEGIN lazily, before its own first statement; a statement sent
     to the driver before that one would run outside the transaction (and commit alone)."""
-    connection = await session.connection()
+    return await begun_connection(await session.connection())
+
+
+async def begun_connection(connection: AsyncConnection) -> AsyncConnection:
+    """``connection`` (in a transaction SQLAlchemy began) with its BEGIN sent (``begun``)."""
     adapted = (await connection.get_raw_connection()).dbapi_connection
     if not adapted._started:  # type: ignore[union-attr]
         await adapted._start_transaction()  # type: ignore[union-attr]

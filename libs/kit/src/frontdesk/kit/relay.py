@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
@@ -14,12 +15,12 @@ from aio_pika.exceptions import DeliveryError, PublishError
 from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
 from pydantic import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import ARRAY, Integer, Table, Uuid, any_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from frontdesk.contracts import Envelope, UnknownEventError, parse
 from frontdesk.kit import bus, metrics
-from frontdesk.kit.db import MessagingTables
+from frontdesk.kit.db import MessagingTables, Prepared, Reads, begun_connection, keyed
 from frontdesk.kit.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -148,15 +149,13 @@ class Relay:
         outbox = self._outbox
         parked_from = self._settings.relay_max_attempts
         async with self._engine.begin() as conn:
-            taken = (
-                await conn.execute(
-                    select(outbox.c.id, outbox.c.routing_key, outbox.c.envelope, outbox.c.headers)
-                    .where(outbox.c.published_at.is_(None), outbox.c.attempts < parked_from)
-                    .order_by(outbox.c.seq)
-                    .limit(self._settings.relay_batch_size)
-                    .with_for_update(skip_locked=True)
+            driver = Reads(self._engine, lambda: begun_connection(conn))
+            taken = [
+                _Row(**row)
+                for row in await driver.rows(
+                    _take(outbox), parked_from=parked_from, limit=self._settings.relay_batch_size
                 )
-            ).all()
+            ]
             self.last_failed = 0
             if not taken:
                 return 0
@@ -178,9 +177,7 @@ class Relay:
             if self.last_failed:
                 metrics.relay_failed.add(self.last_failed, attributes)
             if sent:
-                await conn.execute(
-                    update(outbox).where(outbox.c.id.in_(sent)).values(published_at=func.now())
-                )
+                await driver.execute(_sent(outbox), ids=sent)
             failures: dict[str, list[Any]] = {}
             for row, result in zip(rows, results, strict=True):
                 if isinstance(result, BaseException):
@@ -297,6 +294,43 @@ class Relay:
                 headers=headers,
             )
             await self._exchange.publish(message, routing_key=row.routing_key, mandatory=True)
+
+
+class _Row(NamedTuple):
+    """An outbox row to publish."""
+
+    id: uuid.UUID
+    routing_key: str
+    envelope: dict[str, Any]
+    headers: dict[str, Any] | None
+
+
+def _take(outbox: Table) -> Prepared:
+    """The oldest rows to publish, locked (another relay skips them): prepared once."""
+    return keyed(
+        (outbox, "relay take"),
+        lambda: (
+            select(outbox.c.id, outbox.c.routing_key, outbox.c.envelope, outbox.c.headers)
+            .where(
+                outbox.c.published_at.is_(None),
+                outbox.c.attempts < bindparam("parked_from", type_=Integer),
+            )
+            .order_by(outbox.c.seq)
+            .limit(bindparam("limit", type_=Integer))
+            .with_for_update(skip_locked=True)
+        ),
+    )
+
+
+def _sent(outbox: Table) -> Prepared:
+    return keyed(
+        (outbox, "relay sent"),
+        lambda: (
+            update(outbox)
+            .where(outbox.c.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
+            .values(published_at=func.now())
+        ),
+    )
 
 
 def _unpublishable(row: Any) -> str | None:
