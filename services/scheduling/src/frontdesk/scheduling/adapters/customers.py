@@ -5,23 +5,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
-from frontdesk.kit.db import TenantRepository
+from frontdesk.kit.db import Prepared, TenantRepository, session_writes
 from frontdesk.kit.upsert import insert as pg_insert
 from frontdesk.scheduling.adapters.tables import customer_states
 from frontdesk.scheduling.domain.customers import BARRED, CustomerStanding
 
+_STATUS = Prepared(
+    select(customer_states.c.status).where(
+        customer_states.c.tenant_id == bindparam("tenant_id"),
+        customer_states.c.customer_id == bindparam("customer_id"),
+    )
+)
+
 
 class CustomerRepository(TenantRepository):
     async def standing(self, customer_id: uuid.UUID) -> CustomerStanding:
-        row = await self._first(
-            select(customer_states.c.status).where(
-                customer_states.c.tenant_id == self.tenant_id,
-                customer_states.c.customer_id == customer_id,
-            )
+        """Whether the customer may book (every booking asks: a prepared statement)."""
+        status = await session_writes(self.session).value(
+            _STATUS, tenant_id=self.tenant_id, customer_id=customer_id
         )
-        return CustomerStanding(customer_id, None if row is None else str(row["status"]))
+        return CustomerStanding(customer_id, None if status is None else str(status))
 
     async def barred(self, customer_ids: Collection[uuid.UUID | None]) -> set[uuid.UUID]:
         """Those of ``customer_ids`` that may not book (blocked or deleted)."""
