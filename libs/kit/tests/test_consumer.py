@@ -261,23 +261,6 @@ async def test_a_handler_of_several_gets_what_arrived_together_and_a_failing_run
     assert all([other] in calls for other in failed)
 
 
-async def test_acks_of_a_batch_wait_for_a_message_retried_before_them_and_then_go() -> None:
-    # A window of four unacked messages: if the acks of the messages after a retried one
-    # never reached the broker, the consumer would stop at the fifth.
-    async with (
-        probe_service(relay=False, consumer_prefetch=4, retry_delays_ms=[200]) as rt,
-        Publisher(rt) as pub,
-    ):
-        envs = [envelope() for _ in range(30)]
-        FAILURES[envs[3].aggregate_id] = 1
-        for env in envs:
-            await pub.send(env)
-        counts = await wait_for(lambda: _when(seen_counts(rt), lambda c: len(c) == 30), timeout=30)
-        assert set(counts.values()) == {1}
-        main = pub.topology.queue(rt.spec.name)
-        await wait_for(lambda: _async_eq(pub.queue_depth(main), 0), timeout=10)
-
-
 async def _when(coro, cond):
     value = await coro
     return value if cond(value) else None

@@ -121,59 +121,6 @@ def _runs(items: list[_Delivery]) -> Iterator[list[_Delivery]]:
         yield run
 
 
-class _Acks:
-    """The acks of handled messages, sent together: one ``basic.ack`` with
-    ``multiple=True`` covers every delivery of a channel up to the last of a run of
-    handled ones, never one still being handled or settled on its own (a retry, a park,
-    a requeue), which leaves the run where it is."""
-
-    def __init__(self) -> None:
-        # Per channel (delivery tags are the channel's own): tag -> handled, in arrival order.
-        self._tags: dict[Any, dict[int, bool]] = {}
-        self._sending: dict[Any, asyncio.Lock] = {}
-
-    def arrived(self, message: AbstractIncomingMessage) -> None:
-        self._tags.setdefault(message.channel, {})[message.delivery_tag or 0] = False
-
-    async def handled(self, messages: list[AbstractIncomingMessage]) -> None:
-        """Committed: ack them (with those before them, once all of those are settled)."""
-        channels = {}
-        for message in messages:
-            tags = self._tags.get(message.channel)
-            if tags is not None and message.delivery_tag in tags:
-                tags[message.delivery_tag] = True
-                channels[id(message.channel)] = message.channel
-        for channel in channels.values():
-            await self._release(channel)
-
-    async def settled_alone(self, message: AbstractIncomingMessage) -> None:
-        """Acked or nacked on its own: those after it may go now."""
-        tags = self._tags.get(message.channel)
-        if tags is not None:
-            tags.pop(message.delivery_tag or 0, None)
-            await self._release(message.channel)
-
-    async def _release(self, channel: Any) -> None:
-        sending = self._sending.setdefault(channel, asyncio.Lock())
-        async with sending:  # one ack at a time per channel, in order
-            tags = self._tags.get(channel, {})
-            last = None
-            for tag, handled in tags.items():
-                if not handled:
-                    break
-                last = tag
-            if last is None:
-                return
-            for tag in [tag for tag in tags if tag <= last]:
-                del tags[tag]
-            try:
-                await channel.basic_ack(last, multiple=True)
-            except Exception as error:  # the channel is gone: the broker redelivers them
-                log.warning("could not ack up to %d (the broker will redeliver): %r", last, error)
-                self._tags.pop(channel, None)
-                self._sending.pop(channel, None)
-
-
 # After a failure to settle a message, wait this long before requeueing it.
 REQUEUE_PAUSE_SECONDS = 1.0
 FORWARD_TIMEOUT_SECONDS = 30.0
@@ -222,7 +169,6 @@ class Consumer:
         )
         self._batch_max = max(1, settings.consumer_batch_max)
         self._arrivals: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
-        self._acks = _Acks()
         self._workers: list[asyncio.Task[None]] = []
         metrics.watch_consumer(self)
 
@@ -293,7 +239,6 @@ class Consumer:
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         # The prefetch window bounds what waits here; the workers take it in batches.
-        self._acks.arrived(message)
         self._arrivals.put_nowait(message)
 
     async def _work(self) -> None:
@@ -325,8 +270,8 @@ class Consumer:
             except Exception as error:  # the commit itself, or the connection: each alone
                 log.warning("batch of %d not committed (%r); each again alone", len(ready), error)
                 break
-            await self._acks.handled([item.message for item, _ in handled])
             for item, first_time in handled:
+                await self._settle(item.message.ack())
                 self._handled(item, first_time)
             ready = []
         for item in alone + ready:
@@ -358,7 +303,6 @@ class Consumer:
             log.exception("could not settle message %s; requeueing it", message.message_id)
             await asyncio.sleep(REQUEUE_PAUSE_SECONDS)
             await self._settle(message.nack(requeue=True))
-            await self._acks.settled_alone(message)
 
     async def _settle(self, settling: Awaitable[Any]) -> None:
         """Ack or nack; if the channel is gone the broker redelivers and the inbox absorbs it."""
@@ -442,7 +386,7 @@ class Consumer:
                     item.message, envelope.routing_key, item.attempt, repr(error)
                 )
                 return
-        await self._acks.handled([item.message])
+        await self._settle(item.message.ack())
         self._handled(item, first_time)
 
     def _handled(self, item: _Delivery, first_time: bool) -> None:
@@ -527,5 +471,4 @@ class Consumer:
             copy, routing_key=queue, mandatory=True, timeout=FORWARD_TIMEOUT_SECONDS
         )
         await self._settle(message.ack())
-        await self._acks.settled_alone(message)
         self.handled += 1
