@@ -33,10 +33,15 @@ async def _counts(runtime) -> tuple[int, int]:
 async def _write(uow, tenant: uuid.UUID) -> None:
     thing = uuid.uuid4()
     await uow.session.execute(insert(things).values(id=thing, tenant_id=tenant, name="x"))
+    _publish(uow, tenant, thing)
+
+
+def _publish(uow, tenant: uuid.UUID, customer: uuid.UUID | None = None) -> None:
+    customer = customer or uuid.uuid4()
     uow.publish(
-        CustomerRegistered(customer_id=thing, first_name="A", last_name="B"),
+        CustomerRegistered(customer_id=customer, first_name="A", last_name="B"),
         tenant_id=tenant,
-        aggregate_id=thing,
+        aggregate_id=customer,
         aggregate_version=1,
     )
 
@@ -57,16 +62,6 @@ async def test_rolled_back_unit_of_work_leaves_neither_state_nor_outbox_row() ->
             await _write(uow, tenant)
             await uow.commit()
         assert await _counts(rt) == (1, 1)
-
-
-def _publish(uow, tenant: uuid.UUID) -> None:
-    customer = uuid.uuid4()
-    uow.publish(
-        CustomerRegistered(customer_id=customer, first_name="A", last_name="B"),
-        tenant_id=tenant,
-        aggregate_id=customer,
-        aggregate_version=1,
-    )
 
 
 async def test_a_unit_whose_first_statement_goes_through_the_driver_still_rolls_back() -> None:

@@ -175,7 +175,7 @@ class UnitOfWork:
         """The outbox rows of the events published so far, as the arrays ``OUTBOX_INSERT``
         takes, for a statement that writes them itself (they are not written again)."""
         assert self.tables.outbox.name == "outbox"
-        columns = zip(*self._pending, strict=True) if self._pending else ([],) * 5
+        columns = zip(*self._pending, strict=True) if self._pending else [[]] * len(OUTBOX_COLUMNS)
         self._pending = []
         return {name: list(values) for name, values in zip(OUTBOX_COLUMNS, columns, strict=True)}
 

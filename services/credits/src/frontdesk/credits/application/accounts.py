@@ -85,8 +85,8 @@ class Ledger:
     ) -> CreditAccount:
         """A booking's debit from the ``usable`` packages (all the holder's, locked, as the
         debit left them): its writes and the events published so far with
-        ``BalanceChanged`` in one statement. The usable
-        credits are recounted from ``usable`` itself, as ``close`` would from the table."""
+        ``BalanceChanged`` in one statement. The usable credits are recounted from
+        ``usable`` itself, as ``close`` would from the table."""
         paid_from = {a.package_id for a in debit.debits}
         self.account = dataclasses.replace(
             self.account,
