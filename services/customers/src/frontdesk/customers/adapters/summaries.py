@@ -152,6 +152,35 @@ def _booking_upsert(names: tuple[str, ...], keep_status: bool) -> Any:
     ).returning(_b.customer_id, _b.activity_at)
 
 
+def _summary_upsert(version_column: str, names: tuple[str, ...]) -> Any:
+    """The summary's ``names`` from a producer's aggregate at ``version_column``'s version
+    (an older version than the one kept changes nothing; returns no row then)."""
+    columns = customer_summaries.c
+    stmt = insert(customer_summaries).values(
+        {
+            name: bindparam(f"v_{name}", type_=columns[name].type)
+            for name in ("tenant_id", "customer_id", version_column, *names)
+        }
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[columns.tenant_id, columns.customer_id],
+        set_={
+            **{name: stmt.excluded[name] for name in (*names, version_column)},
+            "updated_at": func.now(),
+        },
+        where=columns[version_column] < stmt.excluded[version_column],
+    ).returning(columns.customer_id)
+
+
+_ACTIVITY = Prepared(
+    insert(customer_activity)
+    .values(
+        {column.name: bindparam(column.name, type_=column.type) for column in customer_activity.c}
+    )
+    .on_conflict_do_nothing()
+)
+
+
 def _at_most_now(at: datetime | None, type_: Any) -> Any:
     """A last activity never past the present: a producer's clock ahead of ours cannot pin
     it in the future (None stays None: LEAST would skip it and give the present)."""
@@ -248,23 +277,18 @@ class SummaryRepository(TenantRepository):
     async def _upsert_summary(
         self, customer_id: uuid.UUID, version_column: str, version: int, **values: Any
     ) -> bool:
-        table = customer_summaries
-        stmt = insert(table).values(
-            tenant_id=self.tenant_id,
-            customer_id=customer_id,
-            **{version_column: version},
-            **values,
+        names = tuple(values)
+        upsert = keyed(
+            ("summary", version_column, names), lambda: _summary_upsert(version_column, names)
         )
-        upsert = stmt.on_conflict_do_update(
-            index_elements=[table.c.tenant_id, table.c.customer_id],
-            set_={
-                **{k: stmt.excluded[k] for k in values},
-                version_column: version,
-                "updated_at": func.now(),
-            },
-            where=table.c[version_column] < stmt.excluded[version_column],
-        ).returning(table.c.customer_id)
-        return (await self.session.execute(upsert)).first() is not None
+        row = await session_writes(self.session).row(
+            upsert,
+            v_tenant_id=self.tenant_id,
+            v_customer_id=customer_id,
+            **{f"v_{version_column}": version},
+            **{f"v_{name}": value for name, value in values.items()},
+        )
+        return row is not None
 
     async def apply_membership(self, values: dict[str, Any], version: int) -> bool:
         table = customer_memberships
@@ -356,20 +380,17 @@ class SummaryRepository(TenantRepository):
         activity: Activity,
     ) -> None:
         """One line of the timeline per event (the event's id: a redelivery adds nothing)."""
-        await self.session.execute(
-            insert(customer_activity)
-            .values(
-                id=event_id,
-                tenant_id=self.tenant_id,
-                customer_id=customer_id,
-                kind=activity.kind,
-                event=event,
-                occurred_at=occurred_at,
-                subject_id=activity.subject_id,
-                summary=activity.summary,
-                details=activity.details,
-            )
-            .on_conflict_do_nothing()
+        await session_writes(self.session).execute(
+            _ACTIVITY,
+            id=event_id,
+            tenant_id=self.tenant_id,
+            customer_id=customer_id,
+            kind=activity.kind,
+            event=event,
+            occurred_at=occurred_at,
+            subject_id=activity.subject_id,
+            summary=activity.summary,
+            details=activity.details,
         )
 
     # -- what an access request shows besides the record (the detail: CustomerRepository.record)
