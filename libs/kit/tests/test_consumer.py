@@ -17,7 +17,7 @@ from frontdesk.contracts import Envelope
 from frontdesk.contracts.customers import CustomerRegistered
 from frontdesk.kit import bus
 from frontdesk.kit.cli import app as cli
-from frontdesk.kit.consumer import Handlers
+from frontdesk.kit.consumer import Handlers, _cancelled_here
 from frontdesk.kit.testing import wait_for
 from frontdesk.kit.uow import UnitOfWork
 
@@ -261,6 +261,23 @@ async def test_a_handler_of_several_gets_what_arrived_together_and_a_failing_run
     assert all([other] in calls for other in failed)
 
 
+async def test_acks_of_a_batch_wait_for_a_message_retried_before_them_and_then_go() -> None:
+    # A window of four unacked messages: if the acks of the messages after a retried one
+    # never reached the broker, the consumer would stop at the fifth.
+    async with (
+        probe_service(relay=False, consumer_prefetch=4, retry_delays_ms=[200]) as rt,
+        Publisher(rt) as pub,
+    ):
+        envs = [envelope() for _ in range(30)]
+        FAILURES[envs[3].aggregate_id] = 1
+        for env in envs:
+            await pub.send(env)
+        counts = await wait_for(lambda: _when(seen_counts(rt), lambda c: len(c) == 30), timeout=30)
+        assert set(counts.values()) == {1}
+        main = pub.topology.queue(rt.spec.name)
+        await wait_for(lambda: _async_eq(pub.queue_depth(main), 0), timeout=10)
+
+
 async def _when(coro, cond):
     value = await coro
     return value if cond(value) else None
@@ -272,3 +289,33 @@ async def _async(value):
 
 async def _async_eq(coro, expected):
     return (await coro) == expected
+
+
+async def test_a_worker_tells_its_own_cancellation_from_a_future_the_client_cancelled() -> None:
+    # aiormq fails the futures of a dropped connection with CancelledError: a worker that
+    # took that for its own cancellation would end, and the consumer stop for good.
+
+    dropped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    dropped.set_exception(asyncio.CancelledError())
+
+    async def awaiting_a_dropped_future() -> bool:
+        try:
+            await dropped
+        except asyncio.CancelledError as error:
+            return _cancelled_here(error)
+        return True
+
+    async def cancelled_itself(started: asyncio.Event) -> bool:
+        try:
+            started.set()
+            await asyncio.sleep(10)
+        except asyncio.CancelledError as error:
+            return _cancelled_here(error)
+        return False
+
+    assert await asyncio.create_task(awaiting_a_dropped_future()) is False
+    started = asyncio.Event()
+    task = asyncio.create_task(cancelled_itself(started))
+    await started.wait()
+    task.cancel()
+    assert await task is True

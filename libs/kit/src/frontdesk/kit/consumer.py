@@ -30,9 +30,9 @@ AnyHandler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Batched:
-    """A handler of several messages of one event type at once (a projection that writes
-    them in one statement), registered with ``Handlers.on_many``. The consumer gives it
-    the consecutive messages of its type within a batch, in their order; alone (a retry,
+    """A handler of several messages at once (a projection that writes them in one
+    statement), registered with ``Handlers.on_many``. The consumer gives it the
+    consecutive messages of its types within a batch, in their order; alone (a retry,
     a batch of one) it gets a list of one. If it raises, each of its messages is handled
     again alone. Events it publishes carry the first message as cause unless it calls
     ``uow.caused_by`` for each."""
@@ -65,15 +65,17 @@ class Handlers(Mapping[type[Event], AnyHandler]):
         return register
 
     def on_many(
-        self, event_type: type[E]
-    ) -> Callable[[Callable[[UnitOfWork, list[tuple[Envelope, E]]], Awaitable[None]]], Batched]:
-        """Register a handler of a list of (envelope, event) of ``event_type`` (``Batched``)."""
+        self, *event_types: type[Event]
+    ) -> Callable[[Callable[[UnitOfWork, list[tuple[Envelope, Any]]], Awaitable[None]]], Batched]:
+        """Register one handler of a list of (envelope, event) for ``event_types``
+        (``Batched``): consecutive messages of any of these types come to it together."""
 
         def register(
-            handle: Callable[[UnitOfWork, list[tuple[Envelope, E]]], Awaitable[None]],
+            handle: Callable[[UnitOfWork, list[tuple[Envelope, Any]]], Awaitable[None]],
         ) -> Batched:
             batched = Batched(handle)
-            self.on(event_type)(batched)
+            for event_type in event_types:
+                self.on(event_type)(batched)
             return batched
 
         return register
@@ -119,6 +121,93 @@ def _runs(items: list[_Delivery]) -> Iterator[list[_Delivery]]:
         run.append(item)
     if run:
         yield run
+
+
+class _Acks:
+    """The acks of handled messages, sent together: one ``basic.ack`` with
+    ``multiple=True`` covers every delivery of a channel up to the last of a run of
+    handled ones, never one still being handled or settled on its own (a retry, a park,
+    a requeue), which leaves the run where it is.
+
+    Each message's channel is the one it arrived on, kept from then: a closed channel
+    raises when asked of its message, and a delivery tag means nothing on another one.
+    """
+
+    def __init__(self) -> None:
+        # Per channel (delivery tags are the channel's own): tag -> handled, in arrival order.
+        self._tags: dict[Any, dict[int, bool]] = {}
+        self._channel_of: dict[AbstractIncomingMessage, Any] = {}
+        self._sending: dict[Any, asyncio.Lock] = {}
+
+    def arrived(self, message: AbstractIncomingMessage) -> None:
+        channel = message.channel
+        if channel not in self._tags:  # a new channel: the closed ones are done with
+            for closed in [c for c in self._tags if c.is_closed]:
+                self._forget(closed)
+        self._channel_of[message] = channel
+        self._tags.setdefault(channel, {})[message.delivery_tag or 0] = False
+
+    async def handled(self, messages: list[AbstractIncomingMessage]) -> None:
+        """Committed: ack them (with those before them, once all of those are settled)."""
+        channels = {}
+        for message in messages:
+            channel = self._channel_of.pop(message, None)
+            tags = self._tags.get(channel)
+            if tags is not None and message.delivery_tag in tags:
+                tags[message.delivery_tag or 0] = True
+                channels[id(channel)] = channel
+        for channel in channels.values():
+            await self._release(channel)
+
+    def unsettled(self, message: AbstractIncomingMessage) -> bool:
+        """Neither handled nor settled alone yet."""
+        return message in self._channel_of
+
+    async def settled_alone(self, message: AbstractIncomingMessage) -> None:
+        """Acked or nacked on its own: those after it may go now."""
+        channel = self._channel_of.pop(message, None)
+        tags = self._tags.get(channel)
+        if tags is not None:
+            tags.pop(message.delivery_tag or 0, None)
+            await self._release(channel)
+
+    async def _release(self, channel: Any) -> None:
+        sending = self._sending.setdefault(channel, asyncio.Lock())
+        async with sending:  # one ack at a time per channel, in order
+            tags = self._tags.get(channel, {})
+            last = None
+            for tag, handled in tags.items():
+                if not handled:
+                    break
+                last = tag
+            if last is None:
+                return
+            for tag in [tag for tag in tags if tag <= last]:
+                del tags[tag]
+            try:
+                await channel.basic_ack(last, multiple=True)
+            except (Exception, asyncio.CancelledError) as error:
+                if _cancelled_here(error):
+                    raise
+                # The channel is gone (the broker redelivers what it had not acked): forget
+                # it, so that nothing waits on it any longer.
+                log.warning("could not ack up to %d (the broker will redeliver): %r", last, error)
+                if channel.is_closed:
+                    self._forget(channel)
+
+    def _forget(self, channel: Any) -> None:
+        self._tags.pop(channel, None)
+        self._sending.pop(channel, None)
+        for message in [m for m, c in self._channel_of.items() if c is channel]:
+            del self._channel_of[message]
+
+
+def _cancelled_here(error: BaseException) -> bool:
+    """Whether ``error`` is the running task's own cancellation (``close`` cancels the
+    workers), rather than a future the client library failed with ``CancelledError`` as
+    it dropped a connection, which a worker survives like any other failure."""
+    task = asyncio.current_task()
+    return isinstance(error, asyncio.CancelledError) and task is not None and task.cancelling() > 0
 
 
 # After a failure to settle a message, wait this long before requeueing it.
@@ -168,7 +257,9 @@ class Consumer:
             ),
         )
         self._batch_max = max(1, settings.consumer_batch_max)
+        self._linger = settings.consumer_linger_ms / 1000
         self._arrivals: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._acks = _Acks()
         self._workers: list[asyncio.Task[None]] = []
         metrics.watch_consumer(self)
 
@@ -239,17 +330,31 @@ class Consumer:
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         # The prefetch window bounds what waits here; the workers take it in batches.
+        self._acks.arrived(message)
         self._arrivals.put_nowait(message)
 
     async def _work(self) -> None:
         while True:
             batch = [await self._arrivals.get()]
+            if self._linger:
+                await asyncio.sleep(self._linger)
             # A fair share of what waits, so that slow handlers still run side by side.
             share = -(-(self._arrivals.qsize() + 1) // self._concurrency)
             while len(batch) < min(share, self._batch_max) and not self._arrivals.empty():
                 batch.append(self._arrivals.get_nowait())
             metrics.consumer_batch_size.record(len(batch), {"consumer": self.name})
-            await self._run_batch(batch)
+            try:
+                await self._run_batch(batch)
+            except (Exception, asyncio.CancelledError) as error:
+                if _cancelled_here(error):
+                    raise
+                # A worker outlives any one batch: a message not settled yet goes back to
+                # the queue (the inbox absorbs one that had committed).
+                log.exception("a batch of %d ended abnormally; requeueing the rest", len(batch))
+                for message in batch:
+                    if self._acks.unsettled(message):
+                        await self._settle(message.nack(requeue=True))
+                        await self._acks.settled_alone(message)
 
     async def _run_batch(self, batch: list[AbstractIncomingMessage]) -> None:
         """Handle what arrived together in one transaction: one inbox statement, the
@@ -270,8 +375,8 @@ class Consumer:
             except Exception as error:  # the commit itself, or the connection: each alone
                 log.warning("batch of %d not committed (%r); each again alone", len(ready), error)
                 break
+            await self._acks.handled([item.message for item, _ in handled])
             for item, first_time in handled:
-                await self._settle(item.message.ack())
                 self._handled(item, first_time)
             ready = []
         for item in alone + ready:
@@ -297,18 +402,23 @@ class Consumer:
     async def _guarded(self, message: AbstractIncomingMessage, step: Awaitable[None]) -> None:
         try:
             await step
-        except Exception:
+        except (Exception, asyncio.CancelledError) as error:
+            if _cancelled_here(error):
+                raise
             # Whatever went wrong (the copy to a delay or parking queue not confirmed, the
             # database gone), the message is not lost: it goes back to the queue.
             log.exception("could not settle message %s; requeueing it", message.message_id)
             await asyncio.sleep(REQUEUE_PAUSE_SECONDS)
             await self._settle(message.nack(requeue=True))
+            await self._acks.settled_alone(message)
 
     async def _settle(self, settling: Awaitable[Any]) -> None:
         """Ack or nack; if the channel is gone the broker redelivers and the inbox absorbs it."""
         try:
             await settling
-        except Exception as error:
+        except (Exception, asyncio.CancelledError) as error:
+            if _cancelled_here(error):
+                raise
             log.warning("could not ack/nack (the broker will redeliver): %r", error)
 
     def _span(self, item: _Delivery, count: int = 1) -> Any:
@@ -386,7 +496,7 @@ class Consumer:
                     item.message, envelope.routing_key, item.attempt, repr(error)
                 )
                 return
-        await self._settle(item.message.ack())
+        await self._acks.handled([item.message])
         self._handled(item, first_time)
 
     def _handled(self, item: _Delivery, first_time: bool) -> None:
@@ -471,4 +581,5 @@ class Consumer:
             copy, routing_key=queue, mandatory=True, timeout=FORWARD_TIMEOUT_SECONDS
         )
         await self._settle(message.ack())
+        await self._acks.settled_alone(message)
         self.handled += 1

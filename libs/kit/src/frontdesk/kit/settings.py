@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     consumer_concurrency: int = Field(default=2, ge=1)
     # Messages that arrived together are handled in one transaction, up to this many.
     consumer_batch_max: int = Field(default=16, ge=1)
+    # How long a consumer lets a batch fill after its first message arrived: 0 for the
+    # saga's steps (each message at once); a projection that may lag a little takes
+    # bigger batches, so fewer transactions and statements per message.
+    consumer_linger_ms: int = Field(default=0, ge=0, le=5_000)
     # Delays before each retry of a failed message; after the last, it is parked.
     retry_delays_ms: list[int] = [1_000, 10_000, 60_000]
 
