@@ -255,7 +255,8 @@ async def test_failed_publish_leaves_the_row_unpublished_with_its_error() -> Non
 
 async def test_a_broker_that_refuses_everything_parks_nothing() -> None:
     """Every publication nacked (a quorum queue electing its leader, a full queue): the
-    broker is unavailable, no row is at fault; they wait and go out once it takes them."""
+    broker is unavailable, no row is at fault; they wait, on a new channel, and go out
+    once it takes them."""
     from frontdesk.kit import bus
 
     async with probe_service(consumer=False) as rt:
@@ -269,6 +270,7 @@ async def test_a_broker_that_refuses_everything_parks_nothing() -> None:
                 arguments={"x-max-length": 0, "x-overflow": "reject-publish"},
             )
             await full.bind(exchange, routing_key="#")
+            first_channel = rt.relay._channel
             await commit_events(rt, 3)
 
             async def refused():
@@ -289,6 +291,10 @@ async def test_a_broker_that_refuses_everything_parks_nothing() -> None:
             assert (await outbox_state(rt))["pending"] == 3
             assert not await cli_parked_rows(rt)
             assert all(r.attempts == 0 for r in rows)
+            # A pass refused whole goes again on a new channel (a channel RabbitMQ keeps
+            # refusing after a quorum queue's leader stopped, while it takes a new one's).
+            assert first_channel is not None and first_channel.is_closed
+            assert rt.relay._channel is not first_channel
 
             await full.delete(if_unused=False, if_empty=False)
             await wait_for(lambda: _published_all(rt, 3), timeout=15)
