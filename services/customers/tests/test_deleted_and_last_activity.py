@@ -6,12 +6,18 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from conftest import envelope
 from customers_testing import NOW, account, balance, booking
 from sqlalchemy import func, select
 
 from frontdesk.contracts.base import Contact
 from frontdesk.contracts.billing import InvoiceIssued, InvoicePaid
-from frontdesk.contracts.credits import MembershipAssigned, PackagePurchased, PackageToppedUp
+from frontdesk.contracts.credits import (
+    BalanceChanged,
+    MembershipAssigned,
+    PackagePurchased,
+    PackageToppedUp,
+)
 from frontdesk.contracts.identity import CustomerAccountCreated, LoginSucceeded
 from frontdesk.contracts.notifications import MessageSent
 from frontdesk.contracts.scheduling import (
@@ -24,6 +30,7 @@ from frontdesk.contracts.scheduling import (
     BookingRequested,
     BookingRescheduled,
 )
+from frontdesk.customers import consumers
 from frontdesk.customers.adapters.summaries import SummaryRepository
 from frontdesk.customers.adapters.tables import (
     customer_activity,
@@ -32,6 +39,7 @@ from frontdesk.customers.adapters.tables import (
     customer_summaries,
     deleted_customers,
 )
+from frontdesk.kit.consumer import Batched
 
 
 async def make(client, tokens, first="Ada", last="Lovelace", email="ada@example.com"):
@@ -182,6 +190,47 @@ async def test_an_event_handled_during_the_delete_goes_with_it(client, tokens, r
     assert set((await rows_about(runtime, c)).values()) == {0}
     async with runtime.uow() as uow:
         assert await SummaryRepository(uow.session, tenant_id).forgotten(c)
+
+
+async def test_a_run_of_events_about_several_customers_keeps_a_deleted_one_gone(
+    client, tokens, runtime, tenant_id
+):
+    """Events about several customers handled together (as the consumer hands a run of
+    them over): the live customer's summary moves, nothing comes back about the deleted
+    one, and a delete started meanwhile waits for the run's transaction."""
+    live = uuid.UUID(await make(client, tokens))
+    gone = uuid.UUID(await make(client, tokens, "Grace", "Hopper", "grace@example.com"))
+    later = uuid.UUID(await make(client, tokens, "Alan", "Turing", "alan@example.com"))
+    deleted = await client.delete(f"/v1/customers/{gone}", headers=tokens.headers())
+    assert deleted.status_code == 204
+    events = [
+        (balance(live, available=4, purchased=4), live),
+        (booking(BookingConfirmed, customer_id=live), None),
+        (balance(gone, available=9, purchased=9), gone),
+        (booking(BookingConfirmed, customer_id=gone), None),
+        (booking(BookingConfirmed, customer_id=later), None),
+    ]
+    items = [
+        (envelope(event, tenant_id, aggregate or event.booking_id, 1), event)
+        for event, aggregate in events
+    ]
+    run = consumers.handlers[BookingConfirmed]
+    assert isinstance(run, Batched) and consumers.handlers[BalanceChanged] is run
+    async with runtime.uow() as uow:
+        uow.hold_commits()  # one transaction for the run, as in the consumer
+        await run.handle(uow, items)
+        deleting = asyncio.create_task(
+            client.delete(f"/v1/customers/{later}", headers=tokens.headers())
+        )
+        await asyncio.sleep(0.3)
+        assert not deleting.done()  # the run holds its customers' locks to the commit
+        await uow.commit_held()
+    assert (await deleting).status_code == 204
+    summary = (await client.get(f"/v1/customers/{live}", headers=tokens.headers())).json()
+    assert summary["summary"]["credits_available"] == 4
+    assert summary["summary"]["bookings_count"] == 1
+    assert set((await rows_about(runtime, gone)).values()) == {0}
+    assert set((await rows_about(runtime, later)).values()) == {0}
 
 
 # -- last activity ----------------------------------------------------------------------

@@ -4,6 +4,9 @@ from frontdesk.kit.settings import Settings
 
 
 class CustomersSettings(Settings):
+    # The summaries follow other services' events a little behind (never on a booking's
+    # path): a run of events waits up to this long to be handled together (C5).
+    consumer_linger_ms: int = Field(default=100, ge=0, le=5_000)
     # Region used to read phone numbers written without a country code.
     default_region: str = "GB"
     # The zone local times are written in (the CSV export) for a tenant whose own settings

@@ -52,13 +52,26 @@ async def lock_customer(
 ) -> None:
     """Until the transaction ends: shared by event handlers, exclusive by the delete."""
     statement = _SHARED_LOCK if shared else _EXCLUSIVE_LOCK
-    await session_writes(session).execute(
-        statement, key=f"customers:customer:{tenant_id}:{customer_id}"
-    )
+    await session_writes(session).execute(statement, key=_lock_key(tenant_id, customer_id))
+
+
+def _lock_key(tenant_id: uuid.UUID, customer_id: uuid.UUID) -> str:
+    return f"customers:customer:{tenant_id}:{customer_id}"
 
 
 _SHARED_LOCK = Prepared(text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))"))
 _EXCLUSIVE_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"))
+# Several customers' shared locks at once, in one order (the keys sorted).
+_SHARED_LOCKS = Prepared(
+    text(
+        "SELECT count(pg_advisory_xact_lock_shared(hashtextextended(k, 0))) "
+        "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS sorted"
+    )
+)
+# Where the shared lock's holder keeps the customers' standings it read under the lock:
+# they cannot change before its transaction ends (the delete and the merge take the
+# exclusive lock), so each event of a batch asks no more.
+_HELD = "customers.standings"
 
 # The statements every booking event runs, prepared once (the rest are built per call).
 _d, _c, _b, _s = deleted_customers.c, customers.c, customer_bookings.c, customer_summaries.c
@@ -71,6 +84,18 @@ _STANDING = Prepared(
         .where(_c.tenant_id == bindparam("tenant_id"), _c.id == bindparam("customer_id"))
         .scalar_subquery()
         .label("survivor"),
+    )
+)
+_STANDINGS = Prepared(
+    text(
+        """
+SELECT k.id AS customer_id,
+       EXISTS (SELECT 1 FROM deleted_customers AS d
+               WHERE d.tenant_id = :tenant_id AND d.customer_id = k.id) AS forgotten,
+       (SELECT c.merged_into FROM customers AS c
+        WHERE c.tenant_id = :tenant_id AND c.id = k.id) AS survivor
+FROM unnest(CAST(:customer_ids AS uuid[])) AS k (id)
+"""
     )
 )
 _BOOKING_VERSION = Prepared(
@@ -208,13 +233,38 @@ class SummaryRepository(TenantRepository):
     async def standing(self, customer_id: uuid.UUID) -> tuple[bool, uuid.UUID]:
         """Whether the customer was deleted here, and (0006) the record that is the
         customer now: the survivor of a merged record, else the customer itself (also one
-        not known yet). One read, after the customer's shared lock."""
+        not known yet). One read, after the customer's shared lock (none when ``hold``
+        read it already in this transaction)."""
+        held: tuple[bool, uuid.UUID] | None = self.session.info.get(_HELD, {}).get(
+            (self.tenant_id, customer_id)
+        )
+        if held is not None:
+            return held
         await lock_customer(self.session, self.tenant_id, customer_id, shared=True)
         row = await session_writes(self.session).row(
             _STANDING, tenant_id=self.tenant_id, customer_id=customer_id
         )
         assert row is not None
         return bool(row["forgotten"]), row["survivor"] or customer_id
+
+    async def hold(self, customer_ids: set[uuid.UUID]) -> None:
+        """Take the shared locks of several customers and read their standings, two
+        statements for them all; ``standing`` answers from these until the commit."""
+        writes = session_writes(self.session)
+        ordered = sorted(customer_ids)
+        await writes.value(
+            _SHARED_LOCKS, keys=[_lock_key(self.tenant_id, customer) for customer in ordered]
+        )
+        rows = await writes.rows(_STANDINGS, tenant_id=self.tenant_id, customer_ids=ordered)
+        held = self.session.info.setdefault(_HELD, {})
+        for row in rows:
+            standing = (bool(row["forgotten"]), row["survivor"] or row["customer_id"])
+            held[(self.tenant_id, row["customer_id"])] = standing
+
+    @staticmethod
+    def let_go(session: AsyncSession) -> None:
+        """Forget the standings ``hold`` read (its transaction is over or ending)."""
+        session.info.pop(_HELD, None)
 
     async def touch(self, customer_id: uuid.UUID, at: datetime) -> None:
         """Moves the customer's last activity forward to ``at`` (never back, never

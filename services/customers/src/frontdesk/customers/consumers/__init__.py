@@ -1,7 +1,13 @@
 """Handlers of other services' events: one typed handler per contract class, each a call
-into ``application.summaries`` (which keeps the summary read model and the timeline)."""
+into ``application.summaries`` (which keeps the summary read model and the timeline).
+
+The events about a customer arrive in runs (a rush's bookings, their balances): the
+consumer hands a run of them to ``on_customer_events`` at once, which locks and reads
+their customers together and then applies each with its typed handler."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from frontdesk.contracts import Envelope
 from frontdesk.contracts.billing import (
@@ -43,10 +49,13 @@ from frontdesk.customers.application import summaries, tenants
 from frontdesk.kit.consumer import Handlers
 from frontdesk.kit.uow import UnitOfWork
 
+# What the consumer runs: a class's or a tenant's change alone (``handlers``), any event
+# about a customer (``each``: one typed handler per contract class) in a run with others.
 handlers = Handlers()
+each = Handlers()
 
 
-@handlers.on(BookingRequested)
+@each.on(BookingRequested)
 async def on_booking_requested(
     uow: UnitOfWork, envelope: Envelope, event: BookingRequested
 ) -> None:
@@ -67,24 +76,24 @@ async def on_tenant_changed(uow: UnitOfWork, envelope: Envelope, event: TenantCh
     await tenants.tenant_changed(uow, envelope, event)
 
 
-@handlers.on(LoginSucceeded)
+@each.on(LoginSucceeded)
 async def on_login(uow: UnitOfWork, envelope: Envelope, event: LoginSucceeded) -> None:
     await summaries.account_event(uow, envelope, event)
 
 
-@handlers.on(CustomerAccountCreated)
+@each.on(CustomerAccountCreated)
 async def on_account_created(
     uow: UnitOfWork, envelope: Envelope, event: CustomerAccountCreated
 ) -> None:
     await summaries.account_event(uow, envelope, event)
 
 
-@handlers.on(BalanceChanged)
+@each.on(BalanceChanged)
 async def on_balance(uow: UnitOfWork, envelope: Envelope, event: BalanceChanged) -> None:
     await summaries.balance_changed(uow, envelope, event)
 
 
-@handlers.on(AccountChanged)
+@each.on(AccountChanged)
 async def on_account(uow: UnitOfWork, envelope: Envelope, event: AccountChanged) -> None:
     await summaries.account_changed(uow, envelope, event)
 
@@ -93,14 +102,14 @@ async def on_membership(uow: UnitOfWork, envelope: Envelope, event: MembershipSn
     await summaries.membership_changed(uow, envelope, event)
 
 
-@handlers.on(PackagePurchased)
+@each.on(PackagePurchased)
 async def on_package_purchased(
     uow: UnitOfWork, envelope: Envelope, event: PackagePurchased
 ) -> None:
     await summaries.credits_bought_event(uow, envelope, event)
 
 
-@handlers.on(PackageToppedUp)
+@each.on(PackageToppedUp)
 async def on_package_topped_up(uow: UnitOfWork, envelope: Envelope, event: PackageToppedUp) -> None:
     await summaries.credits_bought_event(uow, envelope, event)
 
@@ -123,10 +132,15 @@ for booking in (
     BookingRescheduled,
     BookingCustomerLinked,
 ):
-    handlers.on(booking)(on_booking)
+    each.on(booking)(on_booking)
 for membership in (MembershipAssigned, MembershipChanged, MembershipExpired):
-    handlers.on(membership)(on_membership)
+    each.on(membership)(on_membership)
 for invoice in (InvoiceIssued, InvoicePaid, InvoiceCancelled):
-    handlers.on(invoice)(on_invoice)
+    each.on(invoice)(on_invoice)
 for message in (MessageSent, MessageDelivered, MessageFailed):
-    handlers.on(message)(on_message)
+    each.on(message)(on_message)
+
+
+@handlers.on_many(*each)
+async def on_customer_events(uow: UnitOfWork, items: list[tuple[Envelope, Any]]) -> None:
+    await summaries.apply_together(uow, items, lambda u, e, ev: each[type(ev)](u, e, ev))
