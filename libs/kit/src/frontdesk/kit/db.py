@@ -549,32 +549,38 @@ class AggregateRepository(TableRepository[A]):
     async def add(self, aggregate: A) -> A:
         """Insert a new aggregate of this repository's tenant; fields left None where the
         column has a server default (``created_at``) are the database's to fill."""
-        if aggregate.tenant_id != self.tenant_id:
-            raise ValueError("an aggregate of another tenant cannot be added here")
-        values = {
-            name: value
-            for name, value in aggregate.to_row().items()
-            if value is not None or self.table.c[name].server_default is None
-        }
+        values = self.added_values(aggregate)
         if not self._keyed:
             row = await self._one(insert(self.table).values(**values).returning(self.table))
             aggregate.saved(row)
             return aggregate
         names = tuple(values)
-        c = self.table.c
-        statement = keyed(
-            (self.table, "add", names),
-            lambda: (
-                insert(self.table)
-                .values({name: bindparam(f"add_{name}", type_=c[name].type) for name in names})
-                .returning(self.table)
-            ),
-        )
+        statement = keyed((self.table, "add", names), lambda: self.adding(names))
         added = await session_writes(self.session).row(
             statement, **{f"add_{name}": value for name, value in values.items()}
         )
         aggregate.saved(added)
         return aggregate
+
+    def added_values(self, aggregate: A) -> dict[str, Any]:
+        """The columns ``add`` writes for ``aggregate`` (its own tenant's only)."""
+        if aggregate.tenant_id != self.tenant_id:
+            raise ValueError("an aggregate of another tenant cannot be added here")
+        return {
+            name: value
+            for name, value in aggregate.to_row().items()
+            if value is not None or self.table.c[name].server_default is None
+        }
+
+    def adding(self, names: tuple[str, ...]) -> Any:
+        """The insert of ``names`` (parameters ``add_<name>``) returning the row: ``add``'s
+        statement, for one that writes more with it."""
+        c = self.table.c
+        return (
+            insert(self.table)
+            .values({name: bindparam(f"add_{name}", type_=c[name].type) for name in names})
+            .returning(self.table)
+        )
 
     async def save(self, aggregate: A) -> A:
         if not aggregate.changed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -16,15 +17,20 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.kit.db import AggregateRepository, Prepared, Reads
+from frontdesk.kit.db import AggregateRepository, Prepared, Reads, keyed, session_writes
+from frontdesk.kit.errors import StaleVersion
+from frontdesk.kit.uow import OUTBOX_INSERT
 from frontdesk.scheduling.adapters.base import conflicts
+from frontdesk.scheduling.adapters.sessions import seat_move
 from frontdesk.scheduling.adapters.tables import bookings, household_links, sessions
 from frontdesk.scheduling.domain.bookings import Booking
+from frontdesk.scheduling.domain.sessions import Session
 
 ACTIVE = ("pending", "confirmed")
 ENDED = ("cancelled", "rejected")
@@ -50,6 +56,16 @@ def _position() -> ColumnElement[int]:
     return case((bookings.c.status == WAITING, count), else_=None)
 
 
+def _taking_seats(adding: Any, as_read: bool) -> Any:
+    """The booking's insert, the outbox rows and the seat counter's move as one statement:
+    the booking's row, with the counter as moved (null if it did not move)."""
+    added = adding.cte("added")
+    seats = seat_move(as_read).statement.cte("seats")
+    outbox = text(OUTBOX_INSERT).columns().cte("outbox")
+    moved = select(seats.c.seats_taken).scalar_subquery().label("session_seats_taken")
+    return select(added, moved).add_cte(outbox)
+
+
 class BookingRepository(AggregateRepository[Booking]):
     table = bookings
     aggregate = Booking
@@ -60,6 +76,41 @@ class BookingRepository(AggregateRepository[Booking]):
         conflict naming ``customer_id`` (``guest.email``)."""
         with conflicts():
             return await super().add(booking)
+
+    async def add_taking_seats(
+        self,
+        booking: Booking,
+        session: Session,
+        outbox: dict[str, list[Any]],
+        *,
+        as_read: bool,
+    ) -> None:
+        """A new booking that holds seats, its events (``outbox``: ``uow.take_outbox()``)
+        and the session's seat counter moved by them, in one statement (a rush's every
+        booking writes these three). The counter moves as ``SessionRepository.save_seats``
+        moves it (``as_read``: only if the session is still as read, else
+        ``StaleVersion``, and nothing of the statement is kept once rolled back)."""
+        values = self.added_values(booking)
+        names = tuple(values)
+        statement = keyed(
+            ("booking taking seats", names, as_read),
+            lambda: _taking_seats(self.adding(names), as_read),
+        )
+        with conflicts():
+            row = await session_writes(self.session).row(
+                statement,
+                key_tenant_id=self.tenant_id,
+                key_id=session.id,
+                version=session.version,
+                delta=session.seats_delta,
+                **{f"add_{name}": value for name, value in values.items()},
+                **outbox,
+            )
+        assert row is not None
+        if row["session_seats_taken"] is None:
+            raise StaleVersion("session", session.version)
+        booking.saved(row)
+        session.seats_saved(row["session_seats_taken"])
 
     async def save(self, booking: Booking) -> Booking:
         """Every change of a booking is an event its readers order by version, so a save

@@ -37,6 +37,12 @@ _SEATS_AS_READ = Prepared(
 )
 
 
+def seat_move(as_read: bool) -> Prepared:
+    """The seat counter's move by ``delta`` (``as_read``: only if still at ``version`` and
+    within the capacity), returning the counter as moved."""
+    return _SEATS_AS_READ if as_read else _SEATS
+
+
 class SessionRepository(PlacedRepository[Session]):
     table = sessions
     aggregate = Session
@@ -52,7 +58,7 @@ class SessionRepository(PlacedRepository[Session]):
         delta = session.seats_delta
         if delta == 0:
             return
-        statement = _SEATS_AS_READ if as_read else _SEATS
+        statement = seat_move(as_read)
         with conflicts():
             taken = await session_writes(self.session).value(
                 statement,

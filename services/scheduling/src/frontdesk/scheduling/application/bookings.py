@@ -337,13 +337,18 @@ async def _request_booking(
         waitlist=request.waitlist,
         waiting_ahead=waiting_ahead,
     )
-    await repos.bookings.add(booking)
-    uow.publish_recorded(booking)
-    if booking.settles_at_once:
-        booking.confirm(session, now)
-        await _store(uow, repos, booking, session, seats=False)
-    await uow.flush_outbox()
-    await repos.sessions.save_seats(session, as_read=not locked)  # last: locks the row
+    uow.publish_recorded(booking)  # a new booking's events: at its first version
+    if booking.settles_at_once or session.seats_delta == 0:
+        await repos.bookings.add(booking)
+        if booking.settles_at_once:
+            booking.confirm(session, now)
+            await _store(uow, repos, booking, session, seats=False)
+        await uow.flush_outbox()
+        await repos.sessions.save_seats(session, as_read=not locked)  # last: locks the row
+    else:  # the saga's start: the booking, its events and the seats in one statement
+        await repos.bookings.add_taking_seats(
+            booking, session, uow.take_outbox(), as_read=not locked
+        )
     await uow.commit()
     position = waiting_ahead + 1 if booking.waiting else None
     return BookingView.of(booking, session, position), False
