@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import inspect
 import logging
 import os
@@ -502,6 +503,16 @@ async def _serve_relay(runtime: Runtime[Any]) -> None:
     await runtime.close()
 
 
+def freeze_startup_objects() -> int:
+    """Take what startup built (modules, the app and its routes, tables, settings: some
+    150,000 objects that live as long as the process) out of the cyclic collector's
+    sight. A full collection walked them all: 100-200 ms with the event loop stopped,
+    several times a minute in a rush. Returns how many objects are frozen."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
 def main(spec: ServiceSpec[Any], argv: Sequence[str] | None = None) -> None:
     """``python -m frontdesk.<service> api|worker|relay|migrate``."""
     args = list(argv if argv is not None else sys.argv[1:])
@@ -517,8 +528,10 @@ def main(spec: ServiceSpec[Any], argv: Sequence[str] | None = None) -> None:
     if command == "api":
         import uvicorn
 
+        app = create_app(runtime)
+        freeze_startup_objects()
         uvicorn.run(
-            create_app(runtime),
+            app,
             host=settings.host,
             port=settings.port,
             log_config=None,
@@ -529,8 +542,10 @@ def main(spec: ServiceSpec[Any], argv: Sequence[str] | None = None) -> None:
             timeout_keep_alive=65,
         )
     elif command == "worker":
+        freeze_startup_objects()
         asyncio.run(_serve_worker(runtime))
     elif command == "relay":
+        freeze_startup_objects()
         asyncio.run(_serve_relay(runtime))
     else:
         raise SystemExit(f"unknown command {command!r}: use api, worker, relay or migrate")
