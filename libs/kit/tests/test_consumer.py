@@ -261,6 +261,33 @@ async def test_a_handler_of_several_gets_what_arrived_together_and_a_failing_run
     assert all([other] in calls for other in failed)
 
 
+async def test_a_lingering_consumer_takes_what_trickles_in_as_one_batch() -> None:
+    # Messages sent 20 ms apart: at once, each would be a batch of its own; a consumer
+    # that lets its batch fill for 400 ms handles them in a few calls.
+    calls: list[int] = []
+    handlers = Handlers()
+
+    @handlers.on_many(CustomerRegistered)
+    async def on_many(uow: UnitOfWork, events: list[tuple[Envelope, CustomerRegistered]]) -> None:
+        calls.append(len(events))
+
+    async with (
+        probe_service(
+            relay=False, handlers=handlers, consumer_concurrency=1, consumer_linger_ms=400
+        ) as rt,
+        Publisher(rt) as pub,
+    ):
+        for env in [envelope() for _ in range(10)]:
+            await pub.send(env)
+            await asyncio.sleep(0.02)
+        await wait_for(lambda: _when(_async_value(sum(calls)), lambda n: n == 10), timeout=10)
+    assert len(calls) <= 2 and max(calls) >= 5
+
+
+async def _async_value(value):
+    return value
+
+
 async def test_acks_of_a_batch_wait_for_a_message_retried_before_them_and_then_go() -> None:
     # A window of four unacked messages: if the acks of the messages after a retried one
     # never reached the broker, the consumer would stop at the fifth.
