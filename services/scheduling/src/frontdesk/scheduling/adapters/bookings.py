@@ -24,10 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.kit.db import AggregateRepository, Prepared, Reads, keyed, session_writes
-from frontdesk.kit.errors import StaleVersion
 from frontdesk.kit.uow import OUTBOX_INSERT
 from frontdesk.scheduling.adapters.base import conflicts
-from frontdesk.scheduling.adapters.sessions import seat_move
+from frontdesk.scheduling.adapters.sessions import seat_move, seat_move_values, seats_moved
 from frontdesk.scheduling.adapters.tables import bookings, household_links, sessions
 from frontdesk.scheduling.domain.bookings import Booking
 from frontdesk.scheduling.domain.sessions import Session
@@ -99,18 +98,13 @@ class BookingRepository(AggregateRepository[Booking]):
         with conflicts():
             row = await session_writes(self.session).row(
                 statement,
-                key_tenant_id=self.tenant_id,
-                key_id=session.id,
-                version=session.version,
-                delta=session.seats_delta,
+                **seat_move_values(self.tenant_id, session),
                 **{f"add_{name}": value for name, value in values.items()},
                 **outbox,
             )
         assert row is not None
-        if row["session_seats_taken"] is None:
-            raise StaleVersion("session", session.version)
+        seats_moved(session, row["session_seats_taken"])
         booking.saved(row)
-        session.seats_saved(row["session_seats_taken"])
 
     async def save(self, booking: Booking) -> Booking:
         """Every change of a booking is an event its readers order by version, so a save

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Integer, bindparam, select, update
 
@@ -39,8 +40,25 @@ _SEATS_AS_READ = Prepared(
 
 def seat_move(as_read: bool) -> Prepared:
     """The seat counter's move by ``delta`` (``as_read``: only if still at ``version`` and
-    within the capacity), returning the counter as moved."""
+    within the capacity), returning the counter as moved; its values: ``seat_move_values``."""
     return _SEATS_AS_READ if as_read else _SEATS
+
+
+def seat_move_values(tenant_id: uuid.UUID, session: Session) -> dict[str, Any]:
+    """``seat_move``'s values: the seats ``session`` took or freed since they were saved."""
+    return {
+        "key_tenant_id": tenant_id,
+        "key_id": session.id,
+        "version": session.version,
+        "delta": session.seats_delta,
+    }
+
+
+def seats_moved(session: Session, taken: int | None) -> None:
+    """The counter as ``seat_move`` left it; None: the session was no longer as read."""
+    if taken is None:
+        raise StaleVersion("session", session.version)
+    session.seats_saved(taken)
 
 
 class SessionRepository(PlacedRepository[Session]):
@@ -55,21 +73,13 @@ class SessionRepository(PlacedRepository[Session]):
         the capacity. ``as_read``: the session was read without its row lock, so only if
         it is still as read (no edit since, the seats still free), else ``StaleVersion``.
         The row is locked from here to the commit: callers write it last."""
-        delta = session.seats_delta
-        if delta == 0:
+        if session.seats_delta == 0:
             return
-        statement = seat_move(as_read)
         with conflicts():
             taken = await session_writes(self.session).value(
-                statement,
-                key_tenant_id=self.tenant_id,
-                key_id=session.id,
-                version=session.version,
-                delta=delta,
+                seat_move(as_read), **seat_move_values(self.tenant_id, session)
             )
-        if taken is None:
-            raise StaleVersion("session", session.version)
-        session.seats_saved(taken)
+        seats_moved(session, taken)
 
     async def page(
         self,
