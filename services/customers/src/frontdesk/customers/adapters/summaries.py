@@ -20,7 +20,6 @@ from sqlalchemy import (
     RowMapping,
     bindparam,
     case,
-    exists,
     func,
     literal,
     literal_column,
@@ -36,8 +35,6 @@ from frontdesk.customers.adapters.tables import (
     customer_bookings,
     customer_memberships,
     customer_summaries,
-    customers,
-    deleted_customers,
 )
 from frontdesk.customers.domain.summary import Activity
 from frontdesk.kit.db import Prepared, TenantRepository, keyed, session_writes
@@ -74,18 +71,7 @@ _SHARED_LOCKS = Prepared(
 _HELD = "customers.standings"
 
 # The statements every booking event runs, prepared once (the rest are built per call).
-_d, _c, _b, _s = deleted_customers.c, customers.c, customer_bookings.c, customer_summaries.c
-_STANDING = Prepared(
-    select(
-        exists()
-        .where(_d.tenant_id == bindparam("tenant_id"), _d.customer_id == bindparam("customer_id"))
-        .label("forgotten"),
-        select(_c.merged_into)
-        .where(_c.tenant_id == bindparam("tenant_id"), _c.id == bindparam("customer_id"))
-        .scalar_subquery()
-        .label("survivor"),
-    )
-)
+_b, _s = customer_bookings.c, customer_summaries.c
 _STANDINGS = Prepared(
     text(
         """
@@ -241,11 +227,7 @@ class SummaryRepository(TenantRepository):
         if held is not None:
             return held
         await lock_customer(self.session, self.tenant_id, customer_id, shared=True)
-        row = await session_writes(self.session).row(
-            _STANDING, tenant_id=self.tenant_id, customer_id=customer_id
-        )
-        assert row is not None
-        return bool(row["forgotten"]), row["survivor"] or customer_id
+        return (await self._standings([customer_id]))[customer_id]
 
     async def hold(self, customer_ids: set[uuid.UUID]) -> None:
         """Take the shared locks of several customers and read their standings, two
@@ -255,11 +237,21 @@ class SummaryRepository(TenantRepository):
         await writes.value(
             _SHARED_LOCKS, keys=[_lock_key(self.tenant_id, customer) for customer in ordered]
         )
-        rows = await writes.rows(_STANDINGS, tenant_id=self.tenant_id, customer_ids=ordered)
         held = self.session.info.setdefault(_HELD, {})
-        for row in rows:
-            standing = (bool(row["forgotten"]), row["survivor"] or row["customer_id"])
-            held[(self.tenant_id, row["customer_id"])] = standing
+        for customer, standing in (await self._standings(ordered)).items():
+            held[(self.tenant_id, customer)] = standing
+
+    async def _standings(
+        self, customer_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[bool, uuid.UUID]]:
+        """Each customer's standing (see ``standing``), read under their shared locks."""
+        rows = await session_writes(self.session).rows(
+            _STANDINGS, tenant_id=self.tenant_id, customer_ids=customer_ids
+        )
+        return {
+            row["customer_id"]: (bool(row["forgotten"]), row["survivor"] or row["customer_id"])
+            for row in rows
+        }
 
     @staticmethod
     def let_go(session: AsyncSession) -> None:
