@@ -19,7 +19,7 @@ from frontdesk.credits.adapters.tables import booking_debits, credit_packages
 from frontdesk.credits.application import debits, packages
 from frontdesk.kit.testing import wait_for
 
-from .helpers import grant
+from .helpers import acting, grant
 
 NOW = datetime.now(UTC)
 
@@ -347,6 +347,44 @@ async def test_100_concurrent_debits_against_10_credits(client, tokens, runtime)
         )
     assert total == 0
     assert [int(v) for v in versions] == list(range(1, 13))  # 2 grants + 10 debits
+
+
+async def test_credits_bought_while_a_debit_waits_for_the_account_pay_for_it(
+    client, tokens, runtime
+):
+    """The debit reads the packages in the statement that waits for the account's lock:
+    credits bought meanwhile, committed before the lock is granted, count."""
+    customer = uuid.uuid4()
+    await grant(client, tokens, customer, 1)
+
+    async def debit_three() -> debits.DebitOutcome:
+        async with runtime.uow() as uow:
+            return await debits.debit_for_booking(uow, tokens.tenant_id, uuid.uuid4(), customer, 3)
+
+    async def a_lock_awaited() -> bool:
+        async with runtime.engine.connect() as conn:
+            waiting = await conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+            return bool(waiting.scalar())
+
+    async with runtime.uow() as buying:
+        buying.hold_commits()  # the purchase holds the account's lock until commit_held
+        await packages.purchase(
+            buying,
+            acting(tokens),
+            packages.PurchaseRequest(customer_id=customer, credits=2, name="Top-up"),
+        )
+        debit = asyncio.create_task(debit_three())
+        await wait_for(a_lock_awaited)
+        await buying.commit_held()
+    outcome = await debit
+    assert (outcome.status, outcome.reason) == ("debited", None)
+    assert sum(a.credits for a in outcome.debits) == 3
+    assert (await balance(client, tokens, customer))["available"] == 0
 
 
 async def test_100_booking_requests_through_the_broker(client, tokens, runtime, bus):

@@ -20,13 +20,14 @@ from frontdesk.contracts.scheduling import (
     BookingRequested,
     BookingRescheduled,
 )
-from frontdesk.credits.adapters.debits import BookingDebitRepository
+from frontdesk.credits.adapters.debits import BookingDebitRepository, Claim
 from frontdesk.credits.adapters.packages import PackageRepository
 from frontdesk.credits.adapters.programs import ProgramRepository
 from frontdesk.credits.application.accounts import Ledger, utcnow
 from frontdesk.credits.domain import SYSTEM
 from frontdesk.credits.domain.accounts import Allocation
 from frontdesk.credits.domain.debits import BookingDebit, DebitStatus
+from frontdesk.credits.domain.packages import Package
 from frontdesk.credits.domain.programs import SessionFacts, choose
 from frontdesk.kit.uow import UnitOfWork
 
@@ -84,7 +85,13 @@ async def debit_for_booking(
     now = now or utcnow()
     debits = BookingDebitRepository(uow.session, tenant_id)
     debit = BookingDebit.requested(booking_id, customer_id, credits, payer_id)
-    if not await debits.claim(debit):
+    refusal = debit.refusal()
+    programs_may_pay = credits > 0 and session is not None
+    if refusal is None:
+        claim = await debits.claim_paying(debit, now, programs_may_pay=programs_may_pay)
+    else:
+        claim = Claim(claimed=await debits.claim(debit))
+    if not claim.claimed:
         existing = await debits.lock(booking_id)
         answer = existing.answer_again(customer_id, credits)
         _publish(uow, tenant_id, existing)
@@ -92,22 +99,18 @@ async def debit_for_booking(
         if answer == "duplicate":
             return DebitOutcome("duplicate", existing.status.value)
         return DebitOutcome("rejected", "booking_closed")
-    ledger = None
-    refusal = debit.refusal()
     if refusal is not None:
         debit.reject(refusal)
     elif (
-        credits > 0
+        programs_may_pay
+        and claim.account is None
         and session is not None
         and await _pay_with_program(uow, tenant_id, debit, session, now)
     ):
         await _save(uow, debits, debit, None, "debit")
         return DebitOutcome("debited", program_id=debit.program_id)
     else:
-        holder = debit.holder_id
-        assert holder is not None
-        ledger = await Ledger.open(uow, tenant_id, holder, SYSTEM, now, allow_closed=True)
-        usable = await ledger.packages.lock_usable(holder, now)
+        ledger, usable = await _open_ledger(uow, tenant_id, debit, claim, now)
         debit.pay(ledger.account, usable, now)
         if debit.debits:
             _publish(uow, tenant_id, debit)  # the saga's event before BalanceChanged
@@ -118,6 +121,22 @@ async def debit_for_booking(
     if debit.status == DebitStatus.rejected:
         return DebitOutcome("rejected", debit.reason)
     return DebitOutcome("debited", debits=list(debit.debits))
+
+
+async def _open_ledger(
+    uow: UnitOfWork, tenant_id: uuid.UUID, debit: BookingDebit, claim: Claim, now: datetime
+) -> tuple[Ledger, list[Package]]:
+    """The payer's ledger and usable packages, locked: as the claim found them, else read
+    under the account's lock (the account missing, or changed while the claim waited)."""
+    holder = debit.holder_id
+    assert holder is not None
+    if claim.account is None:
+        ledger = await Ledger.open(uow, tenant_id, holder, SYSTEM, now, allow_closed=True)
+    else:
+        ledger = Ledger(uow, claim.account, SYSTEM, now)
+    if claim.usable is not None:
+        return ledger, claim.usable
+    return ledger, await ledger.packages.lock_usable(holder, now)
 
 
 async def _pay_with_program(
