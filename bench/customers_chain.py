@@ -343,7 +343,7 @@ def serve_bare(port: int, dsn: str, plan_json: str) -> None:
 
 # -- the run -------------------------------------------------------------------------------
 
-POOL = 5  # connections per app: the service's default pool (3 + 2 overflow)
+POOL = 5  # connections per app: the service's default pool (5, no overflow)
 OURS, BARE = 18401, 18402
 
 

@@ -85,7 +85,13 @@ class Stack:
             ),
         }
         BUS_PREFIXES.setdefault(self.env["FRONTDESK_BUS_PREFIX"], set()).update(SERVICES)
-        for key in ("FRONTDESK_PG_URL", "FRONTDESK_AMQP_URL", "FRONTDESK_JWT_SECRET"):
+        for key in (
+            "FRONTDESK_PG_URL",
+            "FRONTDESK_AMQP_URL",
+            "FRONTDESK_JWT_SECRET",
+            "FRONTDESK_DB_POOL_SIZE",  # the booking rush's bench compares pool sizes
+            "FRONTDESK_DB_MAX_OVERFLOW",
+        ):
             if key in os.environ:
                 self.env[key] = os.environ[key]
         self.procs: dict[tuple[str, str], subprocess.Popen[bytes]] = {}

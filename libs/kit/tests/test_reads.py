@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, Depends, Response
 from kit_probe import SPEC, probe_service, things
-from sqlalchemy import bindparam, event, insert, literal_column, select
+from sqlalchemy import bindparam, event, insert, literal_column, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util import greenlet_spawn
 
@@ -116,6 +116,34 @@ async def test_the_pool_hands_connections_to_waiting_requests_instead_of_closing
             await greenlet_spawn(connection.close)
         assert len(closed) == 2 and engine.pool.checkedin() == 1 == engine.pool.size()
         assert await db.Reads(engine).value(db.Prepared(select(literal_column("1")))) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_services_pool_serves_the_next_burst_on_the_connections_it_opened(
+    runtime,
+) -> None:
+    """Bursts of more requests than connections, quiet between, on a pool sized as a
+    service's settings size it by default: every burst runs on the connections the first
+    one opened. Each new one is a server process, the driver's type introspection and
+    every statement prepared again (a rush opened ~170 a minute on scheduling's API)."""
+    defaults = type(runtime.settings).model_fields
+    sized = runtime.settings.model_copy(
+        update={name: defaults[name].default for name in ("db_pool_size", "db_max_overflow")}
+    )
+    engine = db.engine_for(sized)
+
+    async def server_process() -> int:
+        async with engine.connect() as conn:
+            pid = await conn.execute(text("SELECT pg_backend_pid() FROM pg_sleep(0.02)"))
+            return int(pid.scalar_one())
+
+    try:
+        seen: set[int] = set()
+        for _ in range(3):
+            seen |= set(await asyncio.gather(*(server_process() for _ in range(12))))
+            await asyncio.sleep(0.05)
+        assert len(seen) <= sized.db_pool_size + sized.db_max_overflow
     finally:
         await engine.dispose()
 

@@ -167,8 +167,8 @@ def _budget_pool(max_waiting: int) -> type[BudgetPool]:
 def create_engine(
     url: str,
     *,
-    pool_size: int = 3,
-    max_overflow: int = 2,
+    pool_size: int = 5,
+    max_overflow: int = 0,
     pool_timeout: float = 15.0,
     pool_max_waiting: int = 0,
     statement_cache: bool = True,

@@ -80,8 +80,11 @@ class Settings(BaseSettings):
     # Connections are a budget: each process holds at most pool + overflow connections to its
     # database (plus one listener for the API's waits): six services of two processes each
     # stay at 72 of PostgreSQL's 100; production puts PgBouncer (transaction mode) in front.
-    db_pool_size: int = Field(default=3, ge=1, le=100)
-    db_max_overflow: int = Field(default=2, ge=0, le=100)
+    # All kept open (no overflow by default): one opened in a burst and closed when it
+    # idles costs a server process, the driver's type introspection and every statement
+    # prepared again, the next burst (a rush opened ~170 a minute on scheduling's API).
+    db_pool_size: int = Field(default=5, ge=1, le=100)
+    db_max_overflow: int = Field(default=0, ge=0, le=100)
     # A request that waits longer than this for a connection answers 503 with Retry-After.
     db_pool_timeout_seconds: float = Field(default=15.0, gt=0)
     # And so does one that finds this many already waiting: under overload the queue in
