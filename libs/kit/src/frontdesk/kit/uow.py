@@ -36,8 +36,14 @@ OUTBOX_INSERT = (
     "CAST(:outbox_keys AS text[]), CAST(:outbox_envelopes AS jsonb[]), "
     "CAST(:outbox_headers AS jsonb[]))"
 )
-_OUTBOX = Prepared(text(OUTBOX_INSERT))
-_NOTIFY = Prepared(text("SELECT pg_notify(:channel, :key)"))
+# The outbox rows and the notices a unit leaves for its commit, in one round trip (a
+# data-modifying WITH runs whether or not the query reads it).
+_FLUSH = Prepared(
+    text(
+        f"WITH outbox AS ({OUTBOX_INSERT}) SELECT pg_notify(n.channel, n.key) "
+        "FROM unnest(CAST(:channels AS text[]), CAST(:keys AS text[])) AS n (channel, key)"
+    )
+)
 
 
 class UnitOfWork:
@@ -63,6 +69,7 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._reads: Reads | None = None
         self._pending: list[tuple[Any, ...]] = []  # outbox rows, as OUTBOX_COLUMNS
+        self._notices: list[tuple[str, str]] = []  # (channel, key) to notify at commit
         self._cause: Envelope | None = None
         self.published: list[Envelope] = []
         self._held = False  # in a consumer's batch: commit() leaves it to commit_held()
@@ -101,6 +108,7 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         self._session = None
         self._pending = []
+        self._notices = []
         self.published = []
         self._held = False
         self._committed = 0
@@ -164,12 +172,19 @@ class UnitOfWork:
         ]
 
     async def notify(self, channel: str, key: str) -> None:
-        """Tell a process waiting on ``channel`` for ``key`` (kit.notices), at commit."""
-        await session_writes(self.session).execute(_NOTIFY, channel=channel, key=key)
+        """Tell a process waiting on ``channel`` for ``key`` (kit.notices), at commit (sent
+        with the outbox rows: PostgreSQL delivers a notice only at commit anyway)."""
+        self._notices.append((channel, key))
 
     async def flush_outbox(self) -> None:
-        if self._pending:
-            await session_writes(self.session).execute(_OUTBOX, **self.take_outbox())
+        """Write the outbox rows and send the notices published so far (before commit)."""
+        if self._pending or self._notices:
+            channels = [channel for channel, _ in self._notices]
+            keys = [key for _, key in self._notices]
+            self._notices = []
+            await session_writes(self.session).execute(
+                _FLUSH, channels=channels, keys=keys, **self.take_outbox()
+            )
 
     def take_outbox(self) -> dict[str, list[Any]]:
         """The outbox rows of the events published so far, as the arrays ``OUTBOX_INSERT``
@@ -189,6 +204,7 @@ class UnitOfWork:
         if self._session is not None:
             await self._session.rollback()
         self._pending = []
+        self._notices = []
         del self.published[self._committed :]
 
     def hold_commits(self) -> None:
