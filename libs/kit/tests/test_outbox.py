@@ -113,6 +113,28 @@ async def test_relay_wakes_on_commit_without_waiting_for_the_poll() -> None:
         assert loop.time() - started < 3
 
 
+async def test_a_commit_during_a_relay_pass_goes_out_without_waiting_for_the_poll() -> None:
+    """An event committed while the relay publishes the previous ones (after the pass took
+    its rows) goes out in the next pass, not after the poll interval."""
+    async with probe_service(relay_poll_seconds=30.0) as rt:
+        await asyncio.sleep(0.3)  # the relay has polled once and now sleeps 30 s
+        assert rt.relay is not None
+        publish_all = rt.relay._publish_all
+        during: list[uuid.UUID] = []
+
+        async def committing_meanwhile(rows):
+            if not during:
+                during.extend(await commit_events(rt, 1))
+            return await publish_all(rows)
+
+        rt.relay._publish_all = committing_meanwhile  # type: ignore[method-assign]
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        first = await commit_events(rt, 1)
+        await wait_for(lambda: _all_seen(rt, first + during), timeout=10)
+        assert during and loop.time() - started < 3
+
+
 async def test_several_relays_publish_every_event_once() -> None:
     from frontdesk.kit.relay import Relay
 

@@ -95,6 +95,9 @@ class Relay:
         poll = self._settings.relay_poll_seconds
         backoff = poll
         while not self._stopping:
+            # Cleared before the pass takes its rows, not after: a commit during the pass
+            # (after its snapshot) wakes the next one rather than waiting for the poll.
+            self._wake.clear()
             try:
                 published = await self.publish_batch()
                 failed = self.last_failed
@@ -108,7 +111,6 @@ class Relay:
                 backoff = poll
                 if published >= self._settings.relay_batch_size:
                     continue
-            self._wake.clear()
             if failed:  # new commits do not cut a failing broker's back-off short
                 await asyncio.sleep(backoff)
                 continue
