@@ -126,8 +126,9 @@ async def debit_for_booking(
 async def _open_ledger(
     uow: UnitOfWork, tenant_id: uuid.UUID, debit: BookingDebit, claim: Claim, now: datetime
 ) -> tuple[Ledger, list[Package]]:
-    """The payer's ledger and usable packages, locked: as the claim found them, else read
-    under the account's lock (the account missing, or changed while the claim waited)."""
+    """The payer's ledger (their account locked) and usable packages: as the claim read
+    them, else read and locked under the account's lock (no account yet, or it changed
+    while the claim waited for its lock)."""
     holder = debit.holder_id
     assert holder is not None
     if claim.account is None:
