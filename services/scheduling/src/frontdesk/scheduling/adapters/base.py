@@ -69,6 +69,11 @@ def conflicts(overrides: Fields | None = None) -> Iterator[None]:
 P = TypeVar("P", bound=Placed)
 
 
+def lock_of(*, for_update: bool, for_key_share: bool) -> str | None:
+    """The row lock a read takes: ``update``, ``key share`` or none."""
+    return "update" if for_update else "key share" if for_key_share else None
+
+
 class PlacedRepository(AggregateRepository[P]):
     """Aggregates at a location, read with the location's time zone; an insert or save
     that breaks a constraint raises ``ConflictError`` naming the field."""
@@ -131,7 +136,7 @@ class PlacedRepository(AggregateRepository[P]):
         """``for_key_share``: held against edits (which lock it for update) but not against
         the seat counter's writes, nor other key-share holders. A prepared statement: every
         step of every booking reads its booking and session."""
-        lock = "update" if for_update else "key share" if for_key_share else None
+        lock = lock_of(for_update=for_update, for_key_share=for_key_share)
         statement = keyed((self.table, "zoned", lock), lambda: self._zoned_by_key(lock))
         row = await session_writes(self.session).row(
             statement, key_tenant_id=self.tenant_id, key_id=row_id
@@ -139,7 +144,9 @@ class PlacedRepository(AggregateRepository[P]):
         return None if row is None else self.load(row)  # type: ignore[arg-type]
 
     def _zoned_by_key(self, lock: str | None) -> Select[Any]:
-        stmt = self._zoned().where(by_key(self.table))
+        return self._zoned_locked(self._zoned().where(by_key(self.table)), lock)
+
+    def _zoned_locked(self, stmt: Select[Any], lock: str | None) -> Select[Any]:
         if lock == "update":
             return stmt.with_for_update(of=self.table)
         if lock == "key share":

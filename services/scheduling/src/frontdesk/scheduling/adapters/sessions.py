@@ -8,9 +8,14 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, select, update
 
-from frontdesk.kit.db import Prepared, by_key, session_writes
+from frontdesk.kit.db import Prepared, by_key, keyed, session_writes
 from frontdesk.kit.errors import StaleVersion
-from frontdesk.scheduling.adapters.base import PlacedRepository, conflicts, occurrences_from
+from frontdesk.scheduling.adapters.base import (
+    PlacedRepository,
+    conflicts,
+    lock_of,
+    occurrences_from,
+)
 from frontdesk.scheduling.adapters.tables import bookings, sessions
 from frontdesk.scheduling.domain.sessions import Session
 
@@ -66,6 +71,32 @@ class SessionRepository(PlacedRepository[Session]):
     aggregate = Session
     what = "session"
     conflict_fields = CAPACITY_BELOW_SEATS
+
+    async def of_booking(
+        self, booking_id: uuid.UUID, *, for_update: bool = False, for_key_share: bool = False
+    ) -> Session | None:
+        """The session a booking is on, found through the booking (read, not locked) and
+        locked as ``get`` locks it: one prepared statement where a booking's step took two.
+        None: no such booking. Its caller locks the booking next and checks it is still on
+        this session."""
+        lock = lock_of(for_update=for_update, for_key_share=for_key_share)
+
+        def build() -> Any:
+            booked = select(bookings.c.session_id).where(by_key(bookings)).scalar_subquery()
+            return self._zoned_locked(
+                self._zoned().where(
+                    sessions.c.tenant_id
+                    == bindparam("key_tenant_id", type_=sessions.c.tenant_id.type),
+                    sessions.c.id == booked,
+                ),
+                lock,
+            )
+
+        statement = keyed((sessions, "of booking", lock), build)
+        row = await session_writes(self.session).row(
+            statement, key_tenant_id=self.tenant_id, key_id=booking_id
+        )
+        return None if row is None else self.load(row)  # type: ignore[arg-type]
 
     async def save_seats(self, session: Session, *, as_read: bool = False) -> None:
         """The seat counter, moved by the seats this step took or freed: not versioned (a

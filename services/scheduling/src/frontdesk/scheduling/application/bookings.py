@@ -30,7 +30,7 @@ from opentelemetry import metrics
 from frontdesk.contracts.scheduling import BookingConfirmed, BookingRejected
 from frontdesk.kit.auth import Principal
 from frontdesk.kit.db import unavailable
-from frontdesk.kit.errors import NotFoundError, RuleBroken, StaleVersion
+from frontdesk.kit.errors import ConflictError, NotFoundError, RuleBroken, StaleVersion
 from frontdesk.kit.notices import Notices, wait
 from frontdesk.kit.uow import UnitOfWork
 from frontdesk.scheduling.adapters import Repositories
@@ -156,15 +156,16 @@ async def _lock(
     """The booking and its session, both locked: always the session first (no deadlocks,
     and a booking's events carry the session's current time). ``seats_stay``: a step
     that moves no seats holds the session against edits only, not against bookings."""
-    found = await repos.bookings.get(booking_id)
-    if found is None:
-        return None
-    session = await repos.sessions.get(
-        found.session_id, for_update=not seats_stay, for_key_share=seats_stay
+    session = await repos.sessions.of_booking(
+        booking_id, for_update=not seats_stay, for_key_share=seats_stay
     )
     if session is None:
+        if await repos.bookings.get(booking_id) is None:
+            return None
         raise NotFoundError.of("session")
     booking = await repos.bookings.require(booking_id, for_update=True)
+    if booking.session_id != session.id:  # moved meanwhile: a message is tried again
+        raise ConflictError("The booking moved to another session meanwhile; try again.")
     return booking, session
 
 
