@@ -4,7 +4,7 @@ naming the field, and aggregates read along with their location's time zone."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -69,11 +69,6 @@ def conflicts(overrides: Fields | None = None) -> Iterator[None]:
 P = TypeVar("P", bound=Placed)
 
 
-def lock_of(*, for_update: bool, for_key_share: bool) -> str | None:
-    """The row lock a read takes: ``update``, ``key share`` or none."""
-    return "update" if for_update else "key share" if for_key_share else None
-
-
 class PlacedRepository(AggregateRepository[P]):
     """Aggregates at a location, read with the location's time zone; an insert or save
     that breaks a constraint raises ``ConflictError`` naming the field."""
@@ -136,22 +131,40 @@ class PlacedRepository(AggregateRepository[P]):
         """``for_key_share``: held against edits (which lock it for update) but not against
         the seat counter's writes, nor other key-share holders. A prepared statement: every
         step of every booking reads its booking and session."""
-        lock = lock_of(for_update=for_update, for_key_share=for_key_share)
-        statement = keyed((self.table, "zoned", lock), lambda: self._zoned_by_key(lock))
+        return await self._zoned_one(
+            "by key",
+            lambda: by_key(self.table),
+            row_id,
+            for_update=for_update,
+            for_key_share=for_key_share,
+        )
+
+    async def _zoned_one(
+        self,
+        shape: str,
+        where: Callable[[], Any],
+        key_id: uuid.UUID,
+        *,
+        for_update: bool,
+        for_key_share: bool,
+    ) -> P | None:
+        """The one row ``where`` finds (its parameters ``key_tenant_id`` and ``key_id``),
+        with its zone, locked as ``get`` says: prepared once per ``shape`` and lock."""
+        lock = "update" if for_update else "key share" if for_key_share else None
+
+        def build() -> Select[Any]:
+            stmt = self._zoned().where(where())
+            if lock == "update":
+                return stmt.with_for_update(of=self.table)
+            if lock == "key share":
+                return stmt.with_for_update(of=self.table, read=True, key_share=True)
+            return stmt
+
+        statement = keyed((self.table, shape, lock), build)
         row = await session_writes(self.session).row(
-            statement, key_tenant_id=self.tenant_id, key_id=row_id
+            statement, key_tenant_id=self.tenant_id, key_id=key_id
         )
         return None if row is None else self.load(row)  # type: ignore[arg-type]
-
-    def _zoned_by_key(self, lock: str | None) -> Select[Any]:
-        return self._zoned_locked(self._zoned().where(by_key(self.table)), lock)
-
-    def _zoned_locked(self, stmt: Select[Any], lock: str | None) -> Select[Any]:
-        if lock == "update":
-            return stmt.with_for_update(of=self.table)
-        if lock == "key share":
-            return stmt.with_for_update(of=self.table, read=True, key_share=True)
-        return stmt
 
     async def last_of_series(self, series_id: uuid.UUID) -> P | None:
         """A series' occurrence with the latest start in the rule (what it grows from)."""

@@ -8,14 +8,9 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, select, update
 
-from frontdesk.kit.db import Prepared, by_key, keyed, session_writes
+from frontdesk.kit.db import Prepared, by_key, session_writes
 from frontdesk.kit.errors import StaleVersion
-from frontdesk.scheduling.adapters.base import (
-    PlacedRepository,
-    conflicts,
-    lock_of,
-    occurrences_from,
-)
+from frontdesk.scheduling.adapters.base import PlacedRepository, conflicts, occurrences_from
 from frontdesk.scheduling.adapters.tables import bookings, sessions
 from frontdesk.scheduling.domain.sessions import Session
 
@@ -66,6 +61,13 @@ def seats_moved(session: Session, taken: int | None) -> None:
     session.seats_saved(taken)
 
 
+def _booked_session() -> Any:
+    """The session whose booking is ``key_id`` (the booking read, not locked)."""
+    booked = select(bookings.c.session_id).where(by_key(bookings)).scalar_subquery()
+    tenant = bindparam("key_tenant_id", type_=sessions.c.tenant_id.type)
+    return (sessions.c.tenant_id == tenant) & (sessions.c.id == booked)
+
+
 class SessionRepository(PlacedRepository[Session]):
     table = sessions
     aggregate = Session
@@ -79,24 +81,13 @@ class SessionRepository(PlacedRepository[Session]):
         locked as ``get`` locks it: one prepared statement where a booking's step took two.
         None: no such booking. Its caller locks the booking next and checks it is still on
         this session."""
-        lock = lock_of(for_update=for_update, for_key_share=for_key_share)
-
-        def build() -> Any:
-            booked = select(bookings.c.session_id).where(by_key(bookings)).scalar_subquery()
-            return self._zoned_locked(
-                self._zoned().where(
-                    sessions.c.tenant_id
-                    == bindparam("key_tenant_id", type_=sessions.c.tenant_id.type),
-                    sessions.c.id == booked,
-                ),
-                lock,
-            )
-
-        statement = keyed((sessions, "of booking", lock), build)
-        row = await session_writes(self.session).row(
-            statement, key_tenant_id=self.tenant_id, key_id=booking_id
+        return await self._zoned_one(
+            "of booking",
+            _booked_session,
+            booking_id,
+            for_update=for_update,
+            for_key_share=for_key_share,
         )
-        return None if row is None else self.load(row)  # type: ignore[arg-type]
 
     async def save_seats(self, session: Session, *, as_read: bool = False) -> None:
         """The seat counter, moved by the seats this step took or freed: not versioned (a
