@@ -387,6 +387,32 @@ async def test_credits_bought_while_a_debit_waits_for_the_account_pay_for_it(
     assert (await balance(client, tokens, customer))["available"] == 0
 
 
+async def test_a_debit_is_planned_once_per_connection_not_per_booking(
+    client, tokens, runtime
+):
+    """The debit's write runs its cached plan: planning it again for every booking took as
+    long as running it (the rush's debits/s; ``bench/credit_debit.py``)."""
+    customer = uuid.uuid4()
+    await grant(client, tokens, customer, 10)
+    plans: list[tuple[int, int]] = []
+    for _ in range(7):  # PostgreSQL compares its first five custom plans with the generic
+        async with runtime.uow() as uow:
+            result = await debits.debit_for_booking(
+                uow, tokens.tenant_id, uuid.uuid4(), customer, 1
+            )
+            assert result.status == "debited"
+            found = await uow.session.execute(
+                text(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                    "WHERE statement LIKE '%UPDATE credit_packages AS p%' "
+                    "AND statement NOT LIKE '%pg_prepared_statements%'"
+                )
+            )
+            plans.extend(found.tuples())
+            await uow.commit()
+    assert plans and all(custom == 0 and generic >= 1 for generic, custom in plans), plans
+
+
 async def test_100_booking_requests_through_the_broker(client, tokens, runtime, bus):
     customer = uuid.uuid4()
     await grant(client, tokens, customer, 10)
