@@ -11,13 +11,18 @@ the credit and the class the seat, so anything short of 100 % confirmed is the s
 own failing. Baseline in the same run: the same POSTs answered by a free class, which
 settles without the saga (the API and the database alone).
 
-    uv run python bench/booking_rush.py [--rates 10,25,50,100] [--seconds 20]
+With ``--replicas N`` every service runs N APIs and N workers: the workers of a service
+share its queue, and the bookings are spread over the scheduling APIs in turn (as a load
+balancer would).
+
+    uv run python bench/booking_rush.py [--rates 10,25,50,100] [--seconds 20] [--replicas 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import sys
 import time
@@ -85,29 +90,35 @@ async def _connections_in_use(stop: asyncio.Event, seen: list[int]) -> None:
 
 
 async def _rush(
-    tenant: Tenant, session_id: str, customers: list[str], rate: float
+    tenant: Tenant, session_id: str, customers: list[str], rate: float, replicas: int
 ) -> dict[str, Any]:
     # Each customer on a connection of their own, as a rush of separate phones is: the
     # server, not a client-side pool, decides what waits. aiohttp (its parser in C) keeps
     # the load generator's own CPU, on the same two cores as the services, small.
-    async with aiohttp.ClientSession(
-        base_url=tenant.stack.url("scheduling"),
-        headers=tenant.headers,
-        timeout=aiohttp.ClientTimeout(total=120),
-        connector=aiohttp.TCPConnector(limit=0),
-    ) as client:
-        return await _send(client, session_id, customers, rate)
+    async with contextlib.AsyncExitStack() as opened:
+        clients = [
+            await opened.enter_async_context(
+                aiohttp.ClientSession(
+                    base_url=tenant.stack.url("scheduling", replica),
+                    headers=tenant.headers,
+                    timeout=aiohttp.ClientTimeout(total=120),
+                    connector=aiohttp.TCPConnector(limit=0),
+                )
+            )
+            for replica in range(1, replicas + 1)
+        ]
+        return await _send(clients, session_id, customers, rate)
 
 
 async def _send(
-    client: aiohttp.ClientSession, session_id: str, customers: list[str], rate: float
+    clients: list[aiohttp.ClientSession], session_id: str, customers: list[str], rate: float
 ) -> dict[str, Any]:
     latencies: list[float] = []
     outcomes: dict[str, int] = {}
     server_errors = 0
     refused = 0
 
-    async def one(customer: str) -> None:
+    async def one(customer: str, client: aiohttp.ClientSession) -> None:
         nonlocal server_errors, refused
         started = time.perf_counter()
         key = str(uuid.uuid4())  # a retry after 503 is the same booking
@@ -148,7 +159,7 @@ async def _send(
         delay = start + n * interval - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(customer)))
+        tasks.append(asyncio.create_task(one(customer, clients[n % len(clients)])))
     await asyncio.gather(*tasks)
     return {
         "latencies": latencies,
@@ -164,22 +175,27 @@ def _pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
-async def main(rates: list[float], seconds: float) -> None:
+async def main(rates: list[float], seconds: float, replicas: int) -> None:
     import tempfile
 
     stack = Stack(Path(tempfile.mkdtemp(prefix="rush-")))
     stack_services = [s for s in CORE]
     await asyncio.to_thread(stack.migrate)
     try:
+        each = range(1, replicas + 1)
         for service in stack_services:
-            stack.start(service, "worker")
-            stack.start(service, "api")
+            for replica in each:
+                stack.start(service, "worker", replica)
+                stack.start(service, "api", replica)
         await asyncio.gather(
-            *(stack.wait_worker(s) for s in stack_services),
-            *(stack.wait_api(s) for s in stack_services),
+            *(stack.wait_worker(s, replica=r) for s in stack_services for r in each),
+            *(stack.wait_api(s, replica=r) for s in stack_services for r in each),
         )
         tenant = Tenant(stack)
-        print(f"booking_rush: open-loop bookings paid by credits, {seconds:g} s per rate")
+        print(
+            f"booking_rush: open-loop bookings paid by credits, {seconds:g} s per rate,"
+            f" {replicas} API(s) and {replicas} worker(s) per service"
+        )
         print(
             f"  {'rate':>6} {'confirmed':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
             f" {'5xx':>5} {'503+RA':>7} {'pg conns':>9}"
@@ -189,10 +205,11 @@ async def main(rates: list[float], seconds: float) -> None:
             customers = await _customers_with_a_credit(tenant, count)
             free_class = await _class(tenant, count, {"method": "free"})
             paid_class = await _class(tenant, count, {"method": "credits", "credits": 1})
-            baseline = await _rush(tenant, free_class, [str(uuid.uuid4()) for _ in customers], rate)
-            stop, seen = asyncio.Event(), []
+            anyone = [str(uuid.uuid4()) for _ in customers]
+            baseline = await _rush(tenant, free_class, anyone, rate, replicas)
+            stop, seen = asyncio.Event(), list[int]()
             watcher = asyncio.create_task(_connections_in_use(stop, seen))
-            result = await _rush(tenant, paid_class, customers, rate)
+            result = await _rush(tenant, paid_class, customers, rate, replicas)
             stop.set()
             await watcher
             confirmed = result["outcomes"].get("confirmed", 0) / max(count, 1)
@@ -218,5 +235,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="10,25,50,100")
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--replicas", type=int, default=1)
     args = parser.parse_args()
-    asyncio.run(main([float(r) for r in args.rates.split(",")], args.seconds))
+    asyncio.run(main([float(r) for r in args.rates.split(",")], args.seconds, args.replicas))

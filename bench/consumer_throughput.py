@@ -5,6 +5,9 @@ envelope, one transaction per batch that claims the inbox rows and runs the hand
 (an upsert, as the read models do), commit, then ack — with a handler of one message
 (``Handlers.on``: one upsert per message) and with a handler of several
 (``Handlers.on_many``: one upsert per batch).
+Replicas: the same consumer (a handler of one) as one worker process and as two sharing
+the queue, as two replicas of a service's worker do; each process is started and connected
+before the clock starts.
 Baselines on the same messages, queue kind and prefetch:
   - raw aio-pika: parse the envelope and ack (what the broker and client allow);
   - raw aio-pika + the same transaction through a bare asyncpg-backed SQLAlchemy
@@ -19,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -110,9 +115,7 @@ async def timed(n: int, handled: Callable[[], int], start: Callable[[], Awaitabl
     return n / (time.perf_counter() - started)
 
 
-async def kit_round(
-    settings: Settings, engine, tables, seen: Table, n: int, *, batched: bool
-) -> float:
+def kit_consumer(settings: Settings, engine, tables, seen: Table, *, batched: bool) -> Consumer:
     handlers = Handlers()
     if batched:
 
@@ -130,11 +133,70 @@ async def kit_round(
             await uow.session.execute(upsert(seen, event.customer_id))
 
     sessions = db.sessionmaker(engine)
-    consumer = Consumer(settings, CONSUMER, handlers, lambda: UnitOfWork(sessions, tables))
+    return Consumer(settings, CONSUMER, handlers, lambda: UnitOfWork(sessions, tables))
+
+
+async def kit_round(
+    settings: Settings, engine, tables, seen: Table, n: int, *, batched: bool
+) -> float:
+    consumer = kit_consumer(settings, engine, tables, seen, batched=batched)
     try:
         return await timed(n, lambda: consumer.handled, consumer.start)
     finally:
         await consumer.close()
+
+
+async def serve(settings: Settings) -> None:
+    """One worker process of the replicas' round: its consumer starts on "go" (a line on
+    stdin) and runs until SIGTERM."""
+    metadata = db.new_metadata()
+    tables = db.messaging_tables(metadata)
+    seen = read_model(metadata)
+    engine = db.create_engine(settings.resolved_database_url())
+    consumer = kit_consumer(settings, engine, tables, seen, batched=False)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    await consumer.start()
+    await stop.wait()
+    await consumer.close()
+    await engine.dispose()
+
+
+async def processes_round(settings: Settings, engine, n: int, processes: int) -> float:
+    """Events/s of ``processes`` worker processes sharing the queue (``serve``)."""
+    command = ["--serve", settings.service, settings.bus_prefix]
+    command += ["--prefetch", str(settings.consumer_prefetch)]
+    pipe = asyncio.subprocess.PIPE
+    workers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, __file__, *command, stdin=pipe, stdout=pipe
+        )
+        for _ in range(processes)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout is not None and await worker.stdout.readline() == b"ready\n"
+
+        async def handled() -> int:
+            async with engine.connect() as conn:
+                return int((await conn.execute(text("SELECT count(*) FROM seen"))).scalar_one())
+
+        started = time.perf_counter()
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write(b"go\n")
+            await worker.stdin.drain()
+        # The workers are other processes: their progress is only seen in the database.
+        while await handled() < n:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        return n / (time.perf_counter() - started)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            await asyncio.wait_for(worker.wait(), timeout=30)
 
 
 async def raw_round(settings: Settings, n: int, transaction: Callable | None) -> float:
@@ -179,6 +241,7 @@ async def main(events: int, prefetch: int, rounds: int) -> None:
 
         try:
             kit_rates, batched_rates, raw_rates, db_rates = [], [], [], []
+            one_process, two_processes = [], []
             for _ in range(rounds):
                 for rates, round_ in (
                     (
@@ -189,6 +252,8 @@ async def main(events: int, prefetch: int, rounds: int) -> None:
                         batched_rates,
                         lambda: kit_round(settings, engine, tables, seen, events, batched=True),
                     ),
+                    (one_process, lambda: processes_round(settings, engine, events, 1)),
+                    (two_processes, lambda: processes_round(settings, engine, events, 2)),
                     (raw_rates, lambda: raw_round(settings, events, None)),
                     (db_rates, lambda: raw_round(settings, events, bare_transaction)),
                 ):
@@ -196,12 +261,16 @@ async def main(events: int, prefetch: int, rounds: int) -> None:
                         await conn.execute(text("TRUNCATE inbox, seen"))
                     await fill_queue(settings, events)
                     rates.append(await round_())
-            kit, batched, raw, with_tx = map(max, (kit_rates, batched_rates, raw_rates, db_rates))
+            kit, batched, raw, with_tx, one, two = map(
+                max, (kit_rates, batched_rates, raw_rates, db_rates, one_process, two_processes)
+            )
             report(
                 f"consumer_throughput: {events} events, prefetch {prefetch}, best of {rounds}",
                 {
                     "kit Consumer, handler of one message (upsert each)": kit,
                     "kit Consumer, handler of several (one upsert per batch)": batched,
+                    "one worker process (handler of one)": one,
+                    "two worker processes sharing the queue (handler of one)": two,
                     "baseline raw aio-pika (parse, ack)": raw,
                     "baseline raw aio-pika + a transaction per message (no kit)": with_tx,
                 },
@@ -209,7 +278,8 @@ async def main(events: int, prefetch: int, rounds: int) -> None:
             print(
                 f"  kit / raw aio-pika: {batched / raw:.2f} with a handler of several, "
                 f"{kit / raw:.2f} with a handler of one; "
-                f"kit / raw+transaction: {kit / with_tx:.2f}"
+                f"kit / raw+transaction: {kit / with_tx:.2f}; "
+                f"two worker processes / one: {two / one:.2f}"
             )
         finally:
             topology = bus.Topology.from_settings(settings)
@@ -225,5 +295,16 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=6000)
     parser.add_argument("--prefetch", type=int, default=Settings().consumer_prefetch)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--serve", nargs=2, metavar=("SERVICE", "BUS_PREFIX"), help="a worker")
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.prefetch, args.rounds))
+    if args.serve:
+        service, bus_prefix = args.serve
+        worker_settings = Settings(
+            service=service,
+            bus_prefix=bus_prefix,
+            database_prefix="",
+            consumer_prefetch=args.prefetch,
+        )
+        asyncio.run(serve(worker_settings))
+    else:
+        asyncio.run(main(args.events, args.prefetch, args.rounds))

@@ -95,6 +95,9 @@ class Stack:
             if key in os.environ:
                 self.env[key] = os.environ[key]
         self.procs: dict[tuple[str, str], subprocess.Popen[bytes]] = {}
+        # A service's further replicas (the booking rush's bench): API replica 2 and on
+        # answer on ports of their own, as pods behind one Service would.
+        self.replica_ports: dict[tuple[str, int], int] = {}
         self.offsets: dict[tuple[str, str], int] = {}
         self.settings = Settings()  # for tokens: the same secret, issuer and audience
 
@@ -124,8 +127,13 @@ class Stack:
             command, env=self.env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT
         )
 
-    def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+    def url(self, service: str, replica: int = 1) -> str:
+        return f"http://127.0.0.1:{self._port(service, replica)}"
+
+    def _port(self, service: str, replica: int) -> int:
+        if replica == 1:
+            return self.ports[service]
+        return self.replica_ports.setdefault((service, replica), _free_port())
 
     def _cmd(self, service: str, command: str) -> list[str]:
         return [sys.executable, "-m", f"frontdesk.{service}", command]
@@ -149,15 +157,18 @@ class Stack:
     def log(self, service: str, kind: str) -> Path:
         return self.workdir / f"{service}-{kind}.log"
 
-    def start(self, service: str, kind: str) -> subprocess.Popen[bytes]:
-        env = {**self.env, "FRONTDESK_PORT": str(self.ports[service])}
-        log = self.log(service, kind)
-        self.offsets[(service, kind)] = log.stat().st_size if log.exists() else 0
+    def start(self, service: str, kind: str, replica: int = 1) -> subprocess.Popen[bytes]:
+        """The service's ``kind`` process (``api``, ``worker``); ``replica`` 2 and on are
+        more of the same kind beside the first, each with its own log."""
+        env = {**self.env, "FRONTDESK_PORT": str(self._port(service, replica))}
+        name = _replica(kind, replica)
+        log = self.log(service, name)
+        self.offsets[(service, name)] = log.stat().st_size if log.exists() else 0
         out = log.open("ab")
         proc = subprocess.Popen(
             self._cmd(service, kind), env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
         )
-        self.procs[(service, kind)] = proc
+        self.procs[(service, name)] = proc
         return proc
 
     def kill(self, service: str, kind: str, sig: int = signal.SIGKILL) -> None:
@@ -165,28 +176,30 @@ class Stack:
         proc.send_signal(sig)
         proc.wait(timeout=20)
 
-    async def wait_api(self, service: str, timeout: float = 180) -> None:
+    async def wait_api(self, service: str, timeout: float = 180, replica: int = 1) -> None:
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline:
-                self._check_alive(service, "api")
+                self._check_alive(service, _replica("api", replica))
                 try:
-                    r = await client.get(f"{self.url(service)}/readyz")
+                    r = await client.get(f"{self.url(service, replica)}/readyz")
                     if r.status_code == 200:
                         return
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.2)
-        raise AssertionError(f"{service} api not ready: {self.log(service, 'api').read_text()}")
+        name = _replica("api", replica)
+        raise AssertionError(f"{service} {name} not ready: {self.log(service, name).read_text()}")
 
-    async def wait_worker(self, service: str, timeout: float = 180) -> None:
+    async def wait_worker(self, service: str, timeout: float = 180, replica: int = 1) -> None:
         """Until the worker logged that it runs (its queue and bindings are declared)."""
-        log = self.log(service, "worker")
-        start = self.offsets.get((service, "worker"), 0)
+        name = _replica("worker", replica)
+        log = self.log(service, name)
+        start = self.offsets.get((service, name), 0)
         marker = f"{service} worker running".encode()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self._check_alive(service, "worker")
+            self._check_alive(service, name)
             with log.open("rb") as f:
                 f.seek(start)
                 if marker in f.read():
@@ -233,6 +246,11 @@ class Stack:
             "database_prefix": self.env["FRONTDESK_DATABASE_PREFIX"],
             **({"pg_url": self.env["FRONTDESK_PG_URL"]} if "FRONTDESK_PG_URL" in self.env else {}),
         }
+
+
+def _replica(kind: str, replica: int) -> str:
+    """How a replica's process is known (its key in ``Stack.procs`` and its log's name)."""
+    return kind if replica == 1 else f"{kind}-{replica}"
 
 
 class Tenant:

@@ -218,6 +218,41 @@ async def test_200_concurrent_bookings_on_capacity_20_confirm_exactly_20(tenant)
     assert sum(balances.values()) == 180  # no credit lost, none debited twice
 
 
+async def test_a_second_credits_worker_shares_the_queue_and_debits_each_booking_once(tenant, stack):
+    """Two replicas of a worker consume one queue (issue 17): with both running every
+    booking is debited once; with the first gone, the second alone carries on."""
+    where = await studio(tenant)
+    session = await new_session(tenant, where, capacity=60)
+    customers = [str(uuid.uuid4()) for _ in range(60)]
+    gate = asyncio.Semaphore(20)
+
+    async def funded(customer: str) -> None:
+        async with gate:
+            await grant(tenant, customer, 1)
+
+    async def booked_and_settled(group: list[str]) -> list[str]:
+        made = await asyncio.gather(*(book(tenant, session, customer_id=c) for c in group))
+        ids = [(await _ok(r, 201, 202))["id"] for r in made]
+        return [b["status"] for b in await asyncio.gather(*(settled(tenant, i) for i in ids))]
+
+    await asyncio.gather(*(funded(c) for c in customers))
+    stack.start("credits", "worker", replica=2)
+    first_gone = False
+    try:
+        await stack.wait_worker("credits", replica=2)
+        assert await booked_and_settled(customers[:40]) == ["confirmed"] * 40
+        stack.kill("credits", "worker", signal.SIGKILL)
+        first_gone = True
+        assert await booked_and_settled(customers[40:]) == ["confirmed"] * 20
+    finally:
+        stack.kill("credits", "worker-2", signal.SIGTERM)
+        if first_gone:
+            await stack.restart_worker("credits")
+    balances = await asyncio.gather(*(balance(tenant, c) for c in customers))
+    assert balances == [0] * 60  # each booking paid with its customer's one credit
+    assert await seats_taken(tenant, session) == 60
+
+
 async def test_credits_worker_killed_while_bookings_pending(tenant, stack):
     where = await studio(tenant)
     session = await new_session(tenant, where, capacity=30)
