@@ -387,9 +387,7 @@ async def test_credits_bought_while_a_debit_waits_for_the_account_pay_for_it(
     assert (await balance(client, tokens, customer))["available"] == 0
 
 
-async def test_a_debit_is_planned_once_per_connection_not_per_booking(
-    client, tokens, runtime
-):
+async def test_a_debit_is_planned_once_per_connection_not_per_booking(client, tokens, runtime):
     """The debit's write runs its cached plan: planning it again for every booking took as
     long as running it (the rush's debits/s; ``bench/credit_debit.py``)."""
     customer = uuid.uuid4()

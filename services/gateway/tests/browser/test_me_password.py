@@ -124,9 +124,7 @@ async def test_the_api_reference_is_swagger_ui_from_the_gateway_alone(page: Page
     # Swagger UI drew the merged document: the gateway's and the services' operations.
     # The first draw waits for every service's document and parses ~1.5 MB of script: on
     # a loaded 2-core machine that alone has taken just over Playwright's default 5 s.
-    await expect(page.locator(".swagger-ui .information-container")).to_be_visible(
-        timeout=30_000
-    )
+    await expect(page.locator(".swagger-ui .information-container")).to_be_visible(timeout=30_000)
     await expect(
         page.locator(".opblock-summary-path", has_text="/v1/auth/customer-login")
     ).to_be_visible()
