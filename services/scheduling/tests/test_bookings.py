@@ -2,7 +2,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text, update
 
 from frontdesk.contracts.credits import DebitRejected, DebitSucceeded
 from frontdesk.contracts.customers import CustomerStatusChanged, GuestResolved
@@ -375,6 +375,50 @@ async def test_reschedule_moves_the_seat(studio, runtime):
         headers=studio.admin,
     )
     assert r.status_code == 409
+
+
+async def test_a_step_on_a_booking_moved_meanwhile_is_refused_not_applied_to_its_old_session(
+    studio, runtime
+):
+    """A step finds the booking's session, locks it, then locks the booking: a move
+    committed in between makes it answer 409 (try again), never free the old session's
+    seat or cancel the booking there."""
+    s1, booking = await _confirmed(studio, datetime.now(UTC) + timedelta(days=3))
+    s2 = await studio.session(starts_at=datetime.now(UTC) + timedelta(days=4), payment=PAY)
+    booking_id, s2_id = uuid.UUID(booking["id"]), uuid.UUID(s2["id"])
+
+    async def a_lock_awaited() -> bool:
+        async with runtime.engine.connect() as conn:
+            waiting = await conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+            return bool(waiting.scalar())
+
+    async with runtime.engine.connect() as mover:
+        await mover.execute(
+            select(bookings.c.id).where(bookings.c.id == booking_id).with_for_update()
+        )
+        cancel = asyncio.create_task(
+            studio.client.post(f"/v1/bookings/{booking['id']}/cancel", headers=studio.admin)
+        )
+        await wait_for(a_lock_awaited)  # the cancel holds s1 and waits for the booking
+        await mover.execute(
+            update(bookings).where(bookings.c.id == booking_id).values(session_id=s2_id)
+        )
+        await mover.execute(update(sessions).where(sessions.c.id == s2_id).values(seats_taken=1))
+        await mover.commit()
+    answer = await cancel
+    assert answer.status_code == 409, answer.text
+    assert "moved" in answer.json()["detail"]
+    assert await seats_taken(runtime, s1["id"]) == 1  # the move left it: not freed by the cancel
+    r = await studio.client.get(f"/v1/bookings/{booking['id']}", headers=studio.admin)
+    assert (r.json()["status"], r.json()["session_id"]) == ("confirmed", s2["id"])
+    r = await studio.client.post(f"/v1/bookings/{booking['id']}/cancel", headers=studio.admin)
+    assert r.status_code == 200, r.text  # tried again: cancelled on the session it is on
+    assert await seats_taken(runtime, s2["id"]) == 0
 
 
 async def test_check_in_and_no_show_are_legal_only_from_confirmed(studio):
