@@ -11,11 +11,14 @@ the credit and the class the seat, so anything short of 100 % confirmed is the s
 own failing. Baseline in the same run: the same POSTs answered by a free class, which
 settles without the saga (the API and the database alone).
 
-With ``--replicas N`` every service runs N APIs and N workers: the workers of a service
+With ``--classes K`` the bookings go to K classes in turn (a chain opening a week of
+classes) rather than all to one (every booking then takes a seat on one row). With
+``--replicas N`` every service runs N APIs and N workers: the workers of a service
 share its queue, and the bookings are spread over the scheduling APIs in turn (as a load
 balancer would).
 
-    uv run python bench/booking_rush.py [--rates 10,25,50,100] [--seconds 20] [--replicas 1]
+    uv run python bench/booking_rush.py [--rates 10,25,50,100] [--seconds 20]
+        [--classes 1] [--replicas 1]
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ async def _connections_in_use(stop: asyncio.Event, seen: list[int]) -> None:
 
 
 async def _rush(
-    tenant: Tenant, session_id: str, customers: list[str], rate: float, replicas: int
+    tenant: Tenant, classes: list[str], customers: list[str], rate: float, replicas: int
 ) -> dict[str, Any]:
     # Each customer on a connection of their own, as a rush of separate phones is: the
     # server, not a client-side pool, decides what waits. aiohttp (its parser in C) keeps
@@ -107,18 +110,18 @@ async def _rush(
             )
             for replica in range(1, replicas + 1)
         ]
-        return await _send(clients, session_id, customers, rate)
+        return await _send(clients, classes, customers, rate)
 
 
 async def _send(
-    clients: list[aiohttp.ClientSession], session_id: str, customers: list[str], rate: float
+    clients: list[aiohttp.ClientSession], classes: list[str], customers: list[str], rate: float
 ) -> dict[str, Any]:
     latencies: list[float] = []
     outcomes: dict[str, int] = {}
     server_errors = 0
     refused = 0
 
-    async def one(customer: str, client: aiohttp.ClientSession) -> None:
+    async def one(customer: str, client: aiohttp.ClientSession, session_id: str) -> None:
         nonlocal server_errors, refused
         started = time.perf_counter()
         key = str(uuid.uuid4())  # a retry after 503 is the same booking
@@ -159,7 +162,8 @@ async def _send(
         delay = start + n * interval - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(customer, clients[n % len(clients)])))
+        session_id = classes[n % len(classes)]
+        tasks.append(asyncio.create_task(one(customer, clients[n % len(clients)], session_id)))
     await asyncio.gather(*tasks)
     return {
         "latencies": latencies,
@@ -175,7 +179,7 @@ def _pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
-async def main(rates: list[float], seconds: float, replicas: int) -> None:
+async def main(rates: list[float], seconds: float, classes: int, replicas: int) -> None:
     import tempfile
 
     stack = Stack(Path(tempfile.mkdtemp(prefix="rush-")))
@@ -194,7 +198,7 @@ async def main(rates: list[float], seconds: float, replicas: int) -> None:
         tenant = Tenant(stack)
         print(
             f"booking_rush: open-loop bookings paid by credits, {seconds:g} s per rate,"
-            f" {replicas} API(s) and {replicas} worker(s) per service"
+            f" {classes} class(es), {replicas} API(s) and {replicas} worker(s) per service"
         )
         print(
             f"  {'rate':>6} {'confirmed':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
@@ -203,13 +207,15 @@ async def main(rates: list[float], seconds: float, replicas: int) -> None:
         for rate in rates:
             count = int(rate * seconds)
             customers = await _customers_with_a_credit(tenant, count)
-            free_class = await _class(tenant, count, {"method": "free"})
-            paid_class = await _class(tenant, count, {"method": "credits", "credits": 1})
+            seats = -(-count // classes)
+            free = [await _class(tenant, seats, {"method": "free"}) for _ in range(classes)]
+            paid = {"method": "credits", "credits": 1}
+            paying = [await _class(tenant, seats, paid) for _ in range(classes)]
             anyone = [str(uuid.uuid4()) for _ in customers]
-            baseline = await _rush(tenant, free_class, anyone, rate, replicas)
+            baseline = await _rush(tenant, free, anyone, rate, replicas)
             stop, seen = asyncio.Event(), list[int]()
             watcher = asyncio.create_task(_connections_in_use(stop, seen))
-            result = await _rush(tenant, paid_class, customers, rate, replicas)
+            result = await _rush(tenant, paying, customers, rate, replicas)
             stop.set()
             await watcher
             confirmed = result["outcomes"].get("confirmed", 0) / max(count, 1)
@@ -235,6 +241,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="10,25,50,100")
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--classes", type=int, default=1)
     parser.add_argument("--replicas", type=int, default=1)
     args = parser.parse_args()
-    asyncio.run(main([float(r) for r in args.rates.split(",")], args.seconds, args.replicas))
+    rates = [float(r) for r in args.rates.split(",")]
+    asyncio.run(main(rates, args.seconds, args.classes, args.replicas))
