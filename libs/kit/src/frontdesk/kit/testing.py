@@ -21,9 +21,12 @@ import pytest
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_fixed
 
 from frontdesk.kit import bus, migrations, telemetry
 from frontdesk.kit.auth import Permission, Role, issue_token
+from frontdesk.kit.problems import RETRYABLE_SQLSTATES
 from frontdesk.kit.service import Runtime, ServiceSpec, create_app
 from frontdesk.kit.settings import Settings
 
@@ -126,10 +129,28 @@ async def app_client(runtime: Runtime[Any]) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def truncate_all(runtime: Runtime[Any]) -> None:
-    """Empty every table of the service (between tests)."""
+    """Empty every table of the service (between tests). The runtime's consumer or relay may
+    still be finishing the test's last message: TRUNCATE locks the tables one by one, so the
+    two can deadlock; PostgreSQL then aborts one of them, and a truncate aborted is tried
+    again (a message aborted is redelivered)."""
     names = ", ".join(f'"{t.name}"' for t in runtime.spec.metadata.sorted_tables)
-    async with runtime.engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception(_rolled_back_whole),
+        stop=stop_after_attempt(5),
+        wait=wait_fixed(0.1),
+        reraise=True,
+    ):
+        with attempt:
+            async with runtime.engine.begin() as conn:
+                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def _rolled_back_whole(error: BaseException) -> bool:
+    """A deadlock victim or a serialization failure (nothing of it was kept)."""
+    return (
+        isinstance(error, DBAPIError)
+        and getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+    )
 
 
 async def wait_for(predicate: Any, *, timeout: float = 10.0, interval: float = 0.05) -> Any:
