@@ -7,7 +7,7 @@ import uuid
 from kit_probe import probe_service, things
 from sqlalchemy import func, insert, select, text
 
-from frontdesk.kit.testing import truncate_all, wait_for
+from frontdesk.kit.testing import lock_awaited, truncate_all, wait_for
 
 
 async def test_emptying_the_tables_outlasts_a_deadlock_with_a_late_transaction():
@@ -18,23 +18,13 @@ async def test_emptying_the_tables_outlasts_a_deadlock_with_a_late_transaction()
             )
         tables = [table.name for table in runtime.spec.metadata.sorted_tables]
 
-        async def a_lock_awaited() -> bool:
-            async with runtime.engine.connect() as conn:
-                waiting = await conn.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                    )
-                )
-                return bool(waiting.scalar())
-
         # A late transaction (a consumer finishing its message) writes the last table, the
         # truncate locks the others in order and waits for it, then the late one writes the
         # first: a deadlock, whose victim PostgreSQL picks (the truncate, waiting longest).
         async with runtime.engine.connect() as late:
             await late.execute(text(f'LOCK TABLE "{tables[-1]}" IN ROW EXCLUSIVE MODE'))
             emptying = asyncio.create_task(truncate_all(runtime))
-            await wait_for(a_lock_awaited)
+            await wait_for(lambda: lock_awaited(runtime.engine))
             await late.execute(text(f'LOCK TABLE "{tables[0]}" IN ROW EXCLUSIVE MODE'))
             await late.commit()
         await emptying

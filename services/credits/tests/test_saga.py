@@ -17,7 +17,7 @@ from frontdesk.contracts.scheduling import (
 )
 from frontdesk.credits.adapters.tables import booking_debits, credit_packages
 from frontdesk.credits.application import debits, packages
-from frontdesk.kit.testing import wait_for
+from frontdesk.kit.testing import lock_awaited, wait_for
 
 from .helpers import acting, grant
 
@@ -361,16 +361,6 @@ async def test_credits_bought_while_a_debit_waits_for_the_account_pay_for_it(
         async with runtime.uow() as uow:
             return await debits.debit_for_booking(uow, tokens.tenant_id, uuid.uuid4(), customer, 3)
 
-    async def a_lock_awaited() -> bool:
-        async with runtime.engine.connect() as conn:
-            waiting = await conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
-            )
-            return bool(waiting.scalar())
-
     async with runtime.uow() as buying:
         buying.hold_commits()  # the purchase holds the account's lock until commit_held
         await packages.purchase(
@@ -379,7 +369,7 @@ async def test_credits_bought_while_a_debit_waits_for_the_account_pay_for_it(
             packages.PurchaseRequest(customer_id=customer, credits=2, name="Top-up"),
         )
         debit = asyncio.create_task(debit_three())
-        await wait_for(a_lock_awaited)
+        await wait_for(lambda: lock_awaited(runtime.engine))
         await buying.commit_held()
     outcome = await debit
     assert (outcome.status, outcome.reason) == ("debited", None)

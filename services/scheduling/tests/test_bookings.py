@@ -2,12 +2,12 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import event, func, select, update
 
 from frontdesk.contracts.credits import DebitRejected, DebitSucceeded
 from frontdesk.contracts.customers import CustomerStatusChanged, GuestResolved
 from frontdesk.kit.auth import Permission
-from frontdesk.kit.testing import wait_for
+from frontdesk.kit.testing import lock_awaited, wait_for
 from frontdesk.scheduling.adapters.tables import bookings, customer_states, sessions
 from frontdesk.scheduling.application.bookings import expire_pending
 
@@ -387,16 +387,6 @@ async def test_a_step_on_a_booking_moved_meanwhile_is_refused_not_applied_to_its
     s2 = await studio.session(starts_at=datetime.now(UTC) + timedelta(days=4), payment=PAY)
     booking_id, s2_id = uuid.UUID(booking["id"]), uuid.UUID(s2["id"])
 
-    async def a_lock_awaited() -> bool:
-        async with runtime.engine.connect() as conn:
-            waiting = await conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
-            )
-            return bool(waiting.scalar())
-
     async with runtime.engine.connect() as mover:
         await mover.execute(
             select(bookings.c.id).where(bookings.c.id == booking_id).with_for_update()
@@ -404,7 +394,9 @@ async def test_a_step_on_a_booking_moved_meanwhile_is_refused_not_applied_to_its
         cancel = asyncio.create_task(
             studio.client.post(f"/v1/bookings/{booking['id']}/cancel", headers=studio.admin)
         )
-        await wait_for(a_lock_awaited)  # the cancel holds s1 and waits for the booking
+        await wait_for(
+            lambda: lock_awaited(runtime.engine)
+        )  # the cancel holds s1 and waits for the booking
         await mover.execute(
             update(bookings).where(bookings.c.id == booking_id).values(session_id=s2_id)
         )

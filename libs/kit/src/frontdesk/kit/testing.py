@@ -22,6 +22,7 @@ from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricR
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_fixed
 
 from frontdesk.kit import bus, migrations, telemetry
@@ -151,6 +152,19 @@ def _rolled_back_whole(error: BaseException) -> bool:
         isinstance(error, DBAPIError)
         and getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
     )
+
+
+async def lock_awaited(engine: AsyncEngine) -> bool:
+    """Whether a transaction on the engine's database waits for a lock (a test's cue that a
+    concurrent step reached the lock it holds for it): ``wait_for(lambda: lock_awaited(e))``."""
+    async with engine.connect() as conn:
+        waiting = await conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+        return bool(waiting.scalar())
 
 
 async def wait_for(predicate: Any, *, timeout: float = 10.0, interval: float = 0.05) -> Any:
