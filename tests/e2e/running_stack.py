@@ -171,8 +171,8 @@ class Stack:
         self.procs[(service, name)] = proc
         return proc
 
-    def kill(self, service: str, kind: str, sig: int = signal.SIGKILL) -> None:
-        proc = self.procs.pop((service, kind))
+    def kill(self, service: str, kind: str, sig: int = signal.SIGKILL, replica: int = 1) -> None:
+        proc = self.procs.pop((service, _replica(kind, replica)))
         proc.send_signal(sig)
         proc.wait(timeout=20)
 

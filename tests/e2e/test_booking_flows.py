@@ -90,6 +90,17 @@ async def grant(tenant: Any, customer_id: str, credits: int) -> None:
     )
 
 
+async def funded(tenant: Any, customers: list[str], credits: int = 1) -> None:
+    """Each customer granted ``credits``, 25 grants at a time."""
+    gate = asyncio.Semaphore(25)
+
+    async def one(customer: str) -> None:
+        async with gate:
+            await grant(tenant, customer, credits)
+
+    await asyncio.gather(*(one(c) for c in customers))
+
+
 async def balance(tenant: Any, customer_id: str) -> int:
     r = await tenant.credits.get(f"/v1/credit-packages/balance?customer_id={customer_id}")
     return int((await _ok(r))["available"])
@@ -191,13 +202,7 @@ async def test_200_concurrent_bookings_on_capacity_20_confirm_exactly_20(tenant)
     where = await studio(tenant)
     session = await new_session(tenant, where, capacity=20)
     customers = [str(uuid.uuid4()) for _ in range(200)]
-    gate = asyncio.Semaphore(25)
-
-    async def funded(customer: str) -> None:
-        async with gate:
-            await grant(tenant, customer, 1)
-
-    await asyncio.gather(*(funded(c) for c in customers))
+    await funded(tenant, customers)
     answers = await asyncio.gather(*(book(tenant, session, customer_id=c) for c in customers))
     codes = [r.status_code for r in answers]
     assert codes.count(202) + codes.count(201) == 20, sorted(codes)
@@ -206,6 +211,7 @@ async def test_200_concurrent_bookings_on_capacity_20_confirm_exactly_20(tenant)
     outcomes = await asyncio.gather(*(settled(tenant, b) for b in booked.values()))
     assert [b["status"] for b in outcomes] == ["confirmed"] * 20
     assert await seats_taken(tenant, session) == 20
+    gate = asyncio.Semaphore(25)
 
     async def balance_of(customer: str) -> int:
         async with gate:
@@ -224,18 +230,13 @@ async def test_a_second_credits_worker_shares_the_queue_and_debits_each_booking_
     where = await studio(tenant)
     session = await new_session(tenant, where, capacity=60)
     customers = [str(uuid.uuid4()) for _ in range(60)]
-    gate = asyncio.Semaphore(20)
-
-    async def funded(customer: str) -> None:
-        async with gate:
-            await grant(tenant, customer, 1)
 
     async def booked_and_settled(group: list[str]) -> list[str]:
         made = await asyncio.gather(*(book(tenant, session, customer_id=c) for c in group))
         ids = [(await _ok(r, 201, 202))["id"] for r in made]
         return [b["status"] for b in await asyncio.gather(*(settled(tenant, i) for i in ids))]
 
-    await asyncio.gather(*(funded(c) for c in customers))
+    await funded(tenant, customers)
     stack.start("credits", "worker", replica=2)
     first_gone = False
     try:
@@ -245,7 +246,7 @@ async def test_a_second_credits_worker_shares_the_queue_and_debits_each_booking_
         first_gone = True
         assert await booked_and_settled(customers[40:]) == ["confirmed"] * 20
     finally:
-        stack.kill("credits", "worker-2", signal.SIGTERM)
+        stack.kill("credits", "worker", signal.SIGTERM, replica=2)
         if first_gone:
             await stack.restart_worker("credits")
     balances = await asyncio.gather(*(balance(tenant, c) for c in customers))
